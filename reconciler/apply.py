@@ -1,0 +1,221 @@
+"""Execute a plan through a client: bounded concurrency, every action's outcome reported.
+
+One failed action does not stop the others. A create whose response was lost is safe to retry: the
+API refuses a second sender with the same ``sender_id`` (409), and apply then reads the sender it made
+and carries on. Outcomes are confirmed by one list read after the writes, not taken from the write
+responses (Twilio's may hold nulls). A stop request (SIGINT/SIGTERM in the CLI) lets in-flight writes
+finish and starts no new ones; the report says what was done and what was not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from reconciler.errors import ApiError
+from reconciler.models import DesiredState, LiveSender
+from reconciler.plan import Action, Plan, build_plan, plan_update
+
+Result = Literal["done", "failed", "not_started", "interrupted"]
+
+
+class SendersApi(Protocol):
+    """What apply needs from a client (``reconciler.client.SendersClient`` provides it)."""
+
+    async def list_senders(self) -> list[LiveSender]: ...
+    async def create(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def update(self, sid: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def delete(self, sid: str) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """What happened to one action."""
+
+    action: str
+    sender_id: str
+    result: Result
+    sid: str | None = None
+    message: str = ""
+    error: ApiError | None = None
+    #: From the confirming read: the sender's status after apply, and whether live now matches the plan.
+    final_status: str | None = None
+    confirmed: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "done" and self.confirmed is not False
+
+    def as_dict(self) -> dict[str, Any]:
+        err = self.error
+        return {
+            "action": self.action,
+            "sender_id": self.sender_id,
+            "sid": self.sid,
+            "result": self.result,
+            "confirmed": self.confirmed,
+            "final_status": self.final_status,
+            "message": self.message,
+            "error": None
+            if err is None
+            else {"status": err.status, "code": err.code, "message": err.message, "more_info": err.more_info},
+        }
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+    confirm_error: ApiError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and self.confirm_error is None and all(o.ok for o in self.outcomes)
+
+    def count(self, result: Result) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    def summary_line(self) -> str:
+        done = sum(1 for o in self.outcomes if o.ok)
+        parts = [f"{done} done"]
+        failed = self.count("failed")
+        unconfirmed = sum(1 for o in self.outcomes if o.result == "done" and o.confirmed is False)
+        if failed:
+            parts.append(f"{failed} failed")
+        if unconfirmed:
+            parts.append(f"{unconfirmed} not confirmed by the API")
+        if self.count("not_started"):
+            parts.append(f"{self.count('not_started')} not started")
+        if self.count("interrupted"):
+            parts.append(f"{self.count('interrupted')} interrupted (outcome unknown)")
+        head = "Apply interrupted" if self.interrupted else "Apply complete" if self.ok else "Apply finished with errors"
+        return f"{head}: " + ", ".join(parts) + "."
+
+
+async def apply_plan(
+    plan: Plan,
+    api: SendersApi,
+    desired: DesiredState,
+    *,
+    concurrency: int,
+    stop: asyncio.Event | None = None,
+    abort: asyncio.Event | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    confirm: bool = True,
+) -> ApplyReport:
+    """Perform the allowed actions of ``plan`` and return what happened to each.
+
+    ``stop`` set: no new action starts. ``abort`` set: in-flight actions are cancelled too.
+    """
+    stop = stop or asyncio.Event()
+    abort = abort or asyncio.Event()
+    gate = asyncio.Semaphore(max(concurrency, 1))
+    wanted = desired.by_id()
+    report = ApplyReport()
+
+    async def run(action: Action) -> Outcome:
+        async with gate:
+            if stop.is_set():
+                return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
+            try:
+                return await _perform(action, api, wanted)
+            except ApiError as exc:
+                err = exc.for_sender(action.sender_id)
+                return Outcome(action.action, action.sender_id, "failed", sid=action.sid, message=err.message, error=err)
+            except asyncio.CancelledError:
+                return Outcome(
+                    action.action, action.sender_id, "interrupted", sid=action.sid,
+                    message="interrupted while in flight: the API may or may not have applied it",
+                )
+
+    tasks = [asyncio.create_task(run(a)) for a in plan.allowed_actions]
+    pending = set(tasks)
+    abort_wait = asyncio.create_task(abort.wait())
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending | {abort_wait}, return_when=asyncio.FIRST_COMPLETED)
+            if abort_wait in done:
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                pending = set()
+            else:
+                pending.discard(abort_wait)
+            for t in done:
+                if t is not abort_wait and on_outcome:
+                    on_outcome(t.result())
+    finally:
+        abort_wait.cancel()
+    report.outcomes = [t.result() for t in tasks]
+    report.interrupted = stop.is_set() or abort.is_set()
+
+    if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():
+        await _confirm(report, plan, api, desired)
+    return report
+
+
+async def _perform(action: Action, api: SendersApi, wanted: dict) -> Outcome:
+    if action.action == "create":
+        try:
+            body = await api.create(action.body)
+        except ApiError as exc:
+            if exc.status == 409:
+                return await _adopt_existing(action, api, wanted)
+            raise
+        return Outcome("create", action.sender_id, "done", sid=(body or {}).get("sid"), message="created")
+    if action.action == "update":
+        assert action.sid is not None
+        body = await api.update(action.sid, action.body)
+        if isinstance(body, dict) and body.get("display_name_status") == "error":
+            err = ApiError("the API did not accept the display-name change (display_name_status: error)", sender_id=action.sender_id)
+            return Outcome("update", action.sender_id, "failed", sid=action.sid, message=err.message, error=err)
+        return Outcome("update", action.sender_id, "done", sid=action.sid, message=f"updated {len(action.changes)} field(s)")
+    assert action.sid is not None
+    try:
+        await api.delete(action.sid)
+    except ApiError as exc:
+        if exc.status == 404:  # gone already, e.g. our earlier attempt succeeded but its response was lost
+            return Outcome("delete", action.sender_id, "done", sid=action.sid, message="already deleted")
+        raise
+    return Outcome("delete", action.sender_id, "done", sid=action.sid, message="deleted")
+
+
+async def _adopt_existing(action: Action, api: SendersApi, wanted: dict) -> Outcome:
+    """The sender exists already (our own earlier attempt, or someone else's): bring it to the file's state."""
+    existing = next((s for s in await api.list_senders() if s.sender_id == action.sender_id), None)
+    if existing is None:
+        raise ApiError("the API says this sender exists, but it is not in the list of senders", status=409)
+    update, problem, _ = plan_update(wanted[action.sender_id], existing)
+    if problem:
+        raise ApiError(f"the sender exists already and cannot be brought to the file's state: {problem.message}", status=409)
+    if update:
+        await api.update(existing.sid, update.body)
+        return Outcome("create", action.sender_id, "done", sid=existing.sid, message="existed already; updated to match the file")
+    return Outcome("create", action.sender_id, "done", sid=existing.sid, message="existed already and matches the file")
+
+
+async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi, desired: DesiredState) -> None:
+    """One list read: every done action must no longer be in a fresh plan."""
+    try:
+        live = await api.list_senders()
+    except ApiError as exc:
+        report.confirm_error = exc
+        return
+    by_id = {s.sender_id: s for s in live}
+    allow_delete = any(a.action == "delete" and a.allowed for a in plan.actions)
+    again = build_plan(desired, live, allow_delete=allow_delete, targets=plan.targets)
+    remaining_ids = {a.sender_id for a in again.allowed_actions}
+    for o in report.outcomes:
+        if o.result != "done":
+            continue
+        current = by_id.get(o.sender_id)
+        o.final_status = current.status if current else None
+        if o.action == "delete":
+            o.confirmed = current is None
+        else:
+            o.confirmed = current is not None and o.sender_id not in remaining_ids
+        if o.confirmed is False:
+            still = "still listed" if o.action == "delete" else "still differs from the file"
+            o.message += f"; but the API's list shows the sender {still}"

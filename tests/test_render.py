@@ -1,0 +1,82 @@
+"""Renderers are pure: a plan in, a string out."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.models import DesiredSender, DesiredState, LiveSender
+from reconciler.plan import build_plan
+from reconciler.render import render_json, render_markdown, render_text
+
+A, B, C = "whatsapp:+15017122661", "whatsapp:+15017122662", "whatsapp:+15017122663"
+
+
+def sample_plan(allow_delete=False):
+    desired = DesiredState(senders=(
+        DesiredSender(sender_id=A, profile={"name": "Acme", "about": "new"}),
+        DesiredSender(sender_id=B, profile={"name": "Beta"}, webhook={"callback_url": "https://h.example/b"}),
+    ))
+    live = [LiveSender(sid="XE" + "a" * 32, sender_id=A, status="ONLINE", profile={"name": "Acme", "about": "old"}),
+            LiveSender(sid="XE" + "c" * 32, sender_id=C, status="ONLINE")]
+    return build_plan(desired, live, allow_delete=allow_delete)
+
+
+def test_text_in_terraform_style():
+    text = render_text(sample_plan())
+    assert f"  ~ {A} (update, XE{'a' * 32}, status ONLINE)" in text
+    assert '      ~ profile.about: "old" → "new"' in text
+    assert f"  + {B} (create)" in text and '      + webhook.callback_url: "https://h.example/b"' in text
+    assert f"  - {C} (delete, XE{'c' * 32}, status ONLINE, gated: pass --allow-delete)" in text
+    assert text.rstrip().splitlines()[-1] == "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)."
+    assert "\x1b[" not in text
+
+
+def test_text_colour_only_when_asked():
+    assert "\x1b[32m" in render_text(sample_plan(), color=True)
+
+
+def test_text_no_changes():
+    plan = build_plan(DesiredState(), [])
+    assert render_text(plan).startswith("No changes.")
+
+
+def test_json_contract():
+    doc = json.loads(render_json(sample_plan()))
+    assert doc["format_version"] == "1"
+    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1}
+    assert doc["applyable"] is True
+    update = next(a for a in doc["actions"] if a["action"] == "update")
+    assert update == {"action": "update", "sender_id": A, "sid": "XE" + "a" * 32, "allowed": True, "status": "ONLINE",
+                      "note": None, "changes": [{"path": "profile.about", "before": "old", "after": "new"}]}
+    delete = next(a for a in doc["actions"] if a["action"] == "delete")
+    assert delete["allowed"] is False and delete["changes"] == []
+
+
+def test_markdown_summary_table_and_details():
+    md = render_markdown(sample_plan())
+    lines = md.splitlines()
+    assert lines[0] == "### reconciler plan"
+    assert "**Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete).**" in md
+    assert f"| ~ | `{A}` | update | profile.about |" in md
+    assert f"<details><summary>- <code>{C}</code> (delete (gated))</summary>" in md
+    assert md.index("**Plan:") < md.index("| --- |") < md.index("<details>")
+
+
+def test_markdown_is_trimmed_from_details_never_the_summary():
+    senders = tuple(DesiredSender(sender_id=f"whatsapp:+1501712{i:04d}", profile={"name": "N", "about": "x" * 130})
+                    for i in range(2000, 2400))
+    plan = build_plan(DesiredState(senders=senders), [])
+    full = render_markdown(plan, limit=10**9)
+    assert len(full) > 65_536
+    md = render_markdown(plan)
+    assert len(md) <= 65_536
+    assert "**Plan: 400 to create, 0 to update, 0 to delete.**" in md
+    assert "more actions were left out" in md
+    # Every action still has its table row when the details alone make room.
+    assert md.count("| + |") == 400
+
+
+def test_markdown_trims_rows_when_details_are_not_enough():
+    senders = tuple(DesiredSender(sender_id=f"whatsapp:+1501712{i:04d}", profile={"name": "N"}) for i in range(2000, 3000))
+    md = render_markdown(build_plan(DesiredState(senders=senders), []), limit=5_000)
+    assert len(md) <= 5_000 and "**Plan: 1000 to create" in md and "more actions not shown" in md

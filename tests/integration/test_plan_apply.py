@@ -1,0 +1,252 @@
+"""plan and apply through the real CLI, against the emulator on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from reconciler.emulator import Faults
+from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env, run_cli
+
+A, B, C, D = (f"whatsapp:+1501712266{i}" for i in range(1, 5))
+
+
+def write(tmp_path, text: str, name: str = "senders.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+DESIRED = f"""
+senders:
+  - sender_id: "{A}"
+    profile:
+      name: Acme
+      about: Hello from Acme
+      emails: [support@acme.example]
+      websites: ["https://acme.example"]
+    webhook:
+      callback_url: https://hooks.example.com/acme
+      callback_method: POST
+  - sender_id: "{B}"
+    profile:
+      name: Beta
+      vertical: Education
+"""
+
+
+def senders_by_id(emulator) -> dict[str, dict]:
+    return {s["sender_id"]: s for s in emulator.senders()}
+
+
+def test_plan_apply_plan_converges(emulator, emulator_env, tmp_path):
+    f = write(tmp_path, DESIRED)
+    plan = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
+    assert plan.returncode == 2, plan.output
+    assert f"+ {A} (create)" in plan.stdout and f"+ {B} (create)" in plan.stdout
+    assert "Plan: 2 to create, 0 to update, 0 to delete." in plan.stdout
+
+    applied = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert applied.returncode == 0, applied.output
+    assert "Apply complete: 2 done." in applied.stdout
+    live = senders_by_id(emulator)
+    assert live[A]["profile"]["emails"] == [{"email": "support@acme.example", "label": "Email"}]
+    assert live[B]["profile"]["vertical"] == "Education"
+
+    again = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
+    assert again.returncode == 0, again.output
+    assert "No changes." in again.stdout
+
+    second = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert second.returncode == 0 and "Nothing to apply." in second.stdout
+
+
+def test_labels_only_difference_is_no_change(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "emails": [{"email": "a@acme.example", "label": "Email"}],
+                                                      "websites": [{"website": "https://acme.example", "label": "Website"}]}})
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{name: Acme, emails: [a@acme.example], websites: ["https://acme.example"]}}
+        """)
+    result = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
+    assert result.returncode == 0 and "No changes." in result.stdout, result.output
+
+
+def test_update_leaves_unmanaged_fields_untouched(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old", "description": "keep me",
+                                                      "address": "1 Main St"},
+                         "webhook": {"callback_url": "https://keep.example/hook", "callback_method": "PUT"}})
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{about: new}}
+        """)
+    plan = run_cli("plan", "-f", f, env=emulator_env)
+    assert '~ profile.about: "old" → "new"' in plan.stdout
+    assert run_cli("apply", "-f", f, "--auto-approve", env=emulator_env).returncode == 0
+    live = senders_by_id(emulator)[A]
+    assert live["profile"]["about"] == "new"
+    assert live["profile"]["description"] == "keep me" and live["profile"]["address"] == "1 Main St"
+    assert live["webhook"] == {**live["webhook"], "callback_url": "https://keep.example/hook", "callback_method": "PUT"}
+
+
+def test_deletes_are_gated_until_allowed(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": C, "profile": {"name": "Old"}})
+    emulator.add_sender({"sender_id": D, "profile": {"name": "Ignored"}})
+    emulator.add_sender({"sender_id": "whatsapp:+14155238886", "profile": {"name": "Twilio Sandbox"}})
+    f = write(tmp_path, f"""
+        senders: []
+        ignore: ["{D}"]
+        """)
+    plan = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
+    assert plan.returncode == 2
+    assert f"- {C} (delete" in plan.stdout and "gated: pass --allow-delete" in plan.stdout
+    assert D not in plan.stdout and "14155238886" not in plan.stdout
+
+    kept = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert kept.returncode == 0 and "Nothing to apply." in kept.stdout
+    assert C in senders_by_id(emulator)
+
+    gone = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=emulator_env)
+    assert gone.returncode == 0, gone.output
+    assert set(senders_by_id(emulator)) == {D, "whatsapp:+14155238886"}
+
+
+def test_apply_without_terminal_or_auto_approve_changes_nothing(emulator, emulator_env, tmp_path):
+    f = write(tmp_path, DESIRED)
+    result = run_cli("apply", "-f", f, env=emulator_env)
+    assert result.returncode == 1
+    assert "pass --auto-approve" in result.stderr and "Traceback" not in result.output
+    assert emulator.senders() == []
+
+
+def test_json_plan_contract(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    emulator.add_sender({"sender_id": C, "profile": {"name": "Old"}})
+    f = write(tmp_path, DESIRED)
+    result = run_cli("plan", "-f", f, "--format", "json", env=emulator_env)
+    assert result.returncode == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["format_version"] == "1"
+    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1}
+    by_id = {a["sender_id"]: a for a in doc["actions"]}
+    assert by_id[A]["action"] == "update" and by_id[A]["sid"].startswith("XE")
+    assert {"path": "profile.about", "before": "old", "after": "Hello from Acme"} in by_id[A]["changes"]
+    assert by_id[B]["action"] == "create" and by_id[B]["sid"] is None
+    assert by_id[C] | {"allowed": False} == by_id[C]
+
+
+def test_failed_actions_do_not_stop_the_others_and_rerun_converges(emulator, emulator_env, tmp_path):
+    lines = ["senders:"]
+    ids = [f"whatsapp:+1501712{i:04d}" for i in range(3000, 3012)]
+    for i, sender_id in enumerate(ids):
+        lines.append(f'  - sender_id: "{sender_id}"\n    profile: {{name: "Shop {i}"}}')
+    f = write(tmp_path, "\n".join(lines) + "\n")
+    emulator.set_faults(Faults(seed=7, rate_5xx=0.5))
+    env = dict(emulator_env, RECONCILER_MAX_ATTEMPTS="1", RECONCILER_BACKOFF="0")
+    first = run_cli("apply", "-f", f, "--auto-approve", env=env)
+    assert first.returncode == 1, first.output
+    assert "failed" in first.stdout and "Twilio 20500" in first.stdout
+    made = len(emulator.senders())
+    assert 0 < made < len(ids)
+    emulator.set_faults(Faults())
+    second = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert second.returncode == 0, second.output
+    assert sorted(senders_by_id(emulator)) == sorted(ids)
+    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+
+
+def test_pending_rename_is_shown_and_not_sent(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Old Name"}},
+                        pending_display_name="New Name", pending_display_name_status="PENDING_REVIEW",
+                        pending_display_name_status_date="2026-11-20T10:00:00Z")
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{name: New Name}}
+        """)
+    result = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
+    assert result.returncode == 0, result.output
+    assert "display name 'New Name' is PENDING_REVIEW by Meta" in result.stdout
+
+
+def test_rename_goes_to_review_and_apply_is_confirmed(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Old Name"}})
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{name: New Name}}
+        """)
+    result = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert result.returncode == 0, result.output
+    live = senders_by_id(emulator)[A]
+    assert live["profile"]["name"] == "Old Name" and live["pending_display_name"] == "New Name"
+    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+
+
+def test_waiting_for_verification_is_listed_with_how_to_verify(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION")
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{name: Acme}}
+        """)
+    result = run_cli("plan", "-f", f, env=emulator_env)
+    assert f"reconciler verify {A} --code CODE" in result.stdout
+
+
+def test_waba_change_is_an_error_for_that_sender_only(emulator, emulator_env, tmp_path):
+    emulator.add_sender({"sender_id": A, "configuration": {"waba_id": "111"}, "profile": {"name": "Acme"}})
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            configuration: {{waba_id: "222"}}
+          - sender_id: "{B}"
+            profile: {{name: Beta}}
+        """)
+    result = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert result.returncode == 1
+    assert f"Error: sender {A}: configuration.waba_id cannot change" in result.stderr
+    live = senders_by_id(emulator)
+    assert live[A]["configuration"]["waba_id"] == "111" and B in live
+
+
+def test_target_limits_plan(emulator, emulator_env, tmp_path):
+    f = write(tmp_path, DESIRED)
+    result = run_cli("plan", "-f", f, "--target", B, env=emulator_env)
+    assert B in result.stdout and A not in result.stdout
+    assert "Plan: 1 to create" in result.stdout
+
+
+def test_missing_credentials_and_plain_http(emulator, tmp_path):
+    f = write(tmp_path, DESIRED)
+    result = run_cli("plan", "-f", f, env=clean_env(TWILIO_MESSAGING_BASE_URL=emulator.base_url))
+    assert result.returncode == 1 and "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in result.stderr
+    assert "Traceback" not in result.output
+    remote = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN)
+    result = run_cli("plan", "-f", f, "--base-url", "http://messaging.twilio.com", env=remote)
+    assert result.returncode == 1 and "use https" in result.stderr
+
+
+def test_wrong_credentials_give_twilio_code(emulator, tmp_path):
+    f = write(tmp_path, DESIRED)
+    env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN="wrong-token-123",
+                    TWILIO_MESSAGING_BASE_URL=emulator.base_url)
+    result = run_cli("plan", "-f", f, env=env)
+    assert result.returncode == 1 and "Twilio 20003" in result.stderr and "Traceback" not in result.output
+    assert "wrong-token-123" not in result.output
+
+
+@pytest.mark.parametrize("status", ["CREATING", "SOMETHING_NEW"])
+def test_unknown_and_transient_statuses_are_shown(emulator, emulator_env, tmp_path, status):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "x"}}, status=status)
+    f = write(tmp_path, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{about: y}}
+        """)
+    result = run_cli("plan", "-f", f, env=emulator_env)
+    assert result.returncode == 0 and f"status {status}" in result.stdout, result.output

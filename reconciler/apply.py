@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from reconciler.diff import nest
 from reconciler.errors import ApiError
-from reconciler.models import DesiredState, LiveSender
-from reconciler.plan import Action, Plan, build_plan, plan_update
+from reconciler.models import DesiredSender, LiveSender
+from reconciler.plan import Action, Plan, plan_update
 
 Result = Literal["done", "failed", "not_started", "interrupted"]
 
@@ -97,7 +98,6 @@ class ApplyReport:
 async def apply_plan(
     plan: Plan,
     api: SendersApi,
-    desired: DesiredState,
     *,
     concurrency: int,
     stop: asyncio.Event | None = None,
@@ -112,7 +112,6 @@ async def apply_plan(
     stop = stop or asyncio.Event()
     abort = abort or asyncio.Event()
     gate = asyncio.Semaphore(max(concurrency, 1))
-    wanted = desired.by_id()
     report = ApplyReport()
 
     async def run(action: Action) -> Outcome:
@@ -120,7 +119,7 @@ async def apply_plan(
             if stop.is_set():
                 return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
             try:
-                return await _perform(action, api, wanted)
+                return await _perform(action, api)
             except ApiError as exc:
                 err = exc.for_sender(action.sender_id)
                 return Outcome(action.action, action.sender_id, "failed", sid=action.sid, message=err.message, error=err)
@@ -152,17 +151,22 @@ async def apply_plan(
     report.interrupted = stop.is_set() or abort.is_set()
 
     if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():
-        await _confirm(report, plan, api, desired)
+        await _confirm(report, plan, api)
     return report
 
 
-async def _perform(action: Action, api: SendersApi, wanted: dict) -> Outcome:
+def target_state(action: Action) -> DesiredSender:
+    """The sender as the action leaves it: its changed fields at their new values."""
+    return DesiredSender.model_validate({"sender_id": action.sender_id, **nest({c.path: c.after for c in action.changes})})
+
+
+async def _perform(action: Action, api: SendersApi) -> Outcome:
     if action.action == "create":
         try:
             body = await api.create(action.body)
         except ApiError as exc:
             if exc.status == 409:
-                return await _adopt_existing(action, api, wanted)
+                return await _adopt_existing(action, api)
             raise
         return Outcome("create", action.sender_id, "done", sid=(body or {}).get("sid"), message="created")
     if action.action == "update":
@@ -182,12 +186,12 @@ async def _perform(action: Action, api: SendersApi, wanted: dict) -> Outcome:
     return Outcome("delete", action.sender_id, "done", sid=action.sid, message="deleted")
 
 
-async def _adopt_existing(action: Action, api: SendersApi, wanted: dict) -> Outcome:
+async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
     """The sender exists already (our own earlier attempt, or someone else's): bring it to the file's state."""
     existing = next((s for s in await api.list_senders() if s.sender_id == action.sender_id), None)
     if existing is None:
         raise ApiError("the API says this sender exists, but it is not in the list of senders", status=409)
-    update, problem, _ = plan_update(wanted[action.sender_id], existing)
+    update, problem, _ = plan_update(target_state(action), existing)
     if problem:
         raise ApiError(f"the sender exists already and cannot be brought to the file's state: {problem.message}", status=409)
     if update:
@@ -196,17 +200,15 @@ async def _adopt_existing(action: Action, api: SendersApi, wanted: dict) -> Outc
     return Outcome("create", action.sender_id, "done", sid=existing.sid, message="existed already and matches the file")
 
 
-async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi, desired: DesiredState) -> None:
-    """One list read: every done action must no longer be in a fresh plan."""
+async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
+    """One list read: every done action must show in live state (a rename in review counts as shown)."""
     try:
         live = await api.list_senders()
     except ApiError as exc:
         report.confirm_error = exc
         return
     by_id = {s.sender_id: s for s in live}
-    allow_delete = any(a.action == "delete" and a.allowed for a in plan.actions)
-    again = build_plan(desired, live, allow_delete=allow_delete, targets=plan.targets)
-    remaining_ids = {a.sender_id for a in again.allowed_actions}
+    actions = {(a.sender_id, a.action): a for a in plan.actions}
     for o in report.outcomes:
         if o.result != "done":
             continue
@@ -214,8 +216,11 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi, desired: De
         o.final_status = current.status if current else None
         if o.action == "delete":
             o.confirmed = current is None
+        elif current is None:
+            o.confirmed = False
         else:
-            o.confirmed = current is not None and o.sender_id not in remaining_ids
+            update, problem, _ = plan_update(target_state(actions[(o.sender_id, o.action)]), current)
+            o.confirmed = update is None and problem is None
         if o.confirmed is False:
-            still = "still listed" if o.action == "delete" else "still differs from the file"
+            still = "still listed" if o.action == "delete" else "not there or still different"
             o.message += f"; but the API's list shows the sender {still}"

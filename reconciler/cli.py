@@ -154,10 +154,6 @@ def _echo_problems(plan: Plan) -> None:
         click.echo(f"Error: sender {problem.sender_id}: {problem.message}", err=True)
 
 
-async def _fetch_live(api: SendersClient) -> list[LiveSender]:
-    return await api.list_senders()
-
-
 def _load_and_plan(files, settings: ApiSettings, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
     desired = load_desired(files or (DEFAULT_FILE,))
 
@@ -219,7 +215,7 @@ def apply(files, auto_approve, allow_delete, targets, concurrency, **api) -> int
         click.echo("Nothing to apply.")
         return EXIT_OK
     _confirm(auto_approve)
-    report = asyncio.run(_run_apply(the_plan, desired, settings, concurrency))
+    report = asyncio.run(_run_apply(the_plan, settings, concurrency))
     _echo_report(report)
     if the_plan.problems:
         _echo_problems(the_plan)
@@ -236,7 +232,7 @@ def _confirm(auto_approve: bool) -> None:
         raise ApplyRefused("apply cancelled: nothing was changed")
 
 
-async def _run_apply(the_plan: Plan, desired: DesiredState, settings: ApiSettings, concurrency: int) -> ApplyReport:
+async def _run_apply(the_plan: Plan, settings: ApiSettings, concurrency: int) -> ApplyReport:
     stop, abort = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -260,7 +256,7 @@ async def _run_apply(the_plan: Plan, desired: DesiredState, settings: ApiSetting
                     if progress and task is not None:
                         progress.advance(task)
 
-                return await apply_plan(the_plan, api, desired, concurrency=concurrency, stop=stop, abort=abort, on_outcome=tick)
+                return await apply_plan(the_plan, api, concurrency=concurrency, stop=stop, abort=abort, on_outcome=tick)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -156,7 +156,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     rows = []
     details = []
     for a in plan.actions:
-        what = a.action if a.allowed else f"{a.action} (gated)"
+        what = a.action if a.allowed else f"{a.action}, gated"
         fields = ", ".join(c.path for c in a.changes) or "—"
         rows.append(f"| {a.symbol} | `{a.sender_id}` | {what} | {_md_cell(fields)} |")
         body = [f"<details><summary>{a.symbol} <code>{a.sender_id}</code> ({what})</summary>", ""]

@@ -58,7 +58,7 @@ def test_markdown_summary_table_and_details():
     assert lines[0] == "### reconciler plan"
     assert "**Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete).**" in md
     assert f"| ~ | `{A}` | update | profile.about |" in md
-    assert f"<details><summary>- <code>{C}</code> (delete (gated))</summary>" in md
+    assert f"<details><summary>- <code>{C}</code> (delete, gated)</summary>" in md
     assert md.index("**Plan:") < md.index("| --- |") < md.index("<details>")
 
 

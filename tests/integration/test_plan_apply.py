@@ -145,7 +145,8 @@ def test_failed_actions_do_not_stop_the_others_and_rerun_converges(emulator, emu
     for i, sender_id in enumerate(ids):
         lines.append(f'  - sender_id: "{sender_id}"\n    profile: {{name: "Shop {i}"}}')
     f = write(tmp_path, "\n".join(lines) + "\n")
-    emulator.set_faults(Faults(seed=7, rate_5xx=0.5))
+    # Under seed 1 the first request (the list read) passes and about half of the writes get a 500.
+    emulator.set_faults(Faults(seed=1, rate_5xx=0.5))
     env = dict(emulator_env, RECONCILER_MAX_ATTEMPTS="1", RECONCILER_BACKOFF="0")
     first = run_cli("apply", "-f", f, "--auto-approve", env=env)
     assert first.returncode == 1, first.output

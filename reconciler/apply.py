@@ -224,3 +224,54 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
         if o.confirmed is False:
             still = "still listed" if o.action == "delete" else "not there or still different"
             o.message += f"; but the API's list shows the sender {still}"
+
+
+@dataclass
+class Settled:
+    """The status of each waited-for sender when waiting ended."""
+
+    statuses: dict[str, LiveSender | None]
+    timed_out: tuple[str, ...]
+
+
+async def wait_until_settled(
+    api: SendersApi,
+    sender_ids: list[str],
+    *,
+    timeout: float,
+    interval: float = 1.0,
+    max_interval: float = 10.0,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], Any] = asyncio.sleep,
+) -> Settled:
+    """Poll the list (one read per round) until no sender in ``sender_ids`` is in a transient status."""
+    now = clock or asyncio.get_running_loop().time
+    deadline = now() + timeout
+    while True:
+        live = {s.sender_id: s for s in await api.list_senders()}
+        statuses = {sid: live.get(sid) for sid in sender_ids}
+        moving = tuple(sid for sid, s in statuses.items() if s is not None and s.is_transient)
+        if not moving:
+            return Settled(statuses, ())
+        remaining = deadline - now()
+        if remaining <= 0:
+            return Settled(statuses, moving)
+        await sleep(min(interval, remaining))
+        interval = min(interval * 2, max_interval)
+
+
+def report_dict(report: ApplyReport) -> dict[str, Any]:
+    """The apply report in the JSON contract (``apply --format json``)."""
+    return {
+        "ok": report.ok,
+        "interrupted": report.interrupted,
+        "summary": {
+            "done": sum(1 for o in report.outcomes if o.ok),
+            "failed": report.count("failed"),
+            "unconfirmed": sum(1 for o in report.outcomes if o.result == "done" and o.confirmed is False),
+            "not_started": report.count("not_started"),
+            "interrupted": report.count("interrupted"),
+        },
+        "confirm_error": None if report.confirm_error is None else str(report.confirm_error),
+        "outcomes": [o.as_dict() for o in report.outcomes],
+    }

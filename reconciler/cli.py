@@ -7,22 +7,33 @@ Every command is a few lines of wiring. Errors of our own (``ReconcilerError``) 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from contextlib import contextmanager
 
 import click
 
 from reconciler import __version__
-from reconciler.apply import ApplyReport, Outcome, apply_plan
-from reconciler.client import DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Credentials, RetryPolicy, SendersClient
+from reconciler.apply import ApplyReport, Settled, apply_plan, report_dict, wait_until_settled
+from reconciler.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    Credentials,
+    RetryPolicy,
+    SendersClient,
+    check_base_url,
+)
 from reconciler.config import DEFAULT_FILE, load_desired
-from reconciler.errors import ApplyRefused, ReconcilerError
+from reconciler.errors import ApiError, ApplyRefused, PlanFileError, ReconcilerError, UnsafePlanError
+from reconciler.export import export_senders, to_yaml
 from reconciler.models import DesiredState, LiveSender
-from reconciler.plan import Plan, build_plan
-from reconciler.render import RENDERERS, render_text
+from reconciler.plan import Plan, build_plan, safety_violations
+from reconciler.planfile import check_fresh, dump_plan, load_plan, signing_key, write_plan
+from reconciler.render import FORMAT_VERSION, RENDERERS, plan_dict, render_text, summary_line
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -68,6 +79,21 @@ files_option = click.option(
     type=click.Path(path_type=str),
     help="Desired-state file or directory of *.yaml files; repeatable. Default: senders.yaml.",
 )
+target_option = click.option(
+    "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
+)
+allow_delete_option = click.option(
+    "--allow-delete", is_flag=True, help="Allow deleting live senders that are not in the file (irreversible)."
+)
+force_option = click.option("--force", is_flag=True, help="Proceed even when the plan crosses the safety thresholds.")
+concurrency_option = click.option(
+    "--concurrency",
+    envvar="RECONCILER_CONCURRENCY",
+    type=click.IntRange(1, 100),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
+)
 
 
 def api_options(func):
@@ -81,12 +107,12 @@ def api_options(func):
             help="Senders API base URL (env TWILIO_MESSAGING_BASE_URL); plain http only to loopback.",
         ),
         click.option(
-            "--timeout",
-            envvar="RECONCILER_TIMEOUT",
+            "--request-timeout",
+            envvar="RECONCILER_REQUEST_TIMEOUT",
             type=click.FloatRange(min=0.1),
             default=DEFAULT_TIMEOUT,
             show_default=True,
-            help="Seconds before one request times out (env RECONCILER_TIMEOUT).",
+            help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT).",
         ),
         click.option(
             "--max-attempts",
@@ -102,47 +128,39 @@ def api_options(func):
             type=click.FloatRange(min=0),
             default=RetryPolicy.backoff,
             show_default=True,
-            help="Base seconds of the jittered exponential backoff between attempts (env RECONCILER_BACKOFF).",
+            help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF).",
         ),
-        click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (credentials redacted)."),
+        click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-target_option = click.option(
-    "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
-)
-allow_delete_option = click.option(
-    "--allow-delete", is_flag=True, help="Allow deleting live senders that are not in the file (deletion is irreversible)."
-)
-concurrency_option = click.option(
-    "--concurrency",
-    envvar="RECONCILER_CONCURRENCY",
-    type=click.IntRange(1, 100),
-    default=DEFAULT_CONCURRENCY,
-    show_default=True,
-    help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
-)
+class Api:
+    """Where and how to reach the API, from the shared options and the environment."""
 
-
-@dataclass(frozen=True)
-class ApiSettings:
-    base_url: str
-    retry: RetryPolicy
-    verbose: bool
-
-    @classmethod
-    def from_options(cls, base_url: str, timeout: float, max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
-        return cls(base_url, RetryPolicy(attempts=max_attempts, backoff=backoff, timeout=timeout), verbose)
-
-    def client(self, concurrency: int = DEFAULT_CONCURRENCY) -> SendersClient:
-        if self.verbose:
+    def __init__(self, base_url: str, request_timeout: float, max_attempts: int, backoff: float, verbose: bool):
+        self.base_url = check_base_url(base_url)
+        self.retry = RetryPolicy(attempts=max_attempts, backoff=backoff, timeout=request_timeout)
+        self.credentials = Credentials.from_env()
+        if verbose:
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
             for noisy in ("httpcore", "asyncio"):
                 logging.getLogger(noisy).setLevel(logging.WARNING)
-        return SendersClient(Credentials.from_env(), base_url=self.base_url, retry=self.retry, concurrency=concurrency)
+
+    def client(self, concurrency: int = DEFAULT_CONCURRENCY) -> SendersClient:
+        return SendersClient(self.credentials, base_url=self.base_url, retry=self.retry, concurrency=concurrency)
+
+    def read(self) -> list[LiveSender]:
+        async def go() -> list[LiveSender]:
+            async with self.client() as api:
+                return await api.list_senders()
+
+        return asyncio.run(go())
+
+    def plan_key(self) -> bytes:
+        return signing_key(self.credentials.secret)
 
 
 def _color(stream) -> bool:
@@ -154,15 +172,9 @@ def _echo_problems(plan: Plan) -> None:
         click.echo(f"Error: sender {problem.sender_id}: {problem.message}", err=True)
 
 
-def _load_and_plan(files, settings: ApiSettings, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
+def _plan(files, api: Api, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
     desired = load_desired(files or (DEFAULT_FILE,))
-
-    async def fetch() -> list[LiveSender]:
-        async with settings.client() as api:
-            return await api.list_senders()
-
-    live = asyncio.run(fetch())
-    return desired, build_plan(desired, live, allow_delete=allow_delete, targets=targets)
+    return desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
 
 
 # --------------------------------------------------------------------------- plan
@@ -170,21 +182,31 @@ def _load_and_plan(files, settings: ApiSettings, *, allow_delete: bool, targets)
 
 @cli.command()
 @files_option
-@click.option(
-    "--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format."
-)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text for people, json for machines, markdown for pull-request comments.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has any action (gated deletes included).")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=str), help="Save the plan for 'reconciler apply FILE'.")
 @allow_delete_option
+@force_option
 @target_option
 @api_options
-def plan(files, fmt, detailed_exitcode, allow_delete, targets, **api) -> int:
+def plan(files, fmt, detailed_exitcode, out, allow_delete, force, targets, **options) -> int:
     """Show what apply would change, changing nothing."""
-    settings = ApiSettings.from_options(**api)
-    _, the_plan = _load_and_plan(files, settings, allow_delete=allow_delete, targets=targets)
+    api = Api(**options)
+    desired, the_plan = _plan(files, api, allow_delete=allow_delete, targets=targets)
     if fmt == "text":
         click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
     else:
         click.echo(RENDERERS[fmt](the_plan), nl=False)
+    unsafe = safety_violations(the_plan, desired.safety)
+    if unsafe and not force:
+        raise UnsafePlanError("; ".join(unsafe) + "; pass --force to plan and apply it anyway (no plan file was written)")
+    for line in unsafe:
+        click.echo(f"Warning: {line} (allowed by --force)", err=True)
+    if out:
+        write_plan(out, dump_plan(the_plan, base_url=api.base_url, key=api.plan_key(), safety=desired.safety,
+                                  forced=force, sources=desired.sources))
+        click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
     if the_plan.problems:
         _echo_problems(the_plan)
         return EXIT_ERROR
@@ -197,29 +219,60 @@ def plan(files, fmt, detailed_exitcode, allow_delete, targets, **api) -> int:
 
 
 @cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=str))
 @files_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the plan and each action's outcome as one JSON document on stdout.")
+@click.option("--wait", is_flag=True, help="Wait until created and updated senders leave transient statuses.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True, help="Seconds --wait waits at most.")
 @allow_delete_option
+@force_option
 @target_option
 @concurrency_option
 @api_options
-def apply(files, auto_approve, allow_delete, targets, concurrency, **api) -> int:
-    """Plan from live state, show the plan, confirm, and apply it."""
-    settings = ApiSettings.from_options(**api)
-    desired, the_plan = _load_and_plan(files, settings, allow_delete=allow_delete, targets=targets)
-    click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
-    if not the_plan.allowed_actions:
-        if the_plan.problems:
-            _echo_problems(the_plan)
-            return EXIT_ERROR
+def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, force, targets, concurrency, **options) -> int:
+    """Plan from live state, show the plan, confirm, and apply it.
+
+    With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
+    that it was not edited and that no sender it touches changed since.
+    """
+    api = Api(**options)
+    if plan_file:
+        if files or targets or allow_delete:
+            raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
+        saved = load_plan(plan_file, key=api.plan_key())
+        if saved.base_url != api.base_url:
+            raise PlanFileError(f"{plan_file}: the plan was made against {saved.base_url}, not {api.base_url}")
+        check_fresh(saved, api.read())
+        the_plan, safety, forced = saved.plan, saved.safety, saved.forced or force
+    else:
+        desired, the_plan = _plan(files, api, allow_delete=allow_delete, targets=targets)
+        safety, forced = desired.safety, force
+    if fmt == "text":
+        click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
+    the_plan.check_safety(safety, force=forced)
+    report, settled = ApplyReport(), None
+    if the_plan.allowed_actions:
+        if not plan_file:
+            _confirm(auto_approve)
+        report = asyncio.run(_run_apply(the_plan, api, concurrency))
+        if wait and not report.interrupted:
+            settled = _wait(report, api, timeout)
+    elif fmt == "text":
         click.echo("Nothing to apply.")
-        return EXIT_OK
-    _confirm(auto_approve)
-    report = asyncio.run(_run_apply(the_plan, settings, concurrency))
-    _echo_report(report)
-    if the_plan.problems:
-        _echo_problems(the_plan)
-    return EXIT_OK if report.ok and not the_plan.problems else EXIT_ERROR
+    if fmt == "json":
+        doc = {"format_version": FORMAT_VERSION, "plan": plan_dict(the_plan), "apply": report_dict(report),
+               "wait": None if settled is None else settled_dict(settled)}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        if the_plan.allowed_actions:
+            _echo_report(report)
+        if settled is not None:
+            _echo_settled(settled, timeout)
+    _echo_problems(the_plan)
+    ok = report.ok and not the_plan.problems and (settled is None or not settled.timed_out)
+    return EXIT_OK if ok else EXIT_ERROR
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -227,12 +280,12 @@ def _confirm(auto_approve: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ApplyRefused("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve")
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False)
+    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
     if answer.strip() != "yes":
         raise ApplyRefused("apply cancelled: nothing was changed")
 
 
-async def _run_apply(the_plan: Plan, settings: ApiSettings, concurrency: int) -> ApplyReport:
+async def _run_apply(the_plan: Plan, api: Api, concurrency: int) -> ApplyReport:
     stop, abort = asyncio.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -246,44 +299,29 @@ async def _run_apply(the_plan: Plan, settings: ApiSettings, concurrency: int) ->
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
     total = len(the_plan.allowed_actions)
-    progress = _progress(total)
     try:
-        async with settings.client(concurrency) as api:
-            with progress:
-                task = progress.add_task("Applying", total=total) if progress else None
-
-                def tick(outcome: Outcome) -> None:
-                    if progress and task is not None:
-                        progress.advance(task)
-
-                return await apply_plan(the_plan, api, concurrency=concurrency, stop=stop, abort=abort, on_outcome=tick)
+        async with api.client(concurrency) as client:
+            with _progress(total) as progress:
+                return await apply_plan(the_plan, client, concurrency=concurrency, stop=stop, abort=abort,
+                                        on_outcome=progress)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
 
-class _NoProgress:
-    def __bool__(self) -> bool:
-        return False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
+@contextmanager
 def _progress(total: int):
-    """A progress bar on a terminal for runs long enough to want one."""
+    """A progress bar on stderr when it is a terminal and the run is long enough to want one."""
     if total < 10 or not sys.stderr.isatty():
-        return _NoProgress()
+        yield None
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
-    )
+    with Progress(TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("apply", total=total)
+        yield lambda _outcome: bar.advance(task)
 
 
 def _echo_report(report: ApplyReport) -> None:
@@ -297,3 +335,141 @@ def _echo_report(report: ApplyReport) -> None:
     if report.confirm_error:
         click.echo(f"  ! could not confirm the outcome from the API: {report.confirm_error}")
     click.echo(report.summary_line())
+
+
+def _wait(report: ApplyReport, api: Api, timeout: float) -> Settled:
+    ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")]
+
+    async def go() -> Settled:
+        async with api.client() as client:
+            return await wait_until_settled(client, ids, timeout=timeout)
+
+    return asyncio.run(go())
+
+
+def describe_status(sender: LiveSender | None) -> str:
+    if sender is None:
+        return "not found"
+    if sender.status == "PENDING_VERIFICATION":
+        return f"PENDING_VERIFICATION: verify it with: reconciler verify {sender.sender_id} --code CODE"
+    if sender.status == "OFFLINE" and sender.offline_reasons:
+        reasons = "; ".join(f"{r.get('code')}: {r.get('message')}" for r in sender.offline_reasons if isinstance(r, dict))
+        return f"OFFLINE ({reasons})"
+    return str(sender.status)
+
+
+def _echo_settled(settled: Settled, timeout: float) -> None:
+    click.echo("Final statuses:")
+    for sender_id, sender in settled.statuses.items():
+        click.echo(f"  {sender_id}: {describe_status(sender)}")
+    if settled.timed_out:
+        click.echo(f"Error: still in transient states after {timeout:g} s: {', '.join(settled.timed_out)}", err=True)
+
+
+def settled_dict(settled: Settled) -> dict:
+    return {
+        "timed_out": list(settled.timed_out),
+        "senders": [
+            {"sender_id": sid, "status": s.status if s else None,
+             "offline_reasons": s.offline_reasons if s else None}
+            for sid, s in settled.statuses.items()
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- drift
+
+
+@cli.command()
+@files_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@target_option
+@api_options
+def drift(files, fmt, targets, **options) -> int:
+    """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted, 1 error.
+
+    Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
+    """
+    api = Api(**options)
+    _, the_plan = _plan(files, api, allow_delete=False, targets=targets)
+    declined = [n for n in the_plan.notices if n.kind == "rename_failed"]
+    drifted = the_plan.has_changes or bool(declined)
+    senders = sorted({a.sender_id for a in the_plan.actions} | {n.sender_id for n in declined})
+    if fmt == "json":
+        doc = {"format_version": FORMAT_VERSION, "drift": drifted, "summary": the_plan.summary(),
+               "gated": len(the_plan.gated), "senders": senders, "live_senders": the_plan.live_count,
+               "problems": [{"sender_id": p.sender_id, "message": p.message} for p in the_plan.problems]}
+        click.echo(json.dumps(doc, ensure_ascii=False))
+    elif drifted:
+        line = summary_line(the_plan).replace("Plan:", "Drift:", 1) if the_plan.has_changes else "Drift:"
+        if declined:
+            line = line.rstrip(".") + f"; {len(declined)} display name(s) refused by Meta."
+        click.echo(f"{line} Senders: {', '.join(senders)}")
+    else:
+        click.echo(f"No drift: live senders match the file ({the_plan.live_count} live senders read).")
+    if the_plan.problems:
+        _echo_problems(the_plan)
+        return EXIT_ERROR
+    return EXIT_CHANGES if drifted else EXIT_OK
+
+
+# --------------------------------------------------------------------------- export
+
+
+@cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
+@target_option
+@api_options
+def export(output, targets, **options) -> int:
+    """Write the live senders as a senders.yaml, to start managing an existing account."""
+    api = Api(**options)
+    live = api.read()
+    senders, skipped = export_senders(live, targets=targets)
+    missing = sorted(set(targets) - {s.sender_id for s in live})
+    if missing:
+        raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
+    header = (f"Exported by reconciler {__version__} from {api.base_url}: {len(senders)} senders.\n"
+              "Every field below is managed; remove a field to stop managing it.")
+    text = to_yaml(senders, header=header)
+    for s in skipped:
+        click.echo(f"Warning: sender {s.sender_id}: {s.path} left out, it does not pass validation: {s.reason}", err=True)
+    if output:
+        write_plan(output, text)
+        click.echo(f"Wrote {len(senders)} senders to {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@cli.command()
+@click.argument("sender_id")
+@click.option("--code", envvar="RECONCILER_VERIFICATION_CODE", metavar="CODE",
+              help="The one-time code Meta sent (env RECONCILER_VERIFICATION_CODE); asked for when missing.")
+@api_options
+def verify(sender_id, code, **options) -> int:
+    """Submit the verification code (OTP) of a sender in PENDING_VERIFICATION."""
+    api = Api(**options)
+    current = next((s for s in api.read() if s.sender_id == sender_id), None)
+    if current is None:
+        raise ReconcilerError(f"sender {sender_id}: not found in the account")
+    if current.status != "PENDING_VERIFICATION":
+        raise ReconcilerError(f"sender {sender_id}: status is {current.status}, not PENDING_VERIFICATION; nothing to verify")
+    if not code:
+        if not sys.stdin.isatty():
+            raise ReconcilerError("no verification code: pass --code or set RECONCILER_VERIFICATION_CODE")
+        code = click.prompt("Verification code", hide_input=True, err=True)
+
+    async def go() -> dict:
+        async with api.client() as client:
+            try:
+                return await client.update(current.sid, {"configuration": {"verification_code": code.strip()}})
+            except ApiError as exc:
+                raise exc.for_sender(sender_id) from None
+
+    body = asyncio.run(go())
+    status = body.get("status") if isinstance(body, dict) else None
+    click.echo(f"Submitted the verification code for {sender_id}; status: {status or 'unknown'}.")
+    return EXIT_OK

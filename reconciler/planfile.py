@@ -1,0 +1,175 @@
+"""Saved plans: ``reconciler plan --out FILE`` writes one, ``reconciler apply FILE`` applies exactly it.
+
+A saved plan holds the actions with the exact bodies to send, and a fingerprint of every live sender
+they were computed from. It holds no credentials and no verification codes. It is signed with
+HMAC-SHA256 so an edited file is refused: the key is ``RECONCILER_PLAN_KEY`` when set, otherwise one
+derived from the API secret in use (so plan and apply must use the same credentials, or share a key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.diff import FieldChange
+from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.models import LiveSender, Safety
+from reconciler.plan import Action, Notice, Plan, Problem, fingerprint
+
+KIND = "reconciler-plan"
+VERSION = "1"
+PLAN_KEY_ENV = "RECONCILER_PLAN_KEY"
+
+
+def signing_key(secret: str, environ: Mapping[str, str] | None = None) -> bytes:
+    """The HMAC key: ``RECONCILER_PLAN_KEY`` if set, else derived one-way from the API secret."""
+    env = os.environ if environ is None else environ
+    own = env.get(PLAN_KEY_ENV)
+    material = own if own else secret
+    return hashlib.sha256(b"reconciler saved plan v1\0" + material.encode()).digest()
+
+
+def _canonical(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _action_to_dict(a: Action) -> dict[str, Any]:
+    return {
+        "action": a.action,
+        "sender_id": a.sender_id,
+        "sid": a.sid,
+        "allowed": a.allowed,
+        "status": a.status,
+        "note": a.note,
+        "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in a.changes],
+        "body": a.body,
+    }
+
+
+def _action_from_dict(d: Mapping[str, Any]) -> Action:
+    return Action(
+        action=d["action"],
+        sender_id=d["sender_id"],
+        sid=d.get("sid"),
+        allowed=bool(d["allowed"]),
+        status=d.get("status"),
+        note=d.get("note"),
+        changes=tuple(FieldChange(c["path"], c["before"], c["after"]) for c in d["changes"]),
+        body=dict(d["body"]),
+    )
+
+
+def dump_plan(
+    plan: Plan, *, base_url: str, key: bytes, safety: Safety, forced: bool, sources: tuple[str, ...] = ()
+) -> str:
+    """The saved-plan document, signed."""
+    payload = {
+        "kind": KIND,
+        "format_version": VERSION,
+        "reconciler_version": __version__,
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "base_url": base_url,
+        "sources": list(sources),
+        "forced": forced,
+        "safety": safety.model_dump(),
+        "live_count": plan.live_count,
+        "targets": list(plan.targets),
+        "actions": [_action_to_dict(a) for a in plan.actions],
+        "notices": [{"sender_id": n.sender_id, "kind": n.kind, "message": n.message} for n in plan.notices],
+        "problems": [{"sender_id": p.sender_id, "message": p.message} for p in plan.problems],
+        "fingerprints": dict(plan.fingerprints),
+    }
+    signature = hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()
+    return json.dumps({**payload, "signature": "hmac-sha256:" + signature}, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_plan(path: str | Path, text: str) -> None:
+    """Write atomically, so a pipeline never uploads half a plan."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class SavedPlan:
+    """A verified saved plan."""
+
+    def __init__(self, plan: Plan, *, base_url: str, safety: Safety, forced: bool, created_at: str, path: str):
+        self.plan, self.base_url, self.safety, self.forced = plan, base_url, safety, forced
+        self.created_at, self.path = created_at, path
+
+
+def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
+    """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign."""
+    name = str(path)
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+        doc = json.loads(raw)
+    except FileNotFoundError:
+        raise PlanFileError(f"{name}: no such plan file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PlanFileError(f"{name}: not a saved plan ({type(exc).__name__}: {exc})") from None
+    if not isinstance(doc, dict) or doc.get("kind") != KIND:
+        raise PlanFileError(f"{name}: not a reconciler saved plan")
+    if doc.get("format_version") != VERSION:
+        raise PlanFileError(f"{name}: plan format {doc.get('format_version')!r} is not supported (this is {VERSION})")
+    signature = doc.pop("signature", None)
+    expected = "hmac-sha256:" + hmac.new(key, _canonical(doc), hashlib.sha256).hexdigest()
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, expected):
+        raise PlanFileError(
+            f"{name}: the plan's signature does not match: it was edited after it was written, or written "
+            f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
+        )
+    try:
+        plan = Plan(
+            actions=tuple(_action_from_dict(a) for a in doc["actions"]),
+            notices=tuple(Notice(**n) for n in doc["notices"]),
+            problems=tuple(Problem(**p) for p in doc["problems"]),
+            live_count=int(doc["live_count"]),
+            fingerprints=tuple(sorted(doc["fingerprints"].items())),
+            targets=tuple(doc["targets"]),
+        )
+        return SavedPlan(
+            plan,
+            base_url=doc["base_url"],
+            safety=Safety.model_validate(doc["safety"]),
+            forced=bool(doc["forced"]),
+            created_at=doc["created_at"],
+            path=name,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"{name}: the saved plan is incomplete ({type(exc).__name__}: {exc})") from None
+
+
+def check_fresh(saved: SavedPlan, live: list[LiveSender]) -> None:
+    """Refuse, naming the senders, when any sender the plan touches changed live since it was made."""
+    by_id = {s.sender_id: s for s in live}
+    stale = []
+    for sender_id, expected in saved.plan.fingerprints:
+        now = by_id.get(sender_id)
+        if fingerprint(now) == expected:
+            continue
+        if expected == "absent":
+            stale.append(f"{sender_id} (planned create, but it exists now)")
+        elif now is None:
+            stale.append(f"{sender_id} (deleted since the plan)")
+        else:
+            stale.append(f"{sender_id} (changed since the plan)")
+    if stale:
+        raise StalePlanError(
+            f"the saved plan {saved.path} is stale; nothing was changed. Live senders differ from when it was "
+            f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."
+        )

@@ -93,13 +93,24 @@ def check_e164(number: str) -> str:
 
 
 def check_sender_id(value: str) -> str:
-    """``whatsapp:`` followed by a valid E.164 number."""
+    """``whatsapp:`` followed by a valid E.164 number.
+
+    >>> check_sender_id("whatsapp:+1 501 712 2661")
+    Traceback (most recent call last):
+    ValueError: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'
+    """
     if not value.startswith(SENDER_ID_PREFIX):
         raise ValueError(f"{value!r} must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'")
+    number = value[len(SENDER_ID_PREFIX) :]
     try:
-        check_e164(value[len(SENDER_ID_PREFIX) :])
-    except ValueError as exc:
-        raise ValueError(f"sender_id {exc}") from None
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not 'whatsapp:' followed by an E.164 number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{value!r} is not a valid phone number")
+    canonical = SENDER_ID_PREFIX + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if canonical != value:
+        raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
     return value
 
 

@@ -12,9 +12,12 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from reconciler import __version__
 from reconciler.apply import ApplyReport, Settled, apply_plan, report_dict, wait_until_settled
@@ -28,7 +31,7 @@ from reconciler.client import (
     check_base_url,
 )
 from reconciler.config import DEFAULT_FILE, load_desired
-from reconciler.errors import ApiError, ApplyRefused, PlanFileError, ReconcilerError, UnsafePlanError
+from reconciler.errors import ApiError, ApplyRefused, ConfigError, PlanFileError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_senders, to_yaml
 from reconciler.models import DesiredState, LiveSender
 from reconciler.plan import Plan, build_plan, safety_violations
@@ -40,6 +43,24 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: ``-f/--file``, shared by every command that reads the desired state. The command receives
+#: ``files: tuple[str, ...]``, ready for :func:`reconciler.config.load_desired`.
+files_option: Callable[[_F], _F] = click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    default=(DEFAULT_FILE,),
+    show_default=True,
+    metavar="PATH",
+    help="Desired-state file, or a directory of *.yaml/*.yml files. Repeat to combine several.",
+)
+
+#: Where ``reconciler schema`` says its JSON Schema dialect is.
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
@@ -48,6 +69,40 @@ def cli() -> None:
 
     Exit codes: 0 success, 1 error, 2 changes or drift (plan --detailed-exitcode, drift).
     """
+
+
+@cli.command()
+@files_option
+def validate(files: tuple[str, ...]) -> None:
+    """Check desired-state files offline: no credentials, no network.
+
+    Prints a one-line summary and exits 0 when valid; otherwise prints every problem, one a line
+    (PATH:LINE:COL: ...), on stderr and exits 1.
+    """
+    try:
+        state = load_desired(files)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        count = len(exc.issues)
+        click.echo(f"{count} error{'s' if count != 1 else ''}: invalid", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR) from None
+    names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
+    senders = len(state.senders)
+    click.echo(f"{names}: {senders} sender{'s' if senders != 1 else ''}, {len(state.ignore)} ignored: valid")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the desired-state file, for editors.
+
+    Save it and point your editor at it, e.g. with a first line
+    "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
+    """
+    from reconciler.models import senders_file_json_schema
+
+    document = {"$schema": JSON_SCHEMA_DIALECT, **senders_file_json_schema()}
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,14 +126,6 @@ def main(argv: list[str] | None = None) -> None:
 
 # --------------------------------------------------------------------------- shared options
 
-files_option = click.option(
-    "-f",
-    "--file",
-    "files",
-    multiple=True,
-    type=click.Path(path_type=str),
-    help="Desired-state file or directory of *.yaml files; repeatable. Default: senders.yaml.",
-)
 target_option = click.option(
     "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
 )
@@ -173,7 +220,7 @@ def _echo_problems(plan: Plan) -> None:
 
 
 def _plan(files, api: Api, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
-    desired = load_desired(files or (DEFAULT_FILE,))
+    desired = load_desired(files)
     return desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
 
 
@@ -239,7 +286,8 @@ def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, forc
     """
     api = Api(**options)
     if plan_file:
-        if files or targets or allow_delete:
+        given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
+        if given_files or targets or allow_delete:
             raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
         saved = load_plan(plan_file, key=api.plan_key())
         if saved.base_url != api.base_url:

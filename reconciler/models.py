@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 CHANNEL = "whatsapp"
 SENDER_ID_PREFIX = "whatsapp:"
@@ -93,13 +94,24 @@ def check_e164(number: str) -> str:
 
 
 def check_sender_id(value: str) -> str:
-    """``whatsapp:`` followed by a valid E.164 number."""
+    """``whatsapp:`` followed by a valid E.164 number.
+
+    >>> check_sender_id("whatsapp:+1 501 712 2661")
+    Traceback (most recent call last):
+    ValueError: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'
+    """
     if not value.startswith(SENDER_ID_PREFIX):
         raise ValueError(f"{value!r} must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'")
+    number = value[len(SENDER_ID_PREFIX) :]
     try:
-        check_e164(value[len(SENDER_ID_PREFIX) :])
-    except ValueError as exc:
-        raise ValueError(f"sender_id {exc}") from None
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not 'whatsapp:' followed by an E.164 number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{value!r} is not a valid phone number")
+    canonical = SENDER_ID_PREFIX + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if canonical != value:
+        raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
     return value
 
 
@@ -271,7 +283,11 @@ SECTIONS: tuple[str, ...] = ("configuration", "webhook", "profile")
 class DesiredSender(SenderDefaults):
     """One sender as the desired-state file declares it."""
 
-    sender_id: str = Field(description="'whatsapp:' followed by an E.164 number", examples=["whatsapp:+15017122661"])
+    sender_id: str = Field(
+        description="'whatsapp:' followed by an E.164 number",
+        examples=["whatsapp:+15017122661"],
+        json_schema_extra={"pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"},
+    )
 
     @field_validator("sender_id")
     @classmethod
@@ -310,7 +326,11 @@ class SendersFile(_Strict):
 
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list, description="live senders this file does not manage")
+    ignore: list[str] = Field(
+        default_factory=list,
+        description="live senders this file does not manage",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"}},
+    )
     safety: Safety | None = None
 
     @field_validator("ignore")
@@ -374,3 +394,41 @@ class DesiredState(BaseModel):
 
     def by_id(self) -> dict[str, DesiredSender]:
         return {s.sender_id: s for s in self.senders}
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+
+class _NoNullSchema(GenerateJsonSchema):
+    """JSON Schema without ``null``: the file refuses nulls (leave a field out instead)."""
+
+    def nullable_schema(self, schema: Any) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: Any) -> JsonSchemaValue:
+        if schema.get("default", ...) is None:
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+
+def senders_file_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``senders.yaml`` as editors should see it.
+
+    Matches what the loader accepts: no ``null`` anywhere, and ``emails``/``websites``/``phone_numbers``
+    items as plain strings or labelled objects.
+    """
+    schema = SendersFile.model_json_schema(schema_generator=_NoNullSchema)
+    profile = schema["$defs"]["Profile"]["properties"]
+    shorthand = {
+        "websites": {"type": "string", "format": "uri", "pattern": "^https?://"},
+        "emails": {"type": "string", "format": "email"},
+        "phone_numbers": {"type": "string", "pattern": r"^\+[1-9][0-9]{1,14}$"},
+    }
+    for name, plain in shorthand.items():
+        items = profile[name]["items"]
+        profile[name]["items"] = {"anyOf": [plain, items]}
+    schema["description"] = (
+        "Desired state of Twilio WhatsApp senders for reconciler. A field that is present is managed; "
+        "a field that is absent is never compared nor sent; '' clears a field."
+    )
+    return schema

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextvars
 import json
 import logging
 import os
@@ -38,6 +39,8 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
 CHANNELS = ("whatsapp", "rcs")
 _JSON_HEADERS = {"Content-Type": "application/json"}
+#: Set per request by the middleware (handlers run in the same task): drop the connection after a write.
+_DROP_AFTER_COMMIT: contextvars.ContextVar[bool] = contextvars.ContextVar("drop_after_commit", default=False)
 
 
 def _dumps(data: Any) -> str:
@@ -148,9 +151,9 @@ class EmulatorServer:
         try:
             self._stopped = asyncio.Event()
             app = self._make_app()
-            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
             loop.run_until_complete(self._runner.setup())
-            site = web.SockSite(self._runner, sock, shutdown_timeout=0.5)
+            site = web.SockSite(self._runner, sock)
             loop.run_until_complete(site.start())
         except BaseException as exc:  # reported to start()
             errors.append(exc)
@@ -269,7 +272,7 @@ class EmulatorServer:
             return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
         if decision.slow and faults.faults.slow_seconds:
             await asyncio.sleep(faults.faults.slow_seconds)
-        request["drop_after_commit"] = decision.drop_after_commit
+        _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         try:
             response = await handler(request)
         except ApiProblem as problem:
@@ -287,7 +290,7 @@ class EmulatorServer:
         return response
 
     def _commit_and_maybe_drop(self, request: web.Request) -> None:
-        if request.get("drop_after_commit"):
+        if _DROP_AFTER_COMMIT.get():
             raise _DropConnection()
 
     async def _json_body(self, request: web.Request) -> Any:

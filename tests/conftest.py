@@ -125,7 +125,7 @@ def _free_port() -> int:
 def prism_url(emulator):
     """Stoplight Prism validating every request and response between a client and ``emulator``.
 
-    Yields the proxy's base URL. Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``);
+    Yields the proxy's base URL; while it runs, the emulator's absolute URLs point at the proxy. Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``);
     without it the test fails: the check against Twilio's spec must not be skipped silently.
     """
     import socket
@@ -163,9 +163,13 @@ def prism_url(emulator):
                 proc.kill()
                 pytest.fail("Prism did not start listening within 60 s:\n" + "".join(output)[-4000:], pytrace=False)
             time.sleep(0.1)
+    url = f"http://127.0.0.1:{port}"
+    # Absolute URLs in responses (next_page_url ...) lead back through the proxy, as behind any gateway.
+    emulator.public_url = url
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
+        emulator.public_url = None
         proc.terminate()
         try:
             proc.wait(timeout=10)

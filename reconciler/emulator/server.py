@@ -208,6 +208,18 @@ class EmulatorServer:
         """
         return self._store.set_state(sid, **fields)
 
+    @property
+    def public_url(self) -> str | None:
+        """The base of absolute URLs in responses (``url``, ``meta.*_url``)."""
+        return self._store.base_url if self.base_url else self._public_url
+
+    @public_url.setter
+    def public_url(self, value: str | None) -> None:
+        """Point absolute URLs elsewhere, e.g. at a proxy in front of the emulator; None: the bound address."""
+        self._public_url = value.rstrip("/") if value else None
+        if self.base_url:
+            self._store.base_url = self._public_url or self.base_url
+
     def set_faults(self, faults: Faults) -> None:
         """Replace the faults (and restart their random sequence from ``faults.seed``)."""
         self._faults = FaultInjector(faults)

@@ -1,0 +1,81 @@
+"""``reconciler emulator``: run the emulator in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.emulator.faults import Faults
+from reconciler.emulator.server import EmulatorServer
+from reconciler.errors import ReconcilerError
+
+
+def load_seed(path: str) -> list[dict[str, Any]]:
+    """Read ``{"senders": [...]}``; each item is a create body plus ``status`` and response-only fields."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReconcilerError(f"cannot read seed file {path}: {exc}") from None
+    senders = data.get("senders") if isinstance(data, dict) else None
+    if not isinstance(senders, list) or not all(isinstance(s, dict) for s in senders):
+        raise ReconcilerError(f'seed file {path}: expected {{"senders": [ {{...}}, ... ]}}')
+    return senders
+
+
+def seed_server(server: EmulatorServer, senders: list[dict[str, Any]], source: str = "seed") -> None:
+    body_keys = ("sender_id", "configuration", "webhook", "profile", "friendly_name")
+    for i, item in enumerate(senders):
+        body = {k: v for k, v in item.items() if k in body_keys}
+        extra = {k: v for k, v in item.items() if k not in body_keys and k != "status"}
+        try:
+            server.add_sender(body, item.get("status", "ONLINE"), **extra)
+        except ValueError as exc:
+            raise ReconcilerError(f"{source}: senders[{i}]: {exc}") from None
+
+
+def run_emulator(*, host: str, port: int, state_file: str | None, seed_file: str | None, account_sid: str | None,
+                 auth_token: str | None, api_key: str | None, api_secret: str | None, public_url: str | None,
+                 transition_delay: float, review_delay: float | None, latency: float, rate_429: float,
+                 retry_after: float | None, rate_5xx: float, rate_drop: float, slow_rate: float,
+                 slow_seconds: float, fault_seed: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("reconciler.emulator")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    if bool(account_sid) != bool(auth_token) and not (api_key and api_secret):
+        raise click.UsageError("give both --account-sid and --auth-token, or neither")
+    faults = Faults(seed=fault_seed, latency=latency, rate_429=rate_429, retry_after=retry_after, rate_5xx=rate_5xx,
+                    rate_drop_after_commit=rate_drop, slow_rate=slow_rate, slow_seconds=slow_seconds)
+    try:
+        server = EmulatorServer(account_sid=account_sid, auth_token=auth_token, api_key=api_key,
+                                api_secret=api_secret, state_file=state_file, faults=faults,
+                                transition_delay=transition_delay, review_delay=review_delay, public_url=public_url)
+    except (OSError, ValueError) as exc:
+        raise ReconcilerError(f"cannot load state file {state_file}: {exc}") from None
+    if seed_file:
+        seed_server(server, load_seed(seed_file), seed_file)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            base_url = server.start(host=host, port=port)
+        except OSError as exc:
+            raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        click.echo(base_url)
+        sys.stdout.flush()
+        logger.info("emulator: %d sender(s); Ctrl-C stops", len(server.senders()))
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    logger.info("emulator: stopped")

@@ -1,0 +1,392 @@
+"""The HTTP side of the emulator: aiohttp routes, Basic auth, paging, faults, and a thread to run it in.
+
+>>> with EmulatorServer() as server:                     # doctest: +SKIP
+...     httpx.get(server.base_url + "/v2/Channels/Senders", params={"Channel": "whatsapp"})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextvars
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from reconciler.emulator.faults import FaultInjector, Faults
+from reconciler.emulator.state import (
+    CODE_INVALID_PARAMETER,
+    ApiProblem,
+    SenderStore,
+    invalid,
+)
+
+log = logging.getLogger("reconciler.emulator")
+
+LIST_PATH = "/v2/Channels/Senders"
+INSTANCE_PATH = "/v2/Channels/Senders/{Sid}"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 1000
+CHANNELS = ("whatsapp", "rcs")
+_JSON_HEADERS = {"Content-Type": "application/json"}
+#: Set per request by the middleware (handlers run in the same task): drop the connection after a write.
+_DROP_AFTER_COMMIT: contextvars.ContextVar[bool] = contextvars.ContextVar("drop_after_commit", default=False)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})})
+
+
+def _encode_token(page: int, after: int) -> str:
+    raw = f"p{page}:a{after}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        page_part, after_part = raw.split(":")
+        if not (page_part.startswith("p") and after_part.startswith("a")):
+            raise ValueError
+        return int(page_part[1:]), int(after_part[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid(f"Invalid PageToken: {token!r}", CODE_INVALID_PARAMETER) from None
+
+
+class _DropConnection(Exception):
+    """The change is committed; answer by closing the connection without a response."""
+
+
+class EmulatorServer:
+    """A local, stateful Messaging v2 Senders API.
+
+    Credentials: with none configured every request is accepted. ``clock`` (seconds since the epoch)
+    exists so tests can move time forward instead of sleeping.
+    """
+
+    def __init__(
+        self,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        state_file: str | os.PathLike[str] | None = None,
+        faults: Faults | None = None,
+        transition_delay: float = 0.0,
+        review_delay: float | None = None,
+        public_url: str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
+        self._credentials: dict[str, str] = {}
+        if account_sid and auth_token:
+            self._credentials[account_sid] = auth_token
+        if api_key and api_secret:
+            self._credentials[api_key] = api_secret
+        self._store = SenderStore(
+            state_file=state_file, transition_delay=transition_delay, review_delay=review_delay, clock=clock
+        )
+        self._faults = FaultInjector(faults or Faults())
+        self._public_url = public_url.rstrip("/") if public_url else None
+        self._stats: dict[str, int] = {"total": 0}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopped: asyncio.Event | None = None
+        self.base_url: str | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0 = a free port) in a background thread; return the base URL."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+            sock.listen(1024)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+        self.base_url = f"http://{shown_host}:{bound_port}"
+        self._store.base_url = self._public_url or self.base_url
+        if not self._credentials:
+            log.warning("emulator: no credentials configured: accepting any credentials")
+        ready = threading.Event()
+        errors: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(sock, ready, errors), name="senders-emulator", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+        if errors:
+            self._thread.join()
+            self._thread = None
+            raise errors[0]
+        return self.base_url
+
+    def _run(self, sock: socket.socket, ready: threading.Event, errors: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self._stopped = asyncio.Event()
+            app = self._make_app()
+            self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+            loop.run_until_complete(self._runner.setup())
+            site = web.SockSite(self._runner, sock)
+            loop.run_until_complete(site.start())
+        except BaseException as exc:  # reported to start()
+            errors.append(exc)
+            sock.close()
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_until_complete(self._stopped.wait())
+            loop.run_until_complete(self._runner.cleanup())
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop listening and end the background thread. Safe to call twice."""
+        if self._thread is None:
+            return
+        if self._loop is not None and self._stopped is not None:
+            self._loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> EmulatorServer:
+        if self._thread is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ test hooks
+
+    def add_sender(self, body: dict[str, Any], status: str = "ONLINE", **extra: Any) -> dict[str, Any]:
+        """Seed a sender (create-body shape; ``extra``: response-only fields, ``sid``). Returns its API shape."""
+        return self._store.add(body, status, **extra)
+
+    def senders(self) -> list[dict[str, Any]]:
+        """Every sender, in creation order, as the API shows them now."""
+        return self._store.all()
+
+    def get_sender(self, sid: str) -> dict[str, Any] | None:
+        return self._store.get(sid)
+
+    def update_sender_state(self, sid: str, **fields: Any) -> dict[str, Any]:
+        """Set ``status``, ``offline_reasons``, ``properties``, ``pending_display_name*`` ... as they are.
+
+        Setting ``status`` cancels a scheduled transition; setting ``pending_display_name_status``
+        cancels a scheduled review (``COMPLETED`` applies the pending name). Raises KeyError for an
+        unknown sid.
+        """
+        return self._store.set_state(sid, **fields)
+
+    @property
+    def public_url(self) -> str | None:
+        """The base of absolute URLs in responses (``url``, ``meta.*_url``)."""
+        return self._store.base_url if self.base_url else self._public_url
+
+    @public_url.setter
+    def public_url(self, value: str | None) -> None:
+        """Point absolute URLs elsewhere, e.g. at a proxy in front of the emulator; None: the bound address."""
+        self._public_url = value.rstrip("/") if value else None
+        if self.base_url:
+            self._store.base_url = self._public_url or self.base_url
+
+    def set_faults(self, faults: Faults) -> None:
+        """Replace the faults (and restart their random sequence from ``faults.seed``)."""
+        self._faults = FaultInjector(faults)
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults.faults
+
+    def stats(self) -> dict[str, int]:
+        """Requests received per ``"METHOD /route"``, plus ``"total"``."""
+        return dict(self._stats)
+
+    def reset_stats(self) -> None:
+        self._stats = {"total": 0}
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=1024 * 1024)
+        app.router.add_get(LIST_PATH, self._list, allow_head=False)
+        app.router.add_post(LIST_PATH, self._create)
+        app.router.add_get(INSTANCE_PATH, self._fetch, allow_head=False)
+        app.router.add_post(INSTANCE_PATH, self._update)
+        app.router.add_delete(INSTANCE_PATH, self._delete)
+        return app
+
+    def _authorized(self, request: web.Request) -> bool:
+        if not self._credentials:
+            return True
+        header = request.headers.get("Authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        expected = self._credentials.get(user)
+        return bool(sep) and expected is not None and _same(password, expected)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        key = f"{request.method} {route.canonical if route is not None else request.path}"
+        stats = self._stats
+        stats[key] = stats.get(key, 0) + 1
+        stats["total"] += 1
+        request_id = "RQ" + uuid.uuid4().hex
+        faults = self._faults
+        if faults.faults.latency:
+            await asyncio.sleep(faults.faults.latency)
+        headers = {"T-Request-Id": request_id}
+        if not self._authorized(request):
+            problem = ApiProblem(401, 20003, "Authenticate")
+            return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
+        decision = faults.decide()
+        if decision.throttle:
+            if faults.faults.retry_after is not None:
+                headers["Retry-After"] = _seconds(faults.faults.retry_after)
+            return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
+        if decision.server_error:
+            return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
+        if decision.slow and faults.faults.slow_seconds:
+            await asyncio.sleep(faults.faults.slow_seconds)
+        _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
+        try:
+            response = await handler(request)
+        except ApiProblem as problem:
+            response = _problem_response(problem)
+        except web.HTTPException as exc:  # unknown route or method: still Twilio's error shape
+            code = 20404 if exc.status == 404 else exc.status
+            message = "The requested resource was not found" if exc.status == 404 else exc.reason
+            response = _problem_response(ApiProblem(exc.status, code, message))
+        except _DropConnection:
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            raise asyncio.CancelledError() from None
+        response.headers["T-Request-Id"] = request_id
+        return response
+
+    def _commit_and_maybe_drop(self, request: web.Request) -> None:
+        if _DROP_AFTER_COMMIT.get():
+            raise _DropConnection()
+
+    async def _json_body(self, request: web.Request) -> Any:
+        raw = await request.read()
+        try:
+            return json.loads(raw) if raw else {}
+        except (ValueError, UnicodeDecodeError):
+            raise invalid("Invalid JSON in the request body") from None
+
+    async def _list(self, request: web.Request) -> web.Response:
+        query = request.query
+        channel = query.get("Channel")
+        if not channel:
+            raise invalid("Missing required parameter Channel", CODE_INVALID_PARAMETER)
+        if channel not in CHANNELS:
+            raise invalid(f"Invalid Channel {channel!r}: supported values are whatsapp and rcs", CODE_INVALID_PARAMETER)
+        size_text = query.get("PageSize")
+        if size_text is None:
+            page_size = DEFAULT_PAGE_SIZE
+        else:
+            try:
+                page_size = int(size_text)
+            except ValueError:
+                raise invalid(f"Invalid PageSize {size_text!r}: must be an integer", CODE_INVALID_PARAMETER) from None
+            if not 1 <= page_size <= MAX_PAGE_SIZE:
+                raise invalid(
+                    f"Invalid PageSize {page_size}: must be between 1 and {MAX_PAGE_SIZE}", CODE_INVALID_PARAMETER
+                )
+        token = query.get("PageToken") or None
+        page, after = _decode_token(token) if token else (0, None)
+        if channel == "whatsapp":
+            senders, next_after, previous_after, _ = self._store.page(after, page_size)
+        else:  # an RCS sender cannot be created here
+            senders, next_after, previous_after = [], None, None
+        base = f"{self._store.base_url}{LIST_PATH}"
+
+        def url(page_no: int, after_seq: int | None) -> str:
+            params: dict[str, Any] = {"Channel": channel, "PageSize": page_size, "Page": page_no}
+            if after_seq is not None:
+                params["PageToken"] = _encode_token(page_no, after_seq)
+            return f"{base}?{urlencode(params)}"
+
+        meta = {
+            "page": page,
+            "page_size": page_size,
+            "first_page_url": url(0, None),
+            "previous_page_url": (
+                None if previous_after is None else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
+            ),
+            "url": url(page, after),
+            "next_page_url": None if next_after is None else url(page + 1, next_after),
+            "key": "senders",
+        }
+        return web.Response(text=_dumps({"senders": senders, "meta": meta}), headers=_JSON_HEADERS)
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        sender = self._store.create(body)
+        self._commit_and_maybe_drop(request)
+        return web.Response(status=202, text=_dumps(sender), headers=_JSON_HEADERS)
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        sender = self._store.fetch(request.match_info["Sid"])
+        return web.Response(text=_dumps(sender), headers=_JSON_HEADERS)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        sid = request.match_info["Sid"]
+        self._store.fetch(sid)  # 404 before complaining about the body
+        body = await self._json_body(request)
+        sender = self._store.update(sid, body)
+        self._commit_and_maybe_drop(request)
+        return web.Response(status=202, text=_dumps(sender), headers=_JSON_HEADERS)
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        self._store.delete(request.match_info["Sid"])
+        self._commit_and_maybe_drop(request)
+        return web.Response(status=204)
+
+
+def _same(given: str, expected: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

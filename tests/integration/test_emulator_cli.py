@@ -1,0 +1,125 @@
+"""``reconciler emulator`` as a user runs it: a subprocess, stopped by a signal."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import (
+    CLI_OUTPUTS,
+    REPO_ROOT,
+    SECRETS,
+    TEST_ACCOUNT_SID,
+    TEST_API_KEY,
+    TEST_API_SECRET,
+    TEST_AUTH_TOKEN,
+    clean_env,
+)
+
+SENDERS = "/v2/Channels/Senders"
+
+
+class Running:
+    def __init__(self, *args: str, env: dict[str, str]):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
+        if not line.startswith("http://"):
+            self.proc.kill()
+            raise AssertionError(f"no URL on the first line: {line!r}; stderr: {self.proc.stderr.read()}")  # type: ignore[union-attr]
+        self.url = line
+
+    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=30)
+        CLI_OUTPUTS.append(self.url + "\n" + out + err)
+        return self.proc.returncode, out + err
+
+
+def creds_env() -> dict[str, str]:
+    return clean_env(
+        TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+        TWILIO_API_KEY=TEST_API_KEY,
+        TWILIO_API_SECRET=TEST_API_SECRET,
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_runs_until_signalled_and_exits_0(sig):
+    run = Running(env=creds_env())
+    assert run.url.startswith("http://127.0.0.1:")
+    assert httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}).status_code == 401
+    r = httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}, auth=(TEST_API_KEY, TEST_API_SECRET))
+    assert r.status_code == 200
+    code, output = run.stop(sig)
+    assert code == 0, output
+    assert "Traceback" not in output
+    for secret in SECRETS:
+        assert secret not in output
+    assert "accepting any credentials" not in output
+
+
+def test_without_credentials_it_says_so():
+    run = Running(env=clean_env())
+    assert httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+    code, output = run.stop()
+    assert code == 0 and "accepting any credentials" in output
+
+
+def test_seed_state_and_restart(tmp_path: Path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"senders": [
+        {"sender_id": "whatsapp:+15005550001", "profile": {"name": "Seeded", "emails": ["a@example.com"]}},
+        {"sender_id": "whatsapp:+15005550002", "profile": {"name": "Off"}, "status": "OFFLINE",
+         "offline_reasons": [{"code": "410", "message": "gone", "more_info": None}]},
+    ]}))
+    state = tmp_path / "state.json"
+    run = Running("--seed", str(seed), "--state", str(state), "--transition-delay", "0", env=clean_env())
+    data = httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}).json()
+    assert [s["status"] for s in data["senders"]] == ["ONLINE", "OFFLINE"]
+    assert data["senders"][0]["profile"]["emails"] == [{"email": "a@example.com", "label": "Email"}]
+    created = httpx.post(run.url + SENDERS, json={"sender_id": "whatsapp:+15005550003", "profile": {"name": "New"}})
+    assert created.status_code == 202
+    assert run.stop()[0] == 0
+
+    again = Running("--state", str(state), env=clean_env())
+    names = [s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]]
+    assert names == ["Seeded", "Off", "New"]
+    assert again.stop()[0] == 0
+
+
+def test_fault_options_are_applied():
+    run = Running("--rate-429", "1", "--retry-after", "2", "--fault-seed", "4", env=clean_env())
+    r = httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "2"
+    assert run.stop()[0] == 0
+
+
+def test_bad_seed_file_is_one_line_error(tmp_path: Path, cli):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"senders": [{"sender_id": "nope", "profile": {"name": "X"}}]}))
+    result = cli("emulator", "--port", "0", "--seed", str(seed), env=clean_env())
+    assert result.returncode == 1
+    assert "senders[0]" in result.stderr and "sender_id" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_help_lists_the_options(cli):
+    result = cli("emulator", "--help", env=clean_env())
+    assert result.returncode == 0
+    for option in ("--state", "--seed", "--rate-429", "--retry-after", "--rate-drop", "--slow-rate", "--review-delay"):
+        assert option in result.stdout

@@ -1,0 +1,146 @@
+"""Fault injection: each kind happens, at the given rate, identically under the same seed."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from reconciler.emulator import EmulatorServer, Faults
+from reconciler.emulator.faults import FaultInjector
+
+SENDERS = "/v2/Channels/Senders"
+
+
+def outcomes(faults: Faults, n: int = 60) -> list[object]:
+    """Status codes of ``n`` sequential list requests ("drop" for a closed connection)."""
+    out: list[object] = []
+    with EmulatorServer(faults=faults) as server, httpx.Client(base_url=server.base_url) as api:
+        for _ in range(n):
+            try:
+                r = api.get(SENDERS, params={"Channel": "whatsapp"})
+                out.append((r.status_code, r.headers.get("Retry-After")))
+            except httpx.TransportError:
+                out.append("drop")
+    return out
+
+
+def test_faults_validate_their_rates():
+    with pytest.raises(ValueError, match="rate_429"):
+        Faults(rate_429=1.5)
+    with pytest.raises(ValueError, match="latency"):
+        Faults(latency=-1)
+
+
+def test_injector_is_deterministic_under_a_seed():
+    f = Faults(seed=7, rate_429=0.3, rate_5xx=0.2, rate_drop_after_commit=0.1, slow_rate=0.4)
+    a, b = FaultInjector(f), FaultInjector(f)
+    assert [a.decide() for _ in range(200)] == [b.decide() for _ in range(200)]
+    c = FaultInjector(Faults(seed=8, rate_429=0.3))
+    assert [x.throttle for x in (FaultInjector(f).decide() for _ in range(50))] != [c.decide().throttle for _ in range(50)]
+
+
+def test_429_without_retry_after_by_default():
+    got = outcomes(Faults(seed=1, rate_429=0.5))
+    assert got == outcomes(Faults(seed=1, rate_429=0.5))
+    throttled = [o for o in got if o[0] == 429]
+    assert 10 < len(throttled) < 50
+    assert all(retry is None for _, retry in throttled)
+    assert {o[0] for o in got} == {200, 429}
+
+
+def test_429_body_and_retry_after_header():
+    with EmulatorServer(faults=Faults(rate_429=1.0, retry_after=3)) as server:
+        r = httpx.get(server.base_url + SENDERS, params={"Channel": "whatsapp"})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "3"
+    assert r.json() == {
+        "code": 20429,
+        "message": "Too Many Requests",
+        "more_info": "https://www.twilio.com/docs/errors/20429",
+        "status": 429,
+    }
+
+
+def test_5xx_rate_is_deterministic_and_writes_nothing():
+    got = outcomes(Faults(seed=3, rate_5xx=0.3))
+    assert got == outcomes(Faults(seed=3, rate_5xx=0.3))
+    assert {o[0] for o in got} == {200, 500}
+    with EmulatorServer(faults=Faults(rate_5xx=1.0)) as server:
+        r = httpx.post(server.base_url + SENDERS, json={"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}})
+        assert r.status_code == 500 and r.json()["code"] == 20500
+        assert server.senders() == []
+
+
+def test_dropped_write_is_committed():
+    payload = {"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}}
+    with EmulatorServer(faults=Faults(rate_drop_after_commit=1.0)) as server:
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(server.base_url + SENDERS, json=payload)
+        [sender] = server.senders()
+        # The retry finds the committed sender: a retried create never makes a duplicate.
+        r = httpx.post(server.base_url + SENDERS, json=payload)
+        assert r.status_code == 409
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.post(f"{server.base_url}{SENDERS}/{sender['sid']}", json={"profile": {"about": "x"}})
+        assert server.get_sender(sender["sid"])["profile"]["about"] == "x"
+        with pytest.raises(httpx.RemoteProtocolError):
+            httpx.delete(f"{server.base_url}{SENDERS}/{sender['sid']}")
+        assert server.senders() == []
+        # Reads are never dropped.
+        assert httpx.get(server.base_url + SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+
+
+def test_drop_rate_is_deterministic_under_a_seed():
+    def run() -> list[str]:
+        out = []
+        with EmulatorServer(faults=Faults(seed=5, rate_drop_after_commit=0.5)) as server:
+            for n in range(30):
+                try:
+                    r = httpx.post(
+                        server.base_url + SENDERS,
+                        json={"sender_id": f"whatsapp:+1500555{n:04d}", "profile": {"name": "A"}},
+                    )
+                    out.append(str(r.status_code))
+                except httpx.RemoteProtocolError:
+                    out.append("drop")
+            assert len(server.senders()) == 30
+        return out
+
+    first = run()
+    assert first == run()
+    assert "drop" in first and "202" in first
+
+
+def test_slow_responses_exceed_a_client_timeout():
+    faults = Faults(seed=2, slow_rate=0.5, slow_seconds=0.3)
+    with EmulatorServer(faults=faults) as server, httpx.Client(base_url=server.base_url, timeout=0.1) as api:
+        got = []
+        for _ in range(20):
+            try:
+                api.get(SENDERS, params={"Channel": "whatsapp"})
+                got.append("ok")
+            except httpx.TimeoutException:
+                got.append("timeout")
+    injector = FaultInjector(faults)
+    expected = ["timeout" if injector.decide().slow else "ok" for _ in range(20)]
+    assert got == expected and "timeout" in got and "ok" in got
+
+
+def test_latency_is_added_to_every_request():
+    with EmulatorServer(faults=Faults(latency=0.05)) as server, httpx.Client(base_url=server.base_url) as api:
+        start = time.perf_counter()
+        for _ in range(4):
+            api.get(SENDERS, params={"Channel": "whatsapp"})
+        assert time.perf_counter() - start >= 0.2
+
+
+def test_set_faults_while_running():
+    with EmulatorServer() as server, httpx.Client(base_url=server.base_url) as api:
+        assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+        server.set_faults(Faults(rate_429=1.0))
+        assert server.faults.rate_429 == 1.0
+        assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 429
+        server.set_faults(Faults())
+        assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+        assert server.stats()["GET /v2/Channels/Senders"] == 3

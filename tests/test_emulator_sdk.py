@@ -1,0 +1,99 @@
+"""Twilio's official Python SDK (pinned) drives the emulator: what Twilio publishes must work against it."""
+
+from __future__ import annotations
+
+import pytest
+
+twilio = pytest.importorskip("twilio", reason="the 'test' extra pins twilio==9.13.0")
+
+from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa: E402
+from twilio.rest import Client  # noqa: E402
+from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList as L  # noqa: E402
+
+from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN  # noqa: E402
+
+
+@pytest.fixture
+def senders(emulator, monkeypatch):
+    for var in ("TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(var, raising=False)
+    client = Client(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    client.messaging.base_url = emulator.base_url
+    return client.messaging.v2.channels_senders
+
+
+def test_sdk_version_is_the_pinned_one():
+    assert twilio.__version__ == "9.13.0"
+
+
+def test_sdk_list_create_fetch_update_verify_delete(senders, emulator):
+    for n in range(7):
+        emulator.add_sender({"sender_id": f"whatsapp:+1500555{100 + n:04d}", "profile": {"name": f"Seed {n}"}})
+
+    listed = list(senders.stream(channel="whatsapp", page_size=3))
+    assert [s.sender_id for s in listed] == [f"whatsapp:+1500555{100 + n:04d}" for n in range(7)]
+    assert emulator.stats()["GET /v2/Channels/Senders"] == 3  # followed next_page_url twice
+
+    created = senders.create(
+        L.MessagingV2ChannelsSenderRequestsCreate(
+            {
+                "sender_id": "whatsapp:+15005550006",
+                "configuration": {"verification_method": "sms", "waba_id": "12345678912345"},
+                "webhook": {"callback_url": "https://example.com/hook", "callback_method": "POST"},
+                "profile": {"name": "Acme", "emails": ["support@example.com"], "websites": ["https://example.com"]},
+            }
+        )
+    )
+    assert created.sid.startswith("XE") and created.status == "CREATING"
+    assert created.profile["emails"] == [{"email": "support@example.com", "label": "Email"}]
+
+    fetched = senders(created.sid).fetch()
+    assert fetched.status == "PENDING_VERIFICATION"
+    assert fetched.configuration["waba_id"] == "12345678912345"
+    assert fetched.webhook["callback_url"] == "https://example.com/hook"
+
+    verified = senders(created.sid).update(
+        L.MessagingV2ChannelsSenderRequestsUpdate({"configuration": {"verification_code": "123456"}})
+    )
+    assert verified.status == "VERIFYING"
+    assert senders(created.sid).fetch().status == "ONLINE"
+
+    updated = senders(created.sid).update(
+        L.MessagingV2ChannelsSenderRequestsUpdate({"profile": {"about": "Hi", "name": "Acme Two"}})
+    )
+    assert updated.status == "ONLINE:UPDATING"
+    assert updated.display_name_status == "updating"
+    assert updated.profile["about"] == "Hi" and updated.profile["name"] == "Acme"
+    again = senders(created.sid).fetch()
+    assert again.status == "ONLINE"
+    assert again.pending_display_name == "Acme Two"
+    assert again.pending_display_name_status == "PENDING_REVIEW"
+    assert again.pending_display_name_status_date is not None
+    assert again.profile["emails"] == [{"email": "support@example.com", "label": "Email"}]
+
+    assert senders(created.sid).delete() is True
+    with pytest.raises(TwilioRestException) as err:
+        senders(created.sid).fetch()
+    assert err.value.status == 404 and err.value.code == 20404
+
+
+def test_sdk_errors_carry_status_and_code(senders):
+    body = {"sender_id": "whatsapp:+15005550006", "profile": {"name": "Acme"}}
+    senders.create(L.MessagingV2ChannelsSenderRequestsCreate(body))
+    with pytest.raises(TwilioRestException) as dup:
+        senders.create(L.MessagingV2ChannelsSenderRequestsCreate(body))
+    assert dup.value.status == 409 and dup.value.code == 63100
+    assert "sender_id provided already exists" in dup.value.msg
+
+
+def test_sdk_with_api_key(emulator):
+    client = Client(TEST_API_KEY, TEST_API_SECRET, TEST_ACCOUNT_SID)
+    client.messaging.base_url = emulator.base_url
+    assert list(client.messaging.v2.channels_senders.stream(channel="whatsapp")) == []
+
+
+def test_sdk_bad_credentials(emulator):
+    client = Client(TEST_ACCOUNT_SID, "wrong")
+    client.messaging.base_url = emulator.base_url
+    with pytest.raises(TwilioException):
+        list(client.messaging.v2.channels_senders.stream(channel="whatsapp"))

@@ -591,3 +591,21 @@ def verify(sender_id, code, **options) -> int:
     status = body.get("status") if isinstance(body, dict) else None
     click.echo(f"Submitted the verification code for {sender_id}; status: {status or 'unknown'}.")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- demo
+
+
+@cli.command()
+@click.option("-f", "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="Desired-state file to plan. Default: ./senders.yaml.example, else the copy shipped with reconciler.")
+@click.option("--apply", "do_apply", is_flag=True, help="Also apply the plan to the emulator, then plan again.")
+def demo(path, do_apply) -> int:
+    """Plan the example file against an embedded emulator: no Twilio account needed."""
+    from pathlib import Path
+
+    from reconciler.demo import example_path, run_demo
+
+    color = _color(sys.stdout)
+    return run_demo(Path(path) if path else example_path(), apply=do_apply, echo=click.echo,
+                    render=lambda p: render_text(p, color=color))

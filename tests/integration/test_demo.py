@@ -1,0 +1,32 @@
+"""reconciler demo: the README's first command, offline."""
+
+from __future__ import annotations
+
+from tests.conftest import REPO_ROOT, run_cli
+
+
+def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path):
+    result = run_cli("demo", cwd=REPO_ROOT)
+    assert result.returncode == 0, result.output
+    out = result.stdout
+    assert "Started a local Senders API emulator at http://127.0.0.1:" in out
+    assert "~ whatsapp:+15017122661 (update" in out
+    assert "+ whatsapp:+15017122663 (create)" in out
+    assert "gated: pass --allow-delete" in out
+    assert "display name 'Northside Cycles' is PENDING_REVIEW by Meta" in out
+    assert "whatsapp:+15017122669" not in out  # ignored
+    assert "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)." in out
+
+
+def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path):
+    result = run_cli("demo", "--apply", cwd=tmp_path)  # no senders.yaml.example here: the packaged copy
+    assert result.returncode == 0, result.output
+    final = result.stdout.rsplit("$ reconciler plan", 1)[1]
+    assert "Apply complete: 2 done." in result.stdout
+    assert "Plan: 0 to create, 0 to update, 1 to delete" in final
+    assert "reconciler verify whatsapp:+15017122663 --code CODE" in final
+
+
+def test_packaged_example_is_the_repository_example():
+    packaged = (REPO_ROOT / "reconciler" / "demo" / "senders.yaml").read_bytes()
+    assert packaged == (REPO_ROOT / "senders.yaml.example").read_bytes()

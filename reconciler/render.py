@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS
 from reconciler.plan import Action, Plan
 
 FORMAT_VERSION = "1"
@@ -31,6 +32,22 @@ def ansi(text: str, style: str) -> str:
 def show(value: Any) -> str:
     """A value as it reads best in a plan: JSON literals, so '' and null stay visible."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def show_field(path: str, value: Any) -> str:
+    """Like :func:`show`, but labelled lists read as people write them: ``["a@x.example", "b@x.example (Work)"]``."""
+    name = path.rpartition(".")[2]
+    key = LIST_ITEM_KEYS.get(name)
+    if key is None or not isinstance(value, list):
+        return show(value)
+    items = []
+    for item in value:
+        if isinstance(item, dict) and key in item:
+            label = item.get("label")
+            items.append(str(item[key]) if label in (None, DEFAULT_LABELS[name]) else f"{item[key]} ({label})")
+        else:
+            items.append(str(item))
+    return show(items)
 
 
 def summary_line(plan: Plan) -> str:
@@ -68,10 +85,11 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines.append("  " + style(_heading(action), kind))
             for change in action.changes:
                 if action.action == "create":
-                    lines.append(f"      {style('+', 'create')} {change.path}: {show(change.after)}")
+                    lines.append(f"      {style('+', 'create')} {change.path}: {show_field(change.path, change.after)}")
                 else:
                     lines.append(
-                        f"      {style('~', 'update')} {change.path}: {show(change.before)} → {show(change.after)}"
+                        f"      {style('~', 'update')} {change.path}: "
+                        f"{show_field(change.path, change.before)} → {show_field(change.path, change.after)}"
                     )
         lines.append("")
     if plan.notices:
@@ -131,8 +149,8 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_code(value: Any) -> str:
-    text = show(value)
+def _md_code(path: str, value: Any) -> str:
+    text = show_field(path, value)
     fence = "``" if "`" in text else "`"
     return f"{fence}{_md_cell(text)}{fence}"
 
@@ -163,7 +181,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         if a.changes:
             body += ["| field | before | after |", "| --- | --- | --- |"]
             body += [
-                f"| `{c.path}` | {_md_code(c.before) if a.action != 'create' else ''} | {_md_code(c.after)} |"
+                f"| `{c.path}` | {_md_code(c.path, c.before) if a.action != 'create' else ''} | {_md_code(c.path, c.after)} |"
                 for c in a.changes
             ]
         elif a.action == "delete":

@@ -80,3 +80,13 @@ def test_markdown_trims_rows_when_details_are_not_enough():
     senders = tuple(DesiredSender(sender_id=f"whatsapp:+1501712{i:04d}", profile={"name": "N"}) for i in range(2000, 3000))
     md = render_markdown(build_plan(DesiredState(senders=senders), []), limit=5_000)
     assert len(md) <= 5_000 and "**Plan: 1000 to create" in md and "more actions not shown" in md
+
+
+def test_labelled_lists_read_as_people_write_them():
+    desired = DesiredState(senders=(DesiredSender(sender_id=A, profile={
+        "emails": ["a@acme.example", {"email": "b@acme.example", "label": "Work"}]}),))
+    live = [LiveSender(sid="XE" + "a" * 32, sender_id=A, profile={"emails": [{"email": "a@acme.example", "label": "Email"}]})]
+    text = render_text(build_plan(desired, live))
+    assert '~ profile.emails: ["a@acme.example"] → ["a@acme.example", "b@acme.example (Work)"]' in text
+    doc = json.loads(render_json(build_plan(desired, live)))
+    assert doc["actions"][0]["changes"][0]["after"][1] == {"email": "b@acme.example", "label": "Work"}

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -226,7 +227,7 @@ class _Pending:
     line: int | None = None  # set when the location is known without the round-trip parse
     column: int | None = None
     #: Other places the message names: each fills a ``{}`` in ``message`` with ``file:line:col``.
-    refs: tuple[tuple[_Loaded, _DataPath], ...] = ()
+    refs: tuple[tuple[_Loaded, _DataPath, bool], ...] = ()
     #: Prefix the message with the field's path (``profile.about: ...``).
     label: bool = True
 
@@ -253,7 +254,7 @@ class _Loaded:
         key: bool = False,
         line: int | None = None,
         column: int | None = None,
-        refs: tuple[tuple[_Loaded, _DataPath], ...] = (),
+        refs: tuple[tuple[_Loaded, _DataPath, bool], ...] = (),
         label: bool = True,
     ) -> None:
         self.pending.append(_Pending(path, message, key, line, column, refs, label))
@@ -280,7 +281,7 @@ class _Loaded:
                 where = Location(self.name, line, column)
             else:
                 where = self.location(p.path, p.key)
-            message = p.message.format(*(other.location(op) for other, op in p.refs)) if p.refs else p.message
+            message = p.message.format(*(other.location(op, k) for other, op, k in p.refs)) if p.refs else p.message
             sender_id, message = _attribute(self.data, p.path, message, p.label)
             issues.append(ConfigIssue(where, message, sender_id))
         issues.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
@@ -379,6 +380,12 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         item.add(_yaml_message(exc), line=line, column=column)
+    except ReaderError as exc:  # a character YAML does not allow; it carries an offset, not a mark
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        item.add(f"invalid YAML: the character U+{char:04X} is not allowed in YAML", line=line, column=column)
     except YAMLError as exc:
         item.add(f"invalid YAML: {_first_line(str(exc))}", line=1, column=1)
     except RecursionError:
@@ -690,8 +697,12 @@ def _substitute(item: _Loaded, value: str, where: _DataPath, env: Mapping[str, s
 
 
 def _add_validation_errors(item: _Loaded, exc: ValidationError) -> None:
+    # A value whose ${VAR} could not be substituted already has its error: say it once.
+    reported = {p.path for p in item.pending}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
+        if loc in reported:
+            continue
         kind = error["type"]
         value = error.get("input")
         ctx = error.get("ctx") or {}
@@ -815,23 +826,23 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                 first[sender_id] = (item, where)
                 continue
             other, other_where = first[sender_id]
-            item.add("duplicate sender; first declared at {}", where, refs=((other, other_where),), label=False)
-            other.add("duplicate sender; declared again at {}", other_where, refs=((item, where),), label=False)
+            item.add("duplicate sender; first declared at {}", where, refs=((other, other_where, False),), label=False)
+            other.add("duplicate sender; declared again at {}", other_where, refs=((item, where, False),), label=False)
     for item in loaded:
         for sender_id, where in item.ignore_ids:
             if sender_id in first:
                 other, other_where = first[sender_id]
                 item.add(f"{sender_id} is ignored but also declared under senders at {{}}", where,
-                         refs=((other, other_where),))
+                         refs=((other, other_where, False),))
                 other.add("declared under senders but also listed under ignore at {}", other_where,
-                          refs=((item, where),), label=False)
+                          refs=((item, where, False),), label=False)
     with_safety = [i for i in loaded if isinstance(i.data, dict) and "safety" in i.data]
     for item in with_safety[1:]:
         first_item = with_safety[0]
-        item.add("safety: may be set in one file only; already set at {}", ("safety",), key=True,
-                 refs=((first_item, ("safety",)),))
-        first_item.add("safety: may be set in one file only; set again at {}", ("safety",), key=True,
-                       refs=((item, ("safety",)),))
+        item.add("may be set in one file only; already set at {}", ("safety",), key=True,
+                 refs=((first_item, ("safety",), True),))
+        first_item.add("may be set in one file only; set again at {}", ("safety",), key=True,
+                       refs=((item, ("safety",), True),))
 
 
 # --------------------------------------------------------------------------- locations
@@ -845,7 +856,8 @@ def _locate(tree: Any, path: _DataPath, key: bool) -> tuple[int | None, int | No
         last = depth == len(path) - 1
         try:
             if isinstance(node, dict) and step in node:
-                pos = node.lc.key(step) if (key and last) else node.lc.value(step)
+                # An empty value (null) has no position of its own: point at its key.
+                pos = node.lc.key(step) if (key and last) or node[step] is None else node.lc.value(step)
                 node = node[step]
             elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
                 pos = node.lc.item(step)

@@ -698,10 +698,10 @@ def _substitute(item: _Loaded, value: str, where: _DataPath, env: Mapping[str, s
 
 def _add_validation_errors(item: _Loaded, exc: ValidationError) -> None:
     # A value whose ${VAR} could not be substituted already has its error: say it once.
-    reported = {p.path for p in item.pending}
+    reported = {p.path for p in item.pending if p.path}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
-        if loc in reported:
+        if reported and any(loc[:n] in reported for n in range(1, len(loc) + 1)):
             continue
         kind = error["type"]
         value = error.get("input")

@@ -1,19 +1,20 @@
 """Desired-state files → :class:`~reconciler.models.DesiredState`.
 
->>> state = load_desired(["senders.yaml.example"], environ={})   # doctest: +SKIP
->>> [s.sender_id for s in state.senders]                          # doctest: +SKIP
-['whatsapp:+15017122661', ...]
+    state = load_desired(["senders.yaml"])          # or several files, or a directory
+    for sender in state.senders:                    # defaults: already merged
+        sender.managed_fields()
 
 Two passes, so the common case is fast and the failing case is precise:
 
-1. The happy path parses with ruamel's C-based safe loader, substitutes ``${VAR}``, and validates each
-   file with a single ``SendersFile.model_validate`` call. No line numbers are kept.
-2. Only when a file has problems is it parsed again with the round-trip loader, which keeps line and
-   column marks, to put ``PATH:LINE:COL`` on every message.
+1. The happy path builds plain values straight from the C parser's events (libyaml, through
+   ruamel.yaml.clib), substitutes ``${VAR}``, and validates each file with one
+   ``SendersFile.model_validate`` call. No line numbers are kept.
+2. Only when a file has problems is it parsed again with ruamel's round-trip loader, which keeps
+   line and column marks, to put ``PATH:LINE:COL`` on every message.
 
 Every problem in every file is collected and raised together as one :class:`ConfigError`. Nothing
-else escapes from here: hostile input (binary files, alias bombs, odd tags, deep nesting) is turned
-into a ``ConfigError`` too.
+else escapes from here: hostile input (binary files, alias bombs, tags, deep nesting, huge files)
+becomes a ``ConfigError`` too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import difflib
 import gc
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +32,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -42,6 +42,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 try:  # ruamel.yaml.clib: the C parser (libyaml)
@@ -74,7 +75,6 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 #: At most this many values once aliases are expanded; more is an alias bomb ("billion laughs").
 MAX_EXPANDED_VALUES = 5_000_000
 
-_PathKey = str | int
 _DataPath = tuple[Any, ...]
 
 # ``$${`` is a literal ``${``; ``${...}`` a reference; a lone ``${`` an unterminated one.
@@ -148,6 +148,7 @@ def load_desired(
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:
     """One file as written (``defaults:`` not merged). Raises :class:`ConfigError`."""
     item = _load_one(Path(path), os.environ if environ is None else environ)
+    _check_across_files([item])
     issues = item.located_issues()
     if issues:
         raise ConfigError(issues)
@@ -320,14 +321,19 @@ def _load_one(path: Path, env: Mapping[str, str]) -> _Loaded:
 
 
 def _read_text(item: _Loaded) -> str | None:
+    too_big = f"at most {MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES / 2**20:g} MiB) are read"
     try:
         size = item.path.stat().st_size
         if size > MAX_FILE_BYTES:
-            item.add(f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} ({MAX_FILE_BYTES >> 20} MiB) are read")
+            item.add(f"the file is {size:,} bytes; {too_big}")
             return None
-        raw = item.path.read_bytes()
+        with item.path.open("rb") as stream:  # bounded even for a device or a growing file
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         item.add(f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        item.add(f"the file is larger than {MAX_FILE_BYTES:,} bytes; {too_big}")
         return None
     if b"\0" in raw:
         line, column = _position(raw, raw.index(b"\0"))

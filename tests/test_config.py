@@ -544,8 +544,25 @@ def test_modest_aliases_and_merge_keys_work(here: Path) -> None:
 def test_files_over_the_size_limit_are_refused_before_parsing(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(config, "MAX_FILE_BYTES", 100)
     assert errors("senders: []\n" + "# padding\n" * 20) == [
-        "senders.yaml: the file is 212 bytes; at most 100 (0 MiB) are read"
+        "senders.yaml: the file is 212 bytes; at most 100 bytes (9.53674e-05 MiB) are read"
     ]
+
+
+def test_a_device_is_read_no_further_than_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    monkeypatch.setattr(config, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(ConfigError) as info:
+        load_desired(["/dev/zero"], environ={})
+    assert [str(i) for i in info.value.issues] == [
+        "/dev/zero: the file is larger than 1,000 bytes; at most 1,000 bytes (0.000953674 MiB) are read"
+    ]
+
+
+def test_load_file_reports_duplicates_within_the_file(here: Path) -> None:
+    write("s.yaml", f"senders:\n  - sender_id: {A}\n  - sender_id: {A}\n")
+    with pytest.raises(ConfigError, match="duplicate sender"):
+        load_file("s.yaml", environ={})
 
 
 def test_the_size_limit_is_32_mib() -> None:

@@ -52,6 +52,7 @@ except ImportError:  # pragma: no cover - pure-Python platforms
 
 from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import (
+    SANDBOX_SENDER_ID,
     SECTIONS,
     Configuration,
     DesiredSender,
@@ -828,6 +829,8 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
     first: dict[str, tuple[_Loaded, _DataPath]] = {}
     for item in loaded:
         for sender_id, where in item.sender_ids:
+            if sender_id == SANDBOX_SENDER_ID:
+                item.add("this is Twilio's shared WhatsApp sandbox number; it cannot be managed", where, label=False)
             if sender_id not in first:
                 first[sender_id] = (item, where)
                 continue

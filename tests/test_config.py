@@ -220,6 +220,13 @@ def test_a_sender_both_managed_and_ignored(here: Path) -> None:
     ]
 
 
+def test_the_sandbox_number_cannot_be_managed(here: Path) -> None:
+    assert errors("senders:\n  - sender_id: whatsapp:+14155238886\n") == [
+        "senders.yaml:2:16: sender whatsapp:+14155238886: this is Twilio's shared WhatsApp sandbox number; "
+        "it cannot be managed"
+    ]
+
+
 def test_safety_in_two_files(here: Path) -> None:
     write("a.yaml", "senders: []\nsafety: {min_senders: 1}\n")
     write("b.yaml", "# thresholds\nsafety:\n  min_senders: 2\n")

@@ -1,19 +1,20 @@
 """Desired-state files → :class:`~reconciler.models.DesiredState`.
 
->>> state = load_desired(["senders.yaml.example"], environ={})   # doctest: +SKIP
->>> [s.sender_id for s in state.senders]                          # doctest: +SKIP
-['whatsapp:+15017122661', ...]
+    state = load_desired(["senders.yaml"])          # or several files, or a directory
+    for sender in state.senders:                    # defaults: already merged
+        sender.managed_fields()
 
 Two passes, so the common case is fast and the failing case is precise:
 
-1. The happy path parses with ruamel's C-based safe loader, substitutes ``${VAR}``, and validates each
-   file with a single ``SendersFile.model_validate`` call. No line numbers are kept.
-2. Only when a file has problems is it parsed again with the round-trip loader, which keeps line and
-   column marks, to put ``PATH:LINE:COL`` on every message.
+1. The happy path builds plain values straight from the C parser's events (libyaml, through
+   ruamel.yaml.clib), substitutes ``${VAR}``, and validates each file with one
+   ``SendersFile.model_validate`` call. No line numbers are kept.
+2. Only when a file has problems is it parsed again with ruamel's round-trip loader, which keeps
+   line and column marks, to put ``PATH:LINE:COL`` on every message.
 
 Every problem in every file is collected and raised together as one :class:`ConfigError`. Nothing
-else escapes from here: hostile input (binary files, alias bombs, odd tags, deep nesting) is turned
-into a ``ConfigError`` too.
+else escapes from here: hostile input (binary files, alias bombs, tags, deep nesting, huge files)
+becomes a ``ConfigError`` too.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import difflib
 import gc
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 try:  # ruamel.yaml.clib: the C parser (libyaml)
@@ -50,6 +52,7 @@ except ImportError:  # pragma: no cover - pure-Python platforms
 
 from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import (
+    SANDBOX_SENDER_ID,
     SECTIONS,
     Configuration,
     DesiredSender,
@@ -73,7 +76,6 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 #: At most this many values once aliases are expanded; more is an alias bomb ("billion laughs").
 MAX_EXPANDED_VALUES = 5_000_000
 
-_PathKey = str | int
 _DataPath = tuple[Any, ...]
 
 # ``$${`` is a literal ``${``; ``${...}`` a reference; a lone ``${`` an unterminated one.
@@ -147,6 +149,7 @@ def load_desired(
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:
     """One file as written (``defaults:`` not merged). Raises :class:`ConfigError`."""
     item = _load_one(Path(path), os.environ if environ is None else environ)
+    _check_across_files([item])
     issues = item.located_issues()
     if issues:
         raise ConfigError(issues)
@@ -226,7 +229,7 @@ class _Pending:
     line: int | None = None  # set when the location is known without the round-trip parse
     column: int | None = None
     #: Other places the message names: each fills a ``{}`` in ``message`` with ``file:line:col``.
-    refs: tuple[tuple[_Loaded, _DataPath], ...] = ()
+    refs: tuple[tuple[_Loaded, _DataPath, bool], ...] = ()
     #: Prefix the message with the field's path (``profile.about: ...``).
     label: bool = True
 
@@ -253,7 +256,7 @@ class _Loaded:
         key: bool = False,
         line: int | None = None,
         column: int | None = None,
-        refs: tuple[tuple[_Loaded, _DataPath], ...] = (),
+        refs: tuple[tuple[_Loaded, _DataPath, bool], ...] = (),
         label: bool = True,
     ) -> None:
         self.pending.append(_Pending(path, message, key, line, column, refs, label))
@@ -280,7 +283,7 @@ class _Loaded:
                 where = Location(self.name, line, column)
             else:
                 where = self.location(p.path, p.key)
-            message = p.message.format(*(other.location(op) for other, op in p.refs)) if p.refs else p.message
+            message = p.message.format(*(other.location(op, k) for other, op, k in p.refs)) if p.refs else p.message
             sender_id, message = _attribute(self.data, p.path, message, p.label)
             issues.append(ConfigIssue(where, message, sender_id))
         issues.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
@@ -319,14 +322,19 @@ def _load_one(path: Path, env: Mapping[str, str]) -> _Loaded:
 
 
 def _read_text(item: _Loaded) -> str | None:
+    too_big = f"at most {MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES / 2**20:g} MiB) are read"
     try:
         size = item.path.stat().st_size
         if size > MAX_FILE_BYTES:
-            item.add(f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} ({MAX_FILE_BYTES >> 20} MiB) are read")
+            item.add(f"the file is {size:,} bytes; {too_big}")
             return None
-        raw = item.path.read_bytes()
+        with item.path.open("rb") as stream:  # bounded even for a device or a growing file
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         item.add(f"cannot read the file: {exc.strerror or exc}")
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        item.add(f"the file is larger than {MAX_FILE_BYTES:,} bytes; {too_big}")
         return None
     if b"\0" in raw:
         line, column = _position(raw, raw.index(b"\0"))
@@ -379,6 +387,12 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
         item.add(_yaml_message(exc), line=line, column=column)
+    except ReaderError as exc:  # a character YAML does not allow; it carries an offset, not a mark
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        item.add(f"invalid YAML: the character U+{char:04X} is not allowed in YAML", line=line, column=column)
     except YAMLError as exc:
         item.add(f"invalid YAML: {_first_line(str(exc))}", line=1, column=1)
     except RecursionError:
@@ -690,8 +704,12 @@ def _substitute(item: _Loaded, value: str, where: _DataPath, env: Mapping[str, s
 
 
 def _add_validation_errors(item: _Loaded, exc: ValidationError) -> None:
+    # A value whose ${VAR} could not be substituted already has its error: say it once.
+    reported = {p.path for p in item.pending if p.path}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
+        if reported and any(loc[:n] in reported for n in range(1, len(loc) + 1)):
+            continue
         kind = error["type"]
         value = error.get("input")
         ctx = error.get("ctx") or {}
@@ -811,27 +829,29 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
     first: dict[str, tuple[_Loaded, _DataPath]] = {}
     for item in loaded:
         for sender_id, where in item.sender_ids:
+            if sender_id == SANDBOX_SENDER_ID:
+                item.add("this is Twilio's shared WhatsApp sandbox number; it cannot be managed", where, label=False)
             if sender_id not in first:
                 first[sender_id] = (item, where)
                 continue
             other, other_where = first[sender_id]
-            item.add("duplicate sender; first declared at {}", where, refs=((other, other_where),), label=False)
-            other.add("duplicate sender; declared again at {}", other_where, refs=((item, where),), label=False)
+            item.add("duplicate sender; first declared at {}", where, refs=((other, other_where, False),), label=False)
+            other.add("duplicate sender; declared again at {}", other_where, refs=((item, where, False),), label=False)
     for item in loaded:
         for sender_id, where in item.ignore_ids:
             if sender_id in first:
                 other, other_where = first[sender_id]
                 item.add(f"{sender_id} is ignored but also declared under senders at {{}}", where,
-                         refs=((other, other_where),))
+                         refs=((other, other_where, False),))
                 other.add("declared under senders but also listed under ignore at {}", other_where,
-                          refs=((item, where),), label=False)
+                          refs=((item, where, False),), label=False)
     with_safety = [i for i in loaded if isinstance(i.data, dict) and "safety" in i.data]
     for item in with_safety[1:]:
         first_item = with_safety[0]
-        item.add("safety: may be set in one file only; already set at {}", ("safety",), key=True,
-                 refs=((first_item, ("safety",)),))
-        first_item.add("safety: may be set in one file only; set again at {}", ("safety",), key=True,
-                       refs=((item, ("safety",)),))
+        item.add("may be set in one file only; already set at {}", ("safety",), key=True,
+                 refs=((first_item, ("safety",), True),))
+        first_item.add("may be set in one file only; set again at {}", ("safety",), key=True,
+                       refs=((item, ("safety",), True),))
 
 
 # --------------------------------------------------------------------------- locations
@@ -845,7 +865,8 @@ def _locate(tree: Any, path: _DataPath, key: bool) -> tuple[int | None, int | No
         last = depth == len(path) - 1
         try:
             if isinstance(node, dict) and step in node:
-                pos = node.lc.key(step) if (key and last) else node.lc.value(step)
+                # An empty value (null) has no position of its own: point at its key.
+                pos = node.lc.key(step) if (key and last) or node[step] is None else node.lc.value(step)
                 node = node[step]
             elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
                 pos = node.lc.item(step)

@@ -8,12 +8,12 @@ never sent. :meth:`DesiredSender.managed_fields` is the flat view the diff works
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 CHANNEL = "whatsapp"
@@ -280,19 +280,26 @@ class SenderDefaults(_Strict):
 SECTIONS: tuple[str, ...] = ("configuration", "webhook", "profile")
 
 
+def _sender_id_input(value: Any) -> Any:
+    value = _no_null(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML reads an unquoted +15017122661 as a number.
+        raise ValueError(f"{value} is a number; a sender is 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+{value}'")
+    return value
+
+
+#: ``whatsapp:`` + an E.164 number, checked with phonenumbers.
+SenderId = Annotated[str, BeforeValidator(_sender_id_input), AfterValidator(check_sender_id)]
+
+
 class DesiredSender(SenderDefaults):
     """One sender as the desired-state file declares it."""
 
-    sender_id: str = Field(
+    sender_id: SenderId = Field(
         description="'whatsapp:' followed by an E.164 number",
         examples=["whatsapp:+15017122661"],
         json_schema_extra={"pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"},
     )
-
-    @field_validator("sender_id")
-    @classmethod
-    def _sender_id(cls, v: str) -> str:
-        return check_sender_id(v)
 
     def managed_fields(self) -> dict[str, Any]:
         """The managed fields as a flat ``{"profile.about": value}`` map of plain JSON values.
@@ -326,17 +333,12 @@ class SendersFile(_Strict):
 
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)
-    ignore: list[str] = Field(
+    ignore: list[SenderId] = Field(
         default_factory=list,
         description="live senders this file does not manage",
         json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"}},
     )
     safety: Safety | None = None
-
-    @field_validator("ignore")
-    @classmethod
-    def _ignore(cls, v: list[str]) -> list[str]:
-        return [check_sender_id(item) for item in v]
 
 
 # --------------------------------------------------------------------------- live state

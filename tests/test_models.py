@@ -1,0 +1,168 @@
+"""Sender models: value checks, the managed-field view, and the JSON Schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from reconciler.models import (
+    DEFAULT_LABELS,
+    MAX_ABOUT,
+    VERTICALS,
+    DesiredSender,
+    DesiredState,
+    LiveSender,
+    Profile,
+    SendersFile,
+    check_e164,
+    check_email,
+    check_sender_id,
+    check_url,
+    senders_file_json_schema,
+)
+
+A = "whatsapp:+15017122661"
+
+
+def test_the_spec_lists_22_verticals() -> None:
+    assert len(VERTICALS) == 22 and len(set(VERTICALS)) == 22
+
+
+@pytest.mark.parametrize("number", ["+15017122661", "+442079460958", "+4930901820", "+5511987654321"])
+def test_valid_e164_numbers(number: str) -> None:
+    assert check_e164(number) == number
+    assert check_sender_id("whatsapp:" + number) == "whatsapp:" + number
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("whatsapp:+1 501 712 2661", "'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'"),
+        ("whatsapp:+1-501-712-2661", "'whatsapp:+1-501-712-2661' is not in E.164 form; write 'whatsapp:+15017122661'"),
+        ("whatsapp:+1555", "'whatsapp:+1555' is not a valid phone number"),
+        ("+15017122661", "'+15017122661' must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'"),
+        ("sms:+15017122661", "'sms:+15017122661' must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'"),
+        ("whatsapp:", "'whatsapp:' is not 'whatsapp:' followed by an E.164 number (The string supplied did not seem to be a phone number.)"),
+    ],
+)
+def test_sender_id_messages(value: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        check_sender_id(value)
+    assert str(info.value) == message
+
+
+def test_e164_hint_for_a_spaced_number() -> None:
+    with pytest.raises(ValueError, match=r"write '\+15017122661'"):
+        check_e164("+1 501 712 2661")
+
+
+@pytest.mark.parametrize("url", ["https://example.com", "http://example.com/a?b=c#d", ""])
+def test_urls_accepted(url: str) -> None:
+    assert check_url(url) == url
+
+
+@pytest.mark.parametrize("url", ["example.com", "/path", "ftp://example.com", "https://", "https://a b.example.com"])
+def test_urls_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="is not an absolute http"):
+        check_url(url)
+
+
+def test_emails() -> None:
+    assert check_email("first.last+tag@shop.example.org")
+    with pytest.raises(ValueError, match="is not an email address"):
+        check_email("nobody")
+    with pytest.raises(ValueError, match="Meta allows at most 128"):
+        check_email("a" * 120 + "@example.com")
+
+
+def test_plain_strings_become_labelled_objects() -> None:
+    p = Profile(emails=["a@example.com", {"email": "b@example.com", "label": "Work"}], websites=["https://x.example.com"])
+    assert [(e.email, e.label) for e in p.emails] == [("a@example.com", "Email"), ("b@example.com", "Work")]
+    assert p.websites[0].label == DEFAULT_LABELS["websites"]
+
+
+def test_managed_fields_are_exactly_the_fields_present() -> None:
+    sender = DesiredSender.model_validate(
+        {
+            "sender_id": A,
+            "webhook": {"callback_url": "https://h.example.com", "fallback_url": ""},
+            "profile": {"phone_numbers": ["+15017122662"]},
+        }
+    )
+    assert sender.managed_fields() == {
+        "webhook.callback_url": "https://h.example.com",
+        "webhook.fallback_url": "",
+        "profile.phone_numbers": [{"phone_number": "+15017122662", "label": "Phone"}],
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"sender_id": A, "profile": {"about": None}},
+        {"sender_id": A, "profile": None},
+        {"sender_id": A, "profile": {"emails": [None]}},
+        {"sender_id": None},
+    ],
+)
+def test_null_is_refused(data: dict) -> None:
+    with pytest.raises(ValidationError):
+        DesiredSender.model_validate(data)
+
+
+def test_limits_and_enums() -> None:
+    with pytest.raises(ValidationError, match="at most 139"):
+        Profile(about="a" * (MAX_ABOUT + 1))
+    Profile(about="a" * MAX_ABOUT)
+    with pytest.raises(ValidationError):
+        Profile(websites=["https://a.example.com"] * 3)
+    with pytest.raises(ValidationError):
+        Profile(vertical="Spaceships")
+    with pytest.raises(ValidationError):
+        DesiredSender(sender_id=A, webhook={"callback_method": "GET"})
+    DesiredSender(sender_id=A, webhook={"status_callback_method": "GET"})
+
+
+def test_unknown_keys_are_refused() -> None:
+    with pytest.raises(ValidationError, match="extra"):
+        SendersFile.model_validate({"senders": [], "sneders": []})
+
+
+def test_waba_id_must_be_a_string_of_digits() -> None:
+    with pytest.raises(ValidationError, match="quoted string"):
+        DesiredSender(sender_id=A, configuration={"waba_id": 12345678912345})
+    with pytest.raises(ValidationError, match="must be digits"):
+        DesiredSender(sender_id=A, configuration={"waba_id": "12-34"})
+
+
+def test_desired_state_refuses_duplicates() -> None:
+    s = DesiredSender(sender_id=A)
+    with pytest.raises(ValidationError, match="duplicate sender"):
+        DesiredState(senders=(s, s))
+
+
+def test_live_sender_keeps_unknown_fields() -> None:
+    live = LiveSender.model_validate({"sid": "XE1", "sender_id": A, "status": "STUBBED", "new_field": 1,
+                                      "profile": {"about": "x"}})
+    assert live.value("profile.about") == "x" and live.value("webhook.callback_url") is None
+    assert live.model_extra == {"new_field": 1}
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+
+def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
+    schema = senders_file_json_schema()
+    text = json.dumps(schema)
+    assert "null" not in text
+    assert schema["title"] == "reconciler senders.yaml"
+    assert schema["additionalProperties"] is False
+    websites = schema["$defs"]["Profile"]["properties"]["websites"]
+    assert websites["maxItems"] == 2
+    assert {"type": "string", "format": "uri", "pattern": "^https?://"} in websites["items"]["anyOf"]
+    assert schema["$defs"]["Profile"]["properties"]["about"]["maxLength"] == 139
+    assert schema["$defs"]["Profile"]["properties"]["vertical"]["enum"] == list(VERTICALS)
+    assert schema["$defs"]["DesiredSender"]["required"] == ["sender_id"]
+

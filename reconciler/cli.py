@@ -36,7 +36,7 @@ from reconciler.export import export_senders, to_yaml
 from reconciler.models import DesiredState, LiveSender
 from reconciler.plan import Plan, build_plan, safety_violations
 from reconciler.planfile import check_fresh, dump_plan, load_plan, signing_key, write_plan
-from reconciler.render import FORMAT_VERSION, RENDERERS, plan_dict, render_text, summary_line
+from reconciler.render import FORMAT_VERSION, RENDERERS, plan_dict, problems_list, render_text, summary_line
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -516,7 +516,7 @@ def drift(files, fmt, targets, **options) -> int:
     if fmt == "json":
         doc = {"format_version": FORMAT_VERSION, "drift": drifted, "summary": the_plan.summary(),
                "gated": len(the_plan.gated), "senders": senders, "live_senders": the_plan.live_count,
-               "problems": [{"sender_id": p.sender_id, "message": p.message} for p in the_plan.problems]}
+               "problems": problems_list(the_plan)}
         click.echo(json.dumps(doc, ensure_ascii=False))
     elif drifted:
         line = summary_line(the_plan).replace("Plan:", "Drift:", 1) if the_plan.has_changes else "Drift:"

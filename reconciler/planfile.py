@@ -23,6 +23,7 @@ from reconciler.diff import FieldChange
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.models import LiveSender, Safety
 from reconciler.plan import Action, Notice, Plan, Problem, fingerprint
+from reconciler.render import action_dict, notices_list, problems_list
 
 KIND = "reconciler-plan"
 VERSION = "1"
@@ -39,19 +40,6 @@ def signing_key(secret: str, environ: Mapping[str, str] | None = None) -> bytes:
 
 def _canonical(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _action_to_dict(a: Action) -> dict[str, Any]:
-    return {
-        "action": a.action,
-        "sender_id": a.sender_id,
-        "sid": a.sid,
-        "allowed": a.allowed,
-        "status": a.status,
-        "note": a.note,
-        "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in a.changes],
-        "body": a.body,
-    }
 
 
 def _action_from_dict(d: Mapping[str, Any]) -> Action:
@@ -82,9 +70,10 @@ def dump_plan(
         "safety": safety.model_dump(),
         "live_count": plan.live_count,
         "targets": list(plan.targets),
-        "actions": [_action_to_dict(a) for a in plan.actions],
-        "notices": [{"sender_id": n.sender_id, "kind": n.kind, "message": n.message} for n in plan.notices],
-        "problems": [{"sender_id": p.sender_id, "message": p.message} for p in plan.problems],
+        # The rendered JSON form of each action, plus the exact body apply will send.
+        "actions": [{**action_dict(a), "body": a.body} for a in plan.actions],
+        "notices": notices_list(plan),
+        "problems": problems_list(plan),
         "fingerprints": dict(plan.fingerprints),
     }
     signature = hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()

@@ -124,6 +124,14 @@ def action_dict(action: Action) -> dict[str, Any]:
     }
 
 
+def notices_list(plan: Plan) -> list[dict[str, str]]:
+    return [{"sender_id": n.sender_id, "kind": n.kind, "message": n.message} for n in plan.notices]
+
+
+def problems_list(plan: Plan) -> list[dict[str, str]]:
+    return [{"sender_id": p.sender_id, "message": p.message} for p in plan.problems]
+
+
 def plan_dict(plan: Plan) -> dict[str, Any]:
     """The JSON contract (format_version 1). Unchanged senders are not listed."""
     return {
@@ -133,8 +141,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "gated": len(plan.gated),
         "live_senders": plan.live_count,
         "actions": [action_dict(a) for a in plan.actions],
-        "notices": [{"sender_id": n.sender_id, "kind": n.kind, "message": n.message} for n in plan.notices],
-        "problems": [{"sender_id": p.sender_id, "message": p.message} for p in plan.problems],
+        "notices": notices_list(plan),
+        "problems": problems_list(plan),
     }
 
 

@@ -39,7 +39,7 @@ def cli() -> None:
 @click.option("--api-secret", envvar="TWILIO_API_SECRET", help="Its secret [env TWILIO_API_SECRET].")
 @click.option("--public-url", help="Base of the absolute URLs in responses (default: the bound address).")
 @click.option("--transition-delay", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds a status takes to settle.")
-@click.option("--review-delay", type=click.FloatRange(0), help="Seconds Meta takes per display-name review step (default: never).")
+@click.option("--review-delay", type=click.FloatRange(0), help="Seconds until a new display name is approved and applied (default: never).")
 @click.option("--latency", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds added to every request.")
 @click.option("--rate-429", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of requests refused with 429.")
 @click.option("--retry-after", type=click.FloatRange(0), help="Send Retry-After with every 429 (default: none, as Twilio).")

@@ -444,10 +444,14 @@ def test_review_delay_approves_then_applies(slow_emulator, clock):
     sid = slow_emulator.add_sender(body(1))["sid"]
     with httpx.Client(base_url=slow_emulator.base_url) as api:
         rename(api, sid, "Acme New")
-        clock.now += 10
+        clock.now += 4.9
+        assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == "PENDING_REVIEW"
+        clock.now += 0.1
         got = api.get(f"{SENDERS}/{sid}").json()
         assert got["pending_display_name_status"] == "APPROVED" and got["profile"]["name"] == "Acme 1"
-        clock.now += 10
+        clock.now += 4.9
+        assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == "APPROVED"
+        clock.now += 0.1
         got = api.get(f"{SENDERS}/{sid}").json()
         assert got["pending_display_name_status"] == "COMPLETED" and got["profile"]["name"] == "Acme New"
         clock.now += 15 * 24 * 3600

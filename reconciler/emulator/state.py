@@ -390,8 +390,9 @@ class SenderStore:
         if self.review_delay is None:
             meta["approve_at"] = meta["apply_at"] = None
         else:
-            meta["approve_at"] = now + self.review_delay
-            meta["apply_at"] = now + 2 * self.review_delay
+            # Meta approves halfway through; the name is applied (COMPLETED) once review_delay has passed.
+            meta["approve_at"] = now + self.review_delay / 2
+            meta["apply_at"] = now + self.review_delay
         return "updating"
 
     # ------------------------------------------------------------------ rendering

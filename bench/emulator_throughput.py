@@ -52,6 +52,7 @@ async def hammer(
     slows down sharply when 64 requests queue on one client, and that would measure httpx, not the
     emulator. ``shared=True`` measures one client with a 64-connection pool instead.
     """
+
     def make_client(n: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
         return httpx.AsyncClient(base_url=base_url, auth=(ACCOUNT, TOKEN), limits=limits)
@@ -129,8 +130,10 @@ def main() -> None:
     pool = "one shared client" if args.shared_client else "one client per connection"
     done, errors = sum(r[0] for r in results), sum(r[1] for r in results)
     rate = sum(r[0] / r[2] for r in results)
-    print(f"{rate:,.0f} requests/s ({done} requests, {errors} errors, {args.connections} keep-alive connections, "
-          f"{pool}, {args.client_processes} client process(es), {args.seconds:.0f} s, server in {where})")
+    print(
+        f"{rate:,.0f} requests/s ({done} requests, {errors} errors, {args.connections} keep-alive connections, "
+        f"{pool}, {args.client_processes} client process(es), {args.seconds:.0f} s, server in {where})"
+    )
 
 
 if __name__ == "__main__":

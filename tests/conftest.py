@@ -139,8 +139,17 @@ def prism_url(emulator):
         )
     port = _free_port()
     proc = subprocess.Popen(
-        [str(PRISM_BIN), "proxy", str(SPEC_FIXTURE), emulator.base_url, "--errors",
-         "--port", str(port), "--host", "127.0.0.1"],
+        [
+            str(PRISM_BIN),
+            "proxy",
+            str(SPEC_FIXTURE),
+            emulator.base_url,
+            "--errors",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

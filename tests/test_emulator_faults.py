@@ -38,7 +38,9 @@ def test_injector_is_deterministic_under_a_seed():
     a, b = FaultInjector(f), FaultInjector(f)
     assert [a.decide() for _ in range(200)] == [b.decide() for _ in range(200)]
     c = FaultInjector(Faults(seed=8, rate_429=0.3))
-    assert [x.throttle for x in (FaultInjector(f).decide() for _ in range(50))] != [c.decide().throttle for _ in range(50)]
+    assert [x.throttle for x in (FaultInjector(f).decide() for _ in range(50))] != [
+        c.decide().throttle for _ in range(50)
+    ]
 
 
 def test_429_without_retry_after_by_default():

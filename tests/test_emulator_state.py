@@ -50,7 +50,7 @@ def test_previous_page_is_the_page_before(n, page_size):
         if next_after is None:
             break
         after = next_after
-    for (_, _, previous_after), (before_after, before_senders, _) in zip(pages[1:], pages[:-1]):
+    for (_, _, previous_after), (before_after, before_senders, _) in zip(pages[1:], pages[:-1], strict=True):
         start = None if previous_after == -1 else previous_after
         assert start == before_after
         assert store.page(start, page_size)[0] == before_senders

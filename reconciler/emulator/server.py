@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import contextvars
+import hmac
 import json
 import logging
 import os
@@ -48,7 +49,9 @@ def _dumps(data: Any) -> str:
 
 
 def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})})
+    return web.Response(
+        status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})}
+    )
 
 
 def _encode_token(page: int, after: int) -> str:
@@ -350,7 +353,9 @@ class EmulatorServer:
             "page_size": page_size,
             "first_page_url": url(0, None),
             "previous_page_url": (
-                None if previous_after is None else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
+                None
+                if previous_after is None
+                else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
             ),
             "url": url(page, after),
             "next_page_url": None if next_after is None else url(page + 1, next_after),
@@ -383,8 +388,7 @@ class EmulatorServer:
 
 
 def _same(given: str, expected: str) -> bool:
-    import hmac
-
+    """Compare secrets in constant time."""
     return hmac.compare_digest(given.encode(), expected.encode())
 
 

@@ -7,6 +7,7 @@ each record keeps the time its next status is due, and every read compares it wi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -235,7 +236,9 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
                 out[name][key] = value
     cfg = out["configuration"]
     if cfg.get("waba_id") and not _WABA_ID.match(cfg["waba_id"]):
-        raise invalid(f"Invalid value for configuration.waba_id: {cfg['waba_id']!r} is not a WABA ID", CODE_INVALID_WABA)
+        raise invalid(
+            f"Invalid value for configuration.waba_id: {cfg['waba_id']!r} is not a WABA ID", CODE_INVALID_WABA
+        )
     vas = cfg.get("voice_application_sid")
     if vas and not _VOICE_APP_SID.match(vas):
         raise invalid(f"Invalid value for configuration.voice_application_sid: {vas!r} is not an AP SID")
@@ -245,9 +248,8 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
         if not _OTP.match(cfg["verification_code"]):
             raise invalid("Invalid value for configuration.verification_code: must be 4 to 10 digits")
     prof = out["profile"]
-    if "name" in prof and not (isinstance(prof["name"], str) and prof["name"].strip()):
-        if create or prof["name"] is not None:
-            raise invalid("Invalid value for profile.name: must be a non-empty string")
+    if prof.get("name") is not None and not prof["name"].strip():
+        raise invalid("Invalid value for profile.name: must be a non-empty string")
     if create:
         sender_id = body.get("sender_id")
         if sender_id is None:
@@ -330,10 +332,8 @@ class SenderStore:
                 fh.write("\n")
             os.replace(tmp, self.state_file)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
 
     # ------------------------------------------------------------------ lifecycle
@@ -382,7 +382,9 @@ class SenderStore:
         if name == rec["profile"]["name"]:
             return "no_change"
         if pending == name and status == "DECLINED":
-            raise invalid(f"The display name {name!r} was declined by Meta; submit a different name", CODE_NAME_DECLINED)
+            raise invalid(
+                f"The display name {name!r} was declined by Meta; submit a different name", CODE_NAME_DECLINED
+            )
         # A new name, or a retry after PIN_MISMATCH / REGISTRATION_FAILED / EXPIRED: (back) into review.
         rec["pending_display_name"] = name
         self._set_name_status(rec, "PENDING_REVIEW", now)

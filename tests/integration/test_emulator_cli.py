@@ -82,11 +82,21 @@ def test_without_credentials_it_says_so():
 
 def test_seed_state_and_restart(tmp_path: Path):
     seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({"senders": [
-        {"sender_id": "whatsapp:+15005550001", "profile": {"name": "Seeded", "emails": ["a@example.com"]}},
-        {"sender_id": "whatsapp:+15005550002", "profile": {"name": "Off"}, "status": "OFFLINE",
-         "offline_reasons": [{"code": "410", "message": "gone", "more_info": None}]},
-    ]}))
+    seed.write_text(
+        json.dumps(
+            {
+                "senders": [
+                    {"sender_id": "whatsapp:+15005550001", "profile": {"name": "Seeded", "emails": ["a@example.com"]}},
+                    {
+                        "sender_id": "whatsapp:+15005550002",
+                        "profile": {"name": "Off"},
+                        "status": "OFFLINE",
+                        "offline_reasons": [{"code": "410", "message": "gone", "more_info": None}],
+                    },
+                ]
+            }
+        )
+    )
     state = tmp_path / "state.json"
     run = Running("--seed", str(seed), "--state", str(state), "--transition-delay", "0", env=clean_env())
     data = httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}).json()
@@ -97,7 +107,9 @@ def test_seed_state_and_restart(tmp_path: Path):
     assert run.stop()[0] == 0
 
     again = Running("--state", str(state), env=clean_env())
-    names = [s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]]
+    names = [
+        s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]
+    ]
     assert names == ["Seeded", "Off", "New"]
     assert again.stop()[0] == 0
 

@@ -264,6 +264,15 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
 # --------------------------------------------------------------------------- the store
 
 
+def _copy(value: Any) -> Any:
+    """A copy of a JSON value that is a scalar, a flat dict, or a list of those (cheaper than deepcopy)."""
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
 def _empty_record() -> dict[str, Any]:
     return {
         "sid": None,
@@ -415,10 +424,10 @@ class SenderStore:
                 "account_type": cfg.get("account_type"),
             },
             "webhook": {k: rec["webhook"].get(k) for k in WEBHOOK_FIELDS},
-            "profile": {k: copy.deepcopy(prof.get(k)) for k in PROFILE_FIELDS},
+            "profile": {k: _copy(prof.get(k)) for k in PROFILE_FIELDS},
             "compliance": None,
-            "properties": copy.deepcopy(rec.get("properties")),
-            "offline_reasons": copy.deepcopy(rec.get("offline_reasons")),
+            "properties": _copy(rec.get("properties")),
+            "offline_reasons": _copy(rec.get("offline_reasons")),
             "url": f"{self.base_url}/v2/Channels/Senders/{rec['sid']}",
         }
         if rec.get("pending_display_name_status") is not None:

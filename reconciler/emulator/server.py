@@ -297,10 +297,15 @@ class EmulatorServer:
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
             response = _problem_response(ApiProblem(exc.status, code, message))
         except _DropConnection:
+            # The write is committed. Abort the socket and end the handler the way aiohttp ends one
+            # whose client went away, so nothing is written and nothing is logged.
             transport = request.transport
             if transport is not None:
                 transport.abort()
             raise asyncio.CancelledError() from None
+        except Exception:  # a bug of ours: still answer in Twilio's shape, and say what happened
+            log.exception("emulator: %s %s failed", request.method, request.path)
+            response = _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
         response.headers["T-Request-Id"] = request_id
         return response
 

@@ -169,6 +169,12 @@ class EmulatorServer:
             loop.run_until_complete(self._stopped.wait())
             loop.run_until_complete(self._runner.cleanup())
         finally:
+            # Requests still held (slow faults, latency) end here rather than as destroyed tasks.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     def stop(self) -> None:

@@ -94,7 +94,11 @@ def run_emulator(
     except (OSError, ValueError) as exc:
         raise ReconcilerError(f"cannot load state file {state_file}: {exc}") from None
     if seed_file:
-        seed_server(server, load_seed(seed_file), seed_file)
+        senders = load_seed(seed_file)  # read even when unused, so a broken seed file is noticed
+        if server.senders():
+            logger.info("emulator: %s already holds senders; --seed is not applied again", state_file)
+        else:
+            seed_server(server, senders, seed_file)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -314,9 +314,14 @@ class SenderStore:
     # ------------------------------------------------------------------ persistence
 
     def _load(self) -> None:
+        """Read the state file; raises ValueError (or OSError) naming what is wrong."""
         assert self.state_file is not None
         data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        for raw in data.get("senders", []):
+        if not isinstance(data, dict) or not isinstance(data.get("senders", []), list):
+            raise ValueError('expected {"version": 1, "senders": [...]}')
+        for i, raw in enumerate(data.get("senders", [])):
+            if not isinstance(raw, dict) or not isinstance(raw.get("sid"), str) or not raw.get("sender_id"):
+                raise ValueError(f"senders[{i}] needs at least 'sid' and 'sender_id'")
             rec = _empty_record()
             for key, value in raw.items():
                 if key in ("configuration", "webhook", "profile", "_emulator") and isinstance(value, dict):

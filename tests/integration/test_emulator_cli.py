@@ -106,7 +106,7 @@ def test_seed_state_and_restart(tmp_path: Path):
     assert created.status_code == 202
     assert run.stop()[0] == 0
 
-    again = Running("--state", str(state), env=clean_env())
+    again = Running("--state", str(state), "--seed", str(seed), env=clean_env())  # the seed is not applied twice
     names = [
         s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]
     ]
@@ -135,3 +135,12 @@ def test_help_lists_the_options(cli):
     assert result.returncode == 0
     for option in ("--state", "--seed", "--rate-429", "--retry-after", "--rate-drop", "--slow-rate", "--review-delay"):
         assert option in result.stdout
+
+
+def test_broken_state_file_is_one_line_error(tmp_path: Path, cli):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"senders": [{"status": "ONLINE"}]}))
+    result = cli("emulator", "--port", "0", "--state", str(state), env=clean_env())
+    assert result.returncode == 1
+    assert "cannot load state file" in result.stderr and "senders[0]" in result.stderr
+    assert "Traceback" not in result.output

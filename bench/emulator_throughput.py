@@ -39,7 +39,10 @@ def serve(queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:  #
     server = EmulatorServer(account_sid=ACCOUNT, auth_token=TOKEN)
     sids = seed(server, 100)
     queue.put((server.start(), sids))
+    cpu = time.process_time()
     stop.wait()
+    cpu = time.process_time() - cpu
+    queue.put((server.stats()["total"], cpu))
     server.stop()
 
 
@@ -52,6 +55,7 @@ async def hammer(
     slows down sharply when 64 requests queue on one client, and that would measure httpx, not the
     emulator. ``shared=True`` measures one client with a 64-connection pool instead.
     """
+
     def make_client(n: int) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
         return httpx.AsyncClient(base_url=base_url, auth=(ACCOUNT, TOKEN), limits=limits)
@@ -120,17 +124,28 @@ def main() -> None:
             with multiprocessing.Pool(args.client_processes) as pool:
                 results = pool.map(client_process, jobs)
     finally:
+        served = None
         if child is not None:
             stop.set()
+            served = queue.get(timeout=30)
             child.join(timeout=10)
         else:
             server.stop()
     where = "this process" if args.in_process else "a separate process"
-    pool = "one shared client" if args.shared_client else "one client per connection"
+    clients = "one shared client" if args.shared_client else "one client per connection"
     done, errors = sum(r[0] for r in results), sum(r[1] for r in results)
     rate = sum(r[0] / r[2] for r in results)
-    print(f"{rate:,.0f} requests/s ({done} requests, {errors} errors, {args.connections} keep-alive connections, "
-          f"{pool}, {args.client_processes} client process(es), {args.seconds:.0f} s, server in {where})")
+    print(
+        f"{rate:,.0f} requests/s ({done} requests, {errors} errors, {args.connections} keep-alive connections, "
+        f"{clients}, {args.client_processes} client process(es), {args.seconds:.0f} s, server in {where})"
+    )
+    if served:
+        # On a shared machine the rate depends on the neighbours; the server's CPU cost per request does not.
+        total, cpu = served
+        print(
+            f"server CPU: {cpu / total * 1e6:.0f} us per request, i.e. about {total / cpu:,.0f} requests "
+            f"per CPU-second ({total} requests, warm-up included)"
+        )
 
 
 if __name__ == "__main__":

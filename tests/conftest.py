@@ -7,9 +7,11 @@ they exercise argument parsing, output and exit codes exactly as a user sees the
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,8 +116,6 @@ def emulator_env(emulator):
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -125,12 +125,10 @@ def _free_port() -> int:
 def prism_url(emulator):
     """Stoplight Prism validating every request and response between a client and ``emulator``.
 
-    Yields the proxy's base URL; while it runs, the emulator's absolute URLs point at the proxy. Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``);
-    without it the test fails: the check against Twilio's spec must not be skipped silently.
+    Yields the proxy's base URL; while it runs, the emulator's absolute URLs point at the proxy.
+    Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``); without it the test fails: the
+    check against Twilio's spec must not be skipped silently.
     """
-    import socket
-    import time
-
     if not PRISM_BIN.exists():
         pytest.fail(
             f"Stoplight Prism is not installed ({PRISM_BIN} is missing): run "
@@ -139,8 +137,17 @@ def prism_url(emulator):
         )
     port = _free_port()
     proc = subprocess.Popen(
-        [str(PRISM_BIN), "proxy", str(SPEC_FIXTURE), emulator.base_url, "--errors",
-         "--port", str(port), "--host", "127.0.0.1"],
+        [
+            str(PRISM_BIN),
+            "proxy",
+            str(SPEC_FIXTURE),
+            emulator.base_url,
+            "--errors",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

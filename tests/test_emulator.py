@@ -366,7 +366,10 @@ def test_sender_id_and_waba_id_cannot_change(api):
 
 def test_sdk_only_fields_are_accepted(api):
     sid = create(api, {**body(1), "friendly_name": "desk"})["sid"]
-    r = api.post(f"{SENDERS}/{sid}", json={"friendly_name": "x", "profile": {"use_case": None}, "configuration": {"account_type": "ISV"}})
+    r = api.post(
+        f"{SENDERS}/{sid}",
+        json={"friendly_name": "x", "profile": {"use_case": None}, "configuration": {"account_type": "ISV"}},
+    )
     assert r.status_code == 202
     assert r.json()["configuration"]["account_type"] == "ISV"
 
@@ -412,7 +415,9 @@ def test_display_name_status_only_when_the_name_was_sent(api, emulator):
 @pytest.mark.parametrize("failed", ["PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"])
 def test_retryable_name_failures_go_back_to_review(api, emulator, failed):
     sid = emulator.add_sender(
-        body(1), pending_display_name="Acme New", pending_display_name_status=failed,
+        body(1),
+        pending_display_name="Acme New",
+        pending_display_name_status=failed,
         pending_display_name_status_date="2026-01-01T00:00:00Z",
     )["sid"]
     assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == failed
@@ -444,10 +449,14 @@ def test_review_delay_approves_then_applies(slow_emulator, clock):
     sid = slow_emulator.add_sender(body(1))["sid"]
     with httpx.Client(base_url=slow_emulator.base_url) as api:
         rename(api, sid, "Acme New")
-        clock.now += 10
+        clock.now += 4.9
+        assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == "PENDING_REVIEW"
+        clock.now += 0.1
         got = api.get(f"{SENDERS}/{sid}").json()
         assert got["pending_display_name_status"] == "APPROVED" and got["profile"]["name"] == "Acme 1"
-        clock.now += 10
+        clock.now += 4.9
+        assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == "APPROVED"
+        clock.now += 0.1
         got = api.get(f"{SENDERS}/{sid}").json()
         assert got["pending_display_name_status"] == "COMPLETED" and got["profile"]["name"] == "Acme New"
         clock.now += 15 * 24 * 3600

@@ -40,11 +40,28 @@ def seed_server(server: EmulatorServer, senders: list[dict[str, Any]], source: s
             raise ReconcilerError(f"{source}: senders[{i}]: {exc}") from None
 
 
-def run_emulator(*, host: str, port: int, state_file: str | None, seed_file: str | None, account_sid: str | None,
-                 auth_token: str | None, api_key: str | None, api_secret: str | None, public_url: str | None,
-                 transition_delay: float, review_delay: float | None, latency: float, rate_429: float,
-                 retry_after: float | None, rate_5xx: float, rate_drop: float, slow_rate: float,
-                 slow_seconds: float, fault_seed: int) -> None:
+def run_emulator(
+    *,
+    host: str,
+    port: int,
+    state_file: str | None,
+    seed_file: str | None,
+    account_sid: str | None,
+    auth_token: str | None,
+    api_key: str | None,
+    api_secret: str | None,
+    public_url: str | None,
+    transition_delay: float,
+    review_delay: float | None,
+    latency: float,
+    rate_429: float,
+    retry_after: float | None,
+    rate_5xx: float,
+    rate_drop: float,
+    slow_rate: float,
+    slow_seconds: float,
+    fault_seed: int,
+) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler.emulator")
@@ -52,16 +69,36 @@ def run_emulator(*, host: str, port: int, state_file: str | None, seed_file: str
     logger.setLevel(logging.INFO)
     if bool(account_sid) != bool(auth_token) and not (api_key and api_secret):
         raise click.UsageError("give both --account-sid and --auth-token, or neither")
-    faults = Faults(seed=fault_seed, latency=latency, rate_429=rate_429, retry_after=retry_after, rate_5xx=rate_5xx,
-                    rate_drop_after_commit=rate_drop, slow_rate=slow_rate, slow_seconds=slow_seconds)
+    faults = Faults(
+        seed=fault_seed,
+        latency=latency,
+        rate_429=rate_429,
+        retry_after=retry_after,
+        rate_5xx=rate_5xx,
+        rate_drop_after_commit=rate_drop,
+        slow_rate=slow_rate,
+        slow_seconds=slow_seconds,
+    )
     try:
-        server = EmulatorServer(account_sid=account_sid, auth_token=auth_token, api_key=api_key,
-                                api_secret=api_secret, state_file=state_file, faults=faults,
-                                transition_delay=transition_delay, review_delay=review_delay, public_url=public_url)
+        server = EmulatorServer(
+            account_sid=account_sid,
+            auth_token=auth_token,
+            api_key=api_key,
+            api_secret=api_secret,
+            state_file=state_file,
+            faults=faults,
+            transition_delay=transition_delay,
+            review_delay=review_delay,
+            public_url=public_url,
+        )
     except (OSError, ValueError) as exc:
         raise ReconcilerError(f"cannot load state file {state_file}: {exc}") from None
     if seed_file:
-        seed_server(server, load_seed(seed_file), seed_file)
+        senders = load_seed(seed_file)  # read even when unused, so a broken seed file is noticed
+        if server.senders():
+            logger.info("emulator: %s already holds senders; --seed is not applied again", state_file)
+        else:
+            seed_server(server, senders, seed_file)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

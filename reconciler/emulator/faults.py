@@ -14,8 +14,8 @@ from dataclasses import dataclass
 class Faults:
     """What to inject. All rates are probabilities from 0 to 1.
 
-    >>> Faults(seed=1, rate_429=0.1, retry_after=2)   # 10% of requests get 429 with ``Retry-After: 2``
-    Faults(seed=1, latency=0.0, rate_429=0.1, retry_after=2, rate_5xx=0.0, rate_drop_after_commit=0.0, slow_rate=0.0, slow_seconds=0.0)
+    >>> Faults(seed=1, rate_429=0.1, retry_after=2).rate_429   # 10% of requests get 429 with ``Retry-After: 2``
+    0.1
     """
 
     seed: int = 0

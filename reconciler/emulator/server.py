@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import contextvars
+import hmac
 import json
 import logging
 import os
@@ -48,7 +49,9 @@ def _dumps(data: Any) -> str:
 
 
 def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})})
+    return web.Response(
+        status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})}
+    )
 
 
 def _encode_token(page: int, after: int) -> str:
@@ -166,6 +169,12 @@ class EmulatorServer:
             loop.run_until_complete(self._stopped.wait())
             loop.run_until_complete(self._runner.cleanup())
         finally:
+            # Requests still held (slow faults, latency) end here rather than as destroyed tasks.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     def stop(self) -> None:
@@ -294,10 +303,15 @@ class EmulatorServer:
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
             response = _problem_response(ApiProblem(exc.status, code, message))
         except _DropConnection:
+            # The write is committed. Abort the socket and end the handler the way aiohttp ends one
+            # whose client went away, so nothing is written and nothing is logged.
             transport = request.transport
             if transport is not None:
                 transport.abort()
             raise asyncio.CancelledError() from None
+        except Exception:  # a bug of ours: still answer in Twilio's shape, and say what happened
+            log.exception("emulator: %s %s failed", request.method, request.path)
+            response = _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
         response.headers["T-Request-Id"] = request_id
         return response
 
@@ -350,7 +364,9 @@ class EmulatorServer:
             "page_size": page_size,
             "first_page_url": url(0, None),
             "previous_page_url": (
-                None if previous_after is None else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
+                None
+                if previous_after is None
+                else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
             ),
             "url": url(page, after),
             "next_page_url": None if next_after is None else url(page + 1, next_after),
@@ -383,8 +399,7 @@ class EmulatorServer:
 
 
 def _same(given: str, expected: str) -> bool:
-    import hmac
-
+    """Compare secrets in constant time."""
     return hmac.compare_digest(given.encode(), expected.encode())
 
 

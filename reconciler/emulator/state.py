@@ -7,6 +7,7 @@ each record keeps the time its next status is due, and every read compares it wi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -235,7 +236,9 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
                 out[name][key] = value
     cfg = out["configuration"]
     if cfg.get("waba_id") and not _WABA_ID.match(cfg["waba_id"]):
-        raise invalid(f"Invalid value for configuration.waba_id: {cfg['waba_id']!r} is not a WABA ID", CODE_INVALID_WABA)
+        raise invalid(
+            f"Invalid value for configuration.waba_id: {cfg['waba_id']!r} is not a WABA ID", CODE_INVALID_WABA
+        )
     vas = cfg.get("voice_application_sid")
     if vas and not _VOICE_APP_SID.match(vas):
         raise invalid(f"Invalid value for configuration.voice_application_sid: {vas!r} is not an AP SID")
@@ -245,9 +248,8 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
         if not _OTP.match(cfg["verification_code"]):
             raise invalid("Invalid value for configuration.verification_code: must be 4 to 10 digits")
     prof = out["profile"]
-    if "name" in prof and not (isinstance(prof["name"], str) and prof["name"].strip()):
-        if create or prof["name"] is not None:
-            raise invalid("Invalid value for profile.name: must be a non-empty string")
+    if prof.get("name") is not None and not prof["name"].strip():
+        raise invalid("Invalid value for profile.name: must be a non-empty string")
     if create:
         sender_id = body.get("sender_id")
         if sender_id is None:
@@ -260,6 +262,15 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- the store
+
+
+def _copy(value: Any) -> Any:
+    """A copy of a JSON value that is a scalar, a flat dict, or a list of those (cheaper than deepcopy)."""
+    if isinstance(value, list):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
 
 
 def _empty_record() -> dict[str, Any]:
@@ -303,9 +314,14 @@ class SenderStore:
     # ------------------------------------------------------------------ persistence
 
     def _load(self) -> None:
+        """Read the state file; raises ValueError (or OSError) naming what is wrong."""
         assert self.state_file is not None
         data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        for raw in data.get("senders", []):
+        if not isinstance(data, dict) or not isinstance(data.get("senders", []), list):
+            raise ValueError('expected {"version": 1, "senders": [...]}')
+        for i, raw in enumerate(data.get("senders", [])):
+            if not isinstance(raw, dict) or not isinstance(raw.get("sid"), str) or not raw.get("sender_id"):
+                raise ValueError(f"senders[{i}] needs at least 'sid' and 'sender_id'")
             rec = _empty_record()
             for key, value in raw.items():
                 if key in ("configuration", "webhook", "profile", "_emulator") and isinstance(value, dict):
@@ -330,10 +346,8 @@ class SenderStore:
                 fh.write("\n")
             os.replace(tmp, self.state_file)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
 
     # ------------------------------------------------------------------ lifecycle
@@ -382,7 +396,9 @@ class SenderStore:
         if name == rec["profile"]["name"]:
             return "no_change"
         if pending == name and status == "DECLINED":
-            raise invalid(f"The display name {name!r} was declined by Meta; submit a different name", CODE_NAME_DECLINED)
+            raise invalid(
+                f"The display name {name!r} was declined by Meta; submit a different name", CODE_NAME_DECLINED
+            )
         # A new name, or a retry after PIN_MISMATCH / REGISTRATION_FAILED / EXPIRED: (back) into review.
         rec["pending_display_name"] = name
         self._set_name_status(rec, "PENDING_REVIEW", now)
@@ -390,8 +406,9 @@ class SenderStore:
         if self.review_delay is None:
             meta["approve_at"] = meta["apply_at"] = None
         else:
-            meta["approve_at"] = now + self.review_delay
-            meta["apply_at"] = now + 2 * self.review_delay
+            # Meta approves halfway through; the name is applied (COMPLETED) once review_delay has passed.
+            meta["approve_at"] = now + self.review_delay / 2
+            meta["apply_at"] = now + self.review_delay
         return "updating"
 
     # ------------------------------------------------------------------ rendering
@@ -412,10 +429,10 @@ class SenderStore:
                 "account_type": cfg.get("account_type"),
             },
             "webhook": {k: rec["webhook"].get(k) for k in WEBHOOK_FIELDS},
-            "profile": {k: copy.deepcopy(prof.get(k)) for k in PROFILE_FIELDS},
+            "profile": {k: _copy(prof.get(k)) for k in PROFILE_FIELDS},
             "compliance": None,
-            "properties": copy.deepcopy(rec.get("properties")),
-            "offline_reasons": copy.deepcopy(rec.get("offline_reasons")),
+            "properties": _copy(rec.get("properties")),
+            "offline_reasons": _copy(rec.get("offline_reasons")),
             "url": f"{self.base_url}/v2/Channels/Senders/{rec['sid']}",
         }
         if rec.get("pending_display_name_status") is not None:

@@ -82,11 +82,21 @@ def test_without_credentials_it_says_so():
 
 def test_seed_state_and_restart(tmp_path: Path):
     seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({"senders": [
-        {"sender_id": "whatsapp:+15005550001", "profile": {"name": "Seeded", "emails": ["a@example.com"]}},
-        {"sender_id": "whatsapp:+15005550002", "profile": {"name": "Off"}, "status": "OFFLINE",
-         "offline_reasons": [{"code": "410", "message": "gone", "more_info": None}]},
-    ]}))
+    seed.write_text(
+        json.dumps(
+            {
+                "senders": [
+                    {"sender_id": "whatsapp:+15005550001", "profile": {"name": "Seeded", "emails": ["a@example.com"]}},
+                    {
+                        "sender_id": "whatsapp:+15005550002",
+                        "profile": {"name": "Off"},
+                        "status": "OFFLINE",
+                        "offline_reasons": [{"code": "410", "message": "gone", "more_info": None}],
+                    },
+                ]
+            }
+        )
+    )
     state = tmp_path / "state.json"
     run = Running("--seed", str(seed), "--state", str(state), "--transition-delay", "0", env=clean_env())
     data = httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"}).json()
@@ -96,8 +106,10 @@ def test_seed_state_and_restart(tmp_path: Path):
     assert created.status_code == 202
     assert run.stop()[0] == 0
 
-    again = Running("--state", str(state), env=clean_env())
-    names = [s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]]
+    again = Running("--state", str(state), "--seed", str(seed), env=clean_env())  # the seed is not applied twice
+    names = [
+        s["profile"]["name"] for s in httpx.get(again.url + SENDERS, params={"Channel": "whatsapp"}).json()["senders"]
+    ]
     assert names == ["Seeded", "Off", "New"]
     assert again.stop()[0] == 0
 
@@ -123,3 +135,12 @@ def test_help_lists_the_options(cli):
     assert result.returncode == 0
     for option in ("--state", "--seed", "--rate-429", "--retry-after", "--rate-drop", "--slow-rate", "--review-delay"):
         assert option in result.stdout
+
+
+def test_broken_state_file_is_one_line_error(tmp_path: Path, cli):
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"senders": [{"status": "ONLINE"}]}))
+    result = cli("emulator", "--port", "0", "--state", str(state), env=clean_env())
+    assert result.returncode == 1
+    assert "cannot load state file" in result.stderr and "senders[0]" in result.stderr
+    assert "Traceback" not in result.output

@@ -37,7 +37,9 @@ def violations(r: httpx.Response) -> list[dict]:
     ctype = r.headers.get("content-type", "")
     if "problem+json" in ctype or "stoplight.io/prism/errors#" in r.text[:200]:
         problem = r.json()
-        found.append({"severity": "Error", "message": f"{problem.get('title')}: {problem.get('detail')}", "problem": problem})
+        found.append(
+            {"severity": "Error", "message": f"{problem.get('title')}: {problem.get('detail')}", "problem": problem}
+        )
         found += problem.get("validation") or []
     return found
 
@@ -45,7 +47,9 @@ def violations(r: httpx.Response) -> list[dict]:
 def ok(r: httpx.Response, status: int) -> httpx.Response:
     """A success response with no violation at all."""
     found = violations(r)
-    assert not found, f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(found, indent=1)}"
+    assert not found, (
+        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(found, indent=1)}"
+    )
     assert r.status_code == status, r.text
     return r
 
@@ -53,8 +57,12 @@ def ok(r: httpx.Response, status: int) -> httpx.Response:
 def refused(r: httpx.Response, status: int, code: int) -> dict:
     """An error response from the emulator (not from Prism) whose only violation is the undeclared status."""
     found = violations(r)
-    unexpected = [v for v in found if not (v.get("severity") == "Warning" and v.get("message", "").startswith(UNDECLARED_STATUS))]
-    assert not unexpected, f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(unexpected, indent=1)}"
+    unexpected = [
+        v for v in found if not (v.get("severity") == "Warning" and v.get("message", "").startswith(UNDECLARED_STATUS))
+    ]
+    assert not unexpected, (
+        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(unexpected, indent=1)}"
+    )
     assert r.status_code == status, r.text
     err = r.json()
     assert set(err) == {"code", "message", "more_info", "status"} and err["code"] == code and err["status"] == status
@@ -100,7 +108,9 @@ def test_list_and_paging_through_prism(api, emulator):
     first = emulator.senders()[0]["sid"]
     reasons = [{"code": "30008", "message": "No delivery", "more_info": "https://www.twilio.com/docs/api/errors/30008"}]
     emulator.update_sender_state(first, status="OFFLINE", offline_reasons=reasons)
-    emulator.update_sender_state(emulator.senders()[1]["sid"], pending_display_name="New", pending_display_name_status="DECLINED")
+    emulator.update_sender_state(
+        emulator.senders()[1]["sid"], pending_display_name="New", pending_display_name_status="DECLINED"
+    )
     url: str | None = f"{SENDERS}?Channel=whatsapp&PageSize=2"
     seen = []
     while url:
@@ -153,7 +163,9 @@ def test_error_responses_through_prism(api, emulator, prism_url):
     sid = emulator.senders()[0]["sid"]
     refused(api.post(f"{SENDERS}/{sid}", json={"configuration": {"verification_code": "12"}}), 400, 63100)
     refused(api.post(f"{SENDERS}/{sid}", json={"configuration": {"waba_id": "999"}}), 400, 63100)
-    refused(httpx.get(prism_url + SENDERS, params={"Channel": "whatsapp"}, auth=(TEST_ACCOUNT_SID, "wrong")), 401, 20003)
+    refused(
+        httpx.get(prism_url + SENDERS, params={"Channel": "whatsapp"}, auth=(TEST_ACCOUNT_SID, "wrong")), 401, 20003
+    )
     emulator.set_faults(Faults(rate_429=1.0, retry_after=1))
     refused(api.get(SENDERS, params={"Channel": "whatsapp"}), 429, 20429)
     emulator.set_faults(Faults(rate_5xx=1.0))

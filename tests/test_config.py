@@ -768,3 +768,50 @@ def test_mangled_examples_only_ever_raise_config_error(tmp_path: Path, content: 
         for issue in exc.issues:
             assert issue.location.path == str(path)
             assert "\n" not in issue.message
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (CONFIG_FIXTURES / "split" / "10-stores.yaml").read_text(encoding="utf-8"),
+        EXAMPLE.read_text(encoding="utf-8").replace("[https://northsidecycles.example.net]", "['https://x.example']"),
+        "a: {b: [1, {c: ~}], d: ''}\ne:\n  - f:\n    g: |\n      text\n  - - 1\n    - x: 'y'\nh: &h {i: 1}\nm: null\nn:\n"
+        "? o\n: p\n'q': \"r\"\n1: 2\n",
+    ],
+)
+def test_positions_from_events_match_the_round_trip_loader(text: str) -> None:
+    """Errors are placed from the C parser's events; they must agree with ruamel's own marks."""
+    data = config._build(text)
+    fast = config._positions(text)
+    tree = config._round_trip(text)
+    assert fast is not None and tree is not None
+    for path in _paths(data) + [("nowhere",), ("a", "b", 5, "x")]:
+        for key in (False, True):
+            assert config._locate_in_positions(fast, path, key) == config._locate(tree, path, key), (path, key)
+
+
+def test_a_problem_inside_an_alias_is_placed_at_the_alias(here: Path) -> None:
+    got = errors(
+        f"""
+        senders:
+          - sender_id: {A}
+            webhook: &hooks {{callback_url: 'ftp://x.example.com'}}
+          - sender_id: {B}
+            webhook: *hooks
+        """
+    )
+    assert got == [
+        f"senders.yaml:3:36: sender {A}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
+        f"senders.yaml:5:14: sender {B}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
+    ]

@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -750,7 +751,7 @@ def _add_validation_errors(item: _Loaded, exc: ValidationError) -> None:
             item.add(f"{len(value)} {loc[-1]}; Meta allows at most {ctx.get('max_length')}", loc)
         elif kind in ("string_type", "list_type", "model_type", "dict_type", "model_attributes_type"):
             wanted = {"string_type": "a string", "list_type": "a list"}.get(kind, "a mapping")
-            hint = " (quote it)" if kind == "string_type" and isinstance(value, (int, float, bool)) else ""
+            hint = " (quote it)" if kind == "string_type" and isinstance(value, (int, float, bool, date)) else ""
             item.add(f"expected {wanted}, got {_kind(value)}{hint}", loc)
         else:
             item.add(f"{_short(value)}: {str(error['msg'])[:1].lower()}{str(error['msg'])[1:]}", loc)
@@ -798,8 +799,8 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    if isinstance(value, bytes):
-        return "binary data"
+    if isinstance(value, date):  # YAML reads an unquoted 2024-01-31 as a date
+        return f"a date ({value.isoformat()})"
     return f"a {type(value).__name__} ({_short(value)})"
 
 

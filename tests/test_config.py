@@ -328,6 +328,8 @@ def test_vertical_message_names_the_allowed_values(here: Path) -> None:
         ("about: null", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
         ("about:", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
         ("emails: [~]", 16, "profile.emails[0]: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
+        ("name: 2024-01-31", 13, "profile.name: expected a string, got a date (2024-01-31) (quote it)"),
+        ("name: true", 13, "profile.name: expected a string, got a boolean (true) (quote it)"),
         ("emails: a@example.com", 15, "profile.emails: expected a list, got a string ('a@example.com')"),
         ("color: '#000000'", 7, "profile.color: unknown key 'color'; expected one of: name, about, address, description, logo_url, banner_url, privacy_url, terms_of_service_url, accent_color, vertical, websites, emails, phone_numbers"),
     ],

@@ -56,6 +56,10 @@ from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import (
     SANDBOX_SENDER_ID,
     SECTIONS,
+    STATUS_CALLBACK_METHODS,
+    VERIFICATION_METHODS,
+    VERTICALS,
+    WEBHOOK_METHODS,
     Configuration,
     DesiredSender,
     DesiredState,
@@ -79,6 +83,8 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_EXPANDED_VALUES = 5_000_000
 
 _DataPath = tuple[Any, ...]
+#: Ends the path of a required key that is absent: the message is placed at the mapping that lacks it.
+_MISSING = object()
 
 # ``$${`` is a literal ``${``; ``${...}`` a reference; a lone ``${`` an unterminated one.
 _INTERPOLATION = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
@@ -738,13 +744,13 @@ def _add_validation_errors(item: _Loaded, exc: ValidationError) -> None:
         if kind == "extra_forbidden":
             item.add(_unknown_key(loc), loc, key=True)
         elif kind == "missing":
-            item.add(f"{loc[-1]} is required", loc[:-1] + ("*missing*",))
+            item.add(f"{loc[-1]} is required", (*loc[:-1], _MISSING))
         elif value is None and kind in ("model_type", "dict_type", "string_type", "list_type", "value_error"):
             item.add("null is not allowed here: leave the field out to stop managing it, or use '' to clear it", loc)
         elif kind == "value_error":
             item.add(str(error["msg"]).removeprefix("Value error, "), loc)
         elif kind == "literal_error":
-            item.add(_not_one_of(value, loc), loc)
+            item.add(_not_one_of(value, loc, str(ctx.get("expected", ""))), loc)
         elif kind == "string_too_long":
             item.add(f"{len(value)} characters; Meta allows at most {ctx.get('max_length')}", loc)
         elif kind == "too_long":
@@ -770,16 +776,19 @@ def _unknown_key(loc: _DataPath) -> str:
     return f"unknown key {key!r}; expected one of: {', '.join(known)}"
 
 
-def _not_one_of(value: Any, loc: _DataPath) -> str:
-    from reconciler import models
+_CHOICES: dict[str, Sequence[str]] = {
+    "verification_method": VERIFICATION_METHODS,
+    "callback_method": WEBHOOK_METHODS,
+    "fallback_method": WEBHOOK_METHODS,
+    "status_callback_method": STATUS_CALLBACK_METHODS,
+    "vertical": VERTICALS,
+}
 
-    choices: Sequence[str] = {
-        "verification_method": models.VERIFICATION_METHODS,
-        "callback_method": models.WEBHOOK_METHODS,
-        "fallback_method": models.WEBHOOK_METHODS,
-        "status_callback_method": models.STATUS_CALLBACK_METHODS,
-        "vertical": models.VERTICALS,
-    }.get(str(loc[-1]), ())
+
+def _not_one_of(value: Any, loc: _DataPath, expected: str) -> str:
+    choices = _CHOICES.get(str(loc[-1]))
+    if choices is None:
+        return f"{_short(value)} is not one of {expected}"
     listed = ", ".join(repr(c) for c in choices)
     close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6) if isinstance(value, str) else []
     if isinstance(value, str) and not close:
@@ -1007,7 +1016,7 @@ def _format_path(data: Any, path: _DataPath, prefix: _DataPath) -> str:
         node = node[step]
     out = ""
     for step in path:
-        if step == "*missing*":
+        if step is _MISSING:
             break
         if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             out += f"[{step}]"

@@ -44,6 +44,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from ruamel.yaml.nodes import MappingNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -410,6 +411,8 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
         except Exception:  # retried below; the pure parser's verdict is the one reported
             pass
     try:
+        if "<<" in text and not _merges_are_bounded(item, text):
+            return None
         return YAML(typ="safe", pure=True).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -428,6 +431,48 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
     except Exception as exc:  # the parser is foreign code: no input may crash the tool
         item.add(f"cannot parse the file: {_first_line(str(exc)) or type(exc).__name__}", line=1, column=1)
     return None
+
+
+def _merges_are_bounded(item: _Loaded, text: str) -> bool:
+    """Before the pure loader flattens merge keys: would they copy more than the limit?
+
+    Composing gives the node graph with aliases shared, so the count costs as much as the file.
+    """
+    root = YAML(typ="safe", pure=True).compose(text)
+    keys: dict[int, int] = {}  # mapping node → its number of keys once merges are flattened
+    visiting: set[int] = set()
+    total = 0
+    stack: list[tuple[Any, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, done = stack.pop()
+        if id(node) in keys or not isinstance(node, (MappingNode, SequenceNode)):
+            continue
+        if isinstance(node, SequenceNode):
+            if id(node) not in visiting:
+                visiting.add(id(node))
+                stack.extend((child, False) for child in node.value)
+            continue
+        merged = [v for k, v in node.value if k.tag == _STD + "merge" or (k.tag is None and k.value == "<<")]
+        sources = [n for v in merged for n in (v.value if isinstance(v, SequenceNode) else [v])]
+        if not done:
+            if id(node) in visiting:  # a recursive alias: refused once the data is built
+                continue
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((v, False) for _, v in node.value)
+            continue
+        count = len(node.value) + sum(keys.get(id(n), 0) for n in sources)
+        keys[id(node)] = count
+        total += count - len(node.value)
+        if total > MAX_EXPANDED_VALUES:
+            mark = node.start_mark
+            item.add(
+                f"merge keys ('<<') copy more than {MAX_EXPANDED_VALUES:,} values; refusing a possible merge bomb",
+                line=mark.line + 1,
+                column=mark.column + 1,
+            )
+            return False
+    return True
 
 
 class _InputError(Exception):
@@ -501,6 +546,7 @@ def _build(text: str) -> Any:
     stack: list[list[Any]] = []
     root: Any = None
     documents = 0
+    copied = 0
 
     def add(value: Any, event: Any) -> None:
         nonlocal root
@@ -563,6 +609,14 @@ def _build(text: str) -> Any:
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             container, anchor, start, _, _, merges = stack.pop()
             if merges:
+                # Each merge copies keys: a chain of merges grows quadratically with the file.
+                copied += sum(len(source) for source in merges)
+                if copied > MAX_EXPANDED_VALUES:
+                    raise _InputError(
+                        f"merge keys ('<<') copy more than {MAX_EXPANDED_VALUES:,} values; refusing a possible "
+                        "merge bomb",
+                        start.start_mark,
+                    )
                 merged: dict[Any, Any] = {}
                 for source in reversed(merges):
                     merged.update(source)

@@ -528,6 +528,24 @@ def test_alias_bomb_is_refused_quickly(here: Path) -> None:
     assert time.process_time() - started < 5
 
 
+@pytest.mark.parametrize("prefix", ["", "x: [a:b]\n"], ids=["C parser", "pure parser"])
+def test_merge_key_chains_are_refused_before_they_grow_quadratically(
+    here: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    monkeypatch.setattr(config, "MAX_EXPANDED_VALUES", 1000)
+    lines = ["k0: &k0 {y0: 1}"] + [f"k{i}: &k{i} {{<<: *k{i - 1}, y{i}: 1}}" for i in range(1, 100)]
+    (message,) = errors(prefix + "\n".join(lines) + "\n")
+    assert message.endswith(": merge keys ('<<') copy more than 1,000 values; refusing a possible merge bomb")
+    line = int(message.split(":")[1])
+    assert 30 <= line <= 50  # where the copies pass the limit: about sqrt(2 * 1000)
+
+
+def test_recursive_alias_through_the_pure_parser(here: Path) -> None:
+    assert errors("x: [a:b]\na: &a [*a]\nb: {<<: {c: 1}}\n") == [
+        "senders.yaml:2:8: an alias refers to a node that contains it (recursive alias)"
+    ]
+
+
 def test_modest_aliases_and_merge_keys_work(here: Path) -> None:
     write(
         "s.yaml",

@@ -23,6 +23,7 @@ CONFIG_FIXTURES = FIXTURES / "config"
 A = "whatsapp:+15017122661"
 B = "whatsapp:+15017122662"
 C = "whatsapp:+15017122663"
+NULL = "null is not allowed here: leave the field out to stop managing it, or use '' to clear it"
 
 
 @pytest.fixture
@@ -325,13 +326,18 @@ def test_vertical_message_names_the_allowed_values(here: Path) -> None:
             "profile.emails[0].lable: unknown key 'lable'; did you mean 'label'?",
         ),
         ("about: 42", 14, "profile.about: expected a string, got a number (42) (quote it)"),
-        ("about: null", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
-        ("about:", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
-        ("emails: [~]", 16, "profile.emails[0]: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
+        ("about: null", 7, f"profile.about: {NULL}"),
+        ("about:", 7, f"profile.about: {NULL}"),
+        ("emails: [~]", 16, f"profile.emails[0]: {NULL}"),
         ("name: 2024-01-31", 13, "profile.name: expected a string, got a date (2024-01-31) (quote it)"),
         ("name: true", 13, "profile.name: expected a string, got a boolean (true) (quote it)"),
         ("emails: a@example.com", 15, "profile.emails: expected a list, got a string ('a@example.com')"),
-        ("color: '#000000'", 7, "profile.color: unknown key 'color'; expected one of: name, about, address, description, logo_url, banner_url, privacy_url, terms_of_service_url, accent_color, vertical, websites, emails, phone_numbers"),
+        (
+            "color: '#000000'",
+            7,
+            "profile.color: unknown key 'color'; expected one of: name, about, address, description, logo_url, "
+            "banner_url, privacy_url, terms_of_service_url, accent_color, vertical, websites, emails, phone_numbers",
+        ),
     ],
 )
 def test_profile_rules(here: Path, profile: str, column: int, message: str) -> None:
@@ -360,7 +366,7 @@ def test_profile_rules(here: Path, profile: str, column: int, message: str) -> N
          "senders.yaml:1:10: ignore[0]: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'"),
         ("senders:\n  - whatsapp:+15017122661\n",
          "senders.yaml:2:5: senders[0]: expected a mapping, got a string ('whatsapp:+15017122661')"),
-        ("senders:\n", "senders.yaml:1:1: senders: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
+        ("senders:\n", f"senders.yaml:1:1: senders: {NULL}"),
         ("sender:\n  - sender_id: whatsapp:+15017122661\n",
          "senders.yaml:1:1: sender: unknown key 'sender'; did you mean 'senders'?"),
         ("senders: []\nsafety: {max_delete_percent: 101}\n",

@@ -82,6 +82,8 @@ YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 MAX_FILE_BYTES = 32 * 1024 * 1024
 #: At most this many values once aliases are expanded; more is an alias bomb ("billion laughs").
 MAX_EXPANDED_VALUES = 5_000_000
+#: Deeper nesting than this is refused: the file needs six levels.
+MAX_DEPTH = 64
 
 _DataPath = tuple[Any, ...]
 #: Ends the path of a required key that is absent: the message is placed at the mapping that lacks it.
@@ -475,7 +477,12 @@ def _merges_are_bounded(item: _Loaded, text: str) -> bool:
     return True
 
 
+# --------------------------------------------------------------------------- YAML → values, fast
+
+
 class _InputError(Exception):
+    """Something in the text that is refused, at the C parser's mark."""
+
     def __init__(self, message: str, mark: Any):
         super().__init__(message)
         self.message = message
@@ -493,8 +500,6 @@ _RESOLVERS: dict[Any, list[tuple[str, Any]]] = VersionedResolver(version=(1, 2))
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NO_KEY = object()
-#: Deeper nesting than this is refused: the file needs six levels.
-MAX_DEPTH = 64
 
 
 def _resolve_plain(value: str, mark: Any) -> Any:

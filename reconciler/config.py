@@ -23,7 +23,7 @@ import difflib
 import gc
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +44,6 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from ruamel.yaml.nodes import MappingNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -279,27 +278,17 @@ class _Loaded:
         self.pending.append(_Pending(path, message, key, line, column, refs, label))
 
     @property
-    def marks(self) -> Any:
-        """Positions of the file's nodes, computed only when a message needs one.
-
-        From the C parser's events when it read the file (about a second for 10,000 senders), else
-        from ruamel's round-trip loader (ten times slower, but it reads what libyaml refuses).
-        """
+    def marks(self) -> dict[_DataPath, _Position] | None:
+        """Positions of the file's nodes, computed only when a message needs one (about a second for
+        10,000 senders), from the same parser that read the file."""
         if not self._marked and self.text is not None:
             self._marked = True
-            self._marks = _positions(self.text) if self.fast else None
-            if self._marks is None:
-                self._marks = _round_trip(self.text)
+            self._marks = _positions(self.text, fast=self.fast)
         return self._marks
 
     def location(self, path: _DataPath, key: bool = False) -> Location:
         marks = self.marks
-        if type(marks) is dict:  # from _positions; a round-trip tree is a dict subclass
-            line, column = _locate_in_positions(marks, path, key)
-        elif marks is not None:
-            line, column = _locate(marks, path, key)
-        else:
-            line, column = None, None
+        line, column = _locate_in_positions(marks, path, key) if marks is not None else (None, None)
         return Location(self.name, line, column)
 
     def located_issues(self) -> list[ConfigIssue]:
@@ -396,15 +385,16 @@ def _first_content(text: str) -> tuple[int, int]:
 
 
 def _parse_safe(item: _Loaded, text: str) -> Any:
-    """Parse with safe loading only: standard types, no tags that build objects.
+    """Parse with safe loading only: plain values, no tags that build objects.
 
-    The fast path builds plain Python values straight from the C parser's events. libyaml is stricter
-    than ruamel's own YAML 1.2 parser in a few places (``[whatsapp:+15017122661]`` in flow style), so
-    when it rejects the text, ruamel's pure safe loader decides and its verdict is the one reported.
+    Values are built straight from parser events by :func:`_build`, from the C parser (libyaml)
+    when it can read the text. libyaml is stricter than ruamel's own YAML 1.2 parser in a few places
+    (``[whatsapp:+15017122661]``: a ``:`` inside a plain scalar in flow style), so when it rejects the
+    text, ruamel's pure-Python parser (several times slower) decides and its verdict is the one reported.
     """
     if CParser is not None:
         try:
-            data = _build(text)
+            data = _build(_events(text, fast=True))
             item.fast = True
             return data
         except _InputError as exc:
@@ -413,9 +403,9 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
         except Exception:  # retried below; the pure parser's verdict is the one reported
             pass
     try:
-        if "<<" in text and not _merges_are_bounded(item, text):
-            return None
-        return YAML(typ="safe", pure=True).load(text)
+        return _build(_events(text, fast=False))
+    except _InputError as exc:
+        item.add(exc.message, line=exc.line, column=exc.column)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -435,46 +425,11 @@ def _parse_safe(item: _Loaded, text: str) -> Any:
     return None
 
 
-def _merges_are_bounded(item: _Loaded, text: str) -> bool:
-    """Before the pure loader flattens merge keys: would they copy more than the limit?
-
-    Composing gives the node graph with aliases shared, so the count costs as much as the file.
-    """
-    root = YAML(typ="safe", pure=True).compose(text)
-    keys: dict[int, int] = {}  # mapping node → its number of keys once merges are flattened
-    visiting: set[int] = set()
-    total = 0
-    stack: list[tuple[Any, bool]] = [(root, False)] if root is not None else []
-    while stack:
-        node, done = stack.pop()
-        if id(node) in keys or not isinstance(node, (MappingNode, SequenceNode)):
-            continue
-        if isinstance(node, SequenceNode):
-            if id(node) not in visiting:
-                visiting.add(id(node))
-                stack.extend((child, False) for child in node.value)
-            continue
-        merged = [v for k, v in node.value if k.tag == _STD + "merge" or (k.tag is None and k.value == "<<")]
-        sources = [n for v in merged for n in (v.value if isinstance(v, SequenceNode) else [v])]
-        if not done:
-            if id(node) in visiting:  # a recursive alias: refused once the data is built
-                continue
-            visiting.add(id(node))
-            stack.append((node, True))
-            stack.extend((v, False) for _, v in node.value)
-            continue
-        count = len(node.value) + sum(keys.get(id(n), 0) for n in sources)
-        keys[id(node)] = count
-        total += count - len(node.value)
-        if total > MAX_EXPANDED_VALUES:
-            mark = node.start_mark
-            item.add(
-                f"merge keys ('<<') copy more than {MAX_EXPANDED_VALUES:,} values; refusing a possible merge bomb",
-                line=mark.line + 1,
-                column=mark.column + 1,
-            )
-            return False
-    return True
+def _events(text: str, *, fast: bool) -> Callable[[], Any]:
+    """``get_event`` of the C parser, or of ruamel's pure-Python one: the same event classes."""
+    if fast:
+        return CParser(text).get_event
+    return YAML(typ="safe", pure=True).parse(text).__next__
 
 
 # --------------------------------------------------------------------------- YAML → values, fast
@@ -541,10 +496,12 @@ def _typed_scalar_cached(value: str) -> Any:
     return YAML(typ="safe", pure=True).load(value)
 
 
-def _build(text: str) -> Any:
-    """Plain Python values from the C parser's events; aliases become shared objects."""
-    parser = CParser(text)
-    get_event = parser.get_event
+def _build(get_event: Callable[[], Any]) -> Any:
+    """Plain Python values from parser events, as ruamel's safe loader reads them under YAML 1.2.
+
+    Aliases become shared objects (a graph, never a cycle: an alias inside its own anchor is
+    refused). Duplicate keys, tags other than the core ones, and more than one document are refused.
+    """
     anchors: dict[str, Any] = {}
     open_anchors: set[str] = set()
     # frame: [container, anchor, start event, pending key, key lines, merges]
@@ -672,64 +629,35 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def _round_trip(text: str) -> Any:
-    """The same text parsed by the round-trip loader, which keeps line/column marks."""
-    try:
-        return YAML().load(text)
-    except Exception:  # locations are best effort; the issues themselves are already known
-        return None
-
-
 # --------------------------------------------------------------------------- aliases
 
 
 def _check_aliases(item: _Loaded, data: Any, text: str) -> bool:
-    """Refuse recursive aliases and alias bombs without expanding them.
+    """Refuse alias bombs ("billion laughs") without expanding them.
 
-    The safe loader builds aliases as shared objects, so the data is a graph: its expanded size is
-    computed per distinct object (memoised), which costs as much as the file, not its expansion.
+    :func:`_build` makes aliases shared objects, so the data is a graph without cycles: its expanded
+    size is computed once per distinct object, which costs as much as the file, not its expansion.
     """
     sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
     stack: list[tuple[Any, bool]] = [(data, False)]
     while stack:
         node, done = stack.pop()
-        key = id(node)
-        if done:
-            children = node.values() if isinstance(node, dict) else node
-            total = 1 + sum(sizes.get(id(c), 1) for c in children)
-            # dict keys count too: every key is a value the validator looks at.
-            if isinstance(node, dict):
-                total += len(node)
-            sizes[key] = total
-            in_progress.discard(key)
-            if total > MAX_EXPANDED_VALUES:
-                break
-            continue
-        if key in sizes:
-            continue
-        if key in in_progress:
-            line, column = _first_alias(text)
-            item.add("an alias refers to a node that contains it (recursive alias)", line=line, column=column)
-            return False
-        in_progress.add(key)
-        stack.append((node, True))
         children = node.values() if isinstance(node, dict) else node
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if id(child) in in_progress:
-                    line, column = _first_alias(text)
-                    item.add("an alias refers to a node that contains it (recursive alias)", line=line, column=column)
-                    return False
-                stack.append((child, False))
-    if sizes.get(id(data), 0) > MAX_EXPANDED_VALUES or max(sizes.values(), default=0) > MAX_EXPANDED_VALUES:
-        line, column = _first_alias(text)
-        item.add(
-            f"aliases expand to more than {MAX_EXPANDED_VALUES:,} values; refusing a possible alias bomb",
-            line=line,
-            column=column,
-        )
-        return False
+        if done:
+            # Keys count too: the validator looks at every one.
+            total = 1 + sum(sizes.get(id(c), 1) for c in children) + (len(node) if isinstance(node, dict) else 0)
+            sizes[id(node)] = total
+            if total > MAX_EXPANDED_VALUES:
+                line, column = _first_alias(text)
+                item.add(
+                    f"aliases expand to more than {MAX_EXPANDED_VALUES:,} values; refusing a possible alias bomb",
+                    line=line,
+                    column=column,
+                )
+                return False
+        elif id(node) not in sizes:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if isinstance(c, (dict, list)) and id(c) not in sizes)
     return True
 
 
@@ -950,15 +878,14 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
 _Position = tuple[int, int, int, int]  # key line, key column, value line, value column (0-based)
 
 
-def _positions(text: str) -> dict[_DataPath, _Position] | None:
+def _positions(text: str, *, fast: bool = True) -> dict[_DataPath, _Position] | None:
     """Where every node of ``text`` stands, by its path in the data ``_build`` gives.
 
     The value of an empty or null scalar is placed at its key. An alias is placed where the alias
     stands; what is inside it, at the nearest place that exists (the alias).
     """
     try:
-        parser = CParser(text)
-        get_event = parser.get_event
+        get_event = _events(text, fast=fast)
         out: dict[_DataPath, _Position] = {}
         stack: list[list[Any]] = []  # [is mapping, path, next index or pending key, key mark]
         while True:
@@ -996,7 +923,7 @@ def _positions(text: str) -> dict[_DataPath, _Position] | None:
                 stack.append([True, path, _NO_KEY, None])
             elif cls is SequenceStartEvent:
                 stack.append([False, path, 0, None])
-    except Exception:  # positions are best effort; the round-trip loader is the fallback
+    except Exception:  # positions are best effort: a message without one still names the file
         return None
 
 
@@ -1021,36 +948,6 @@ def _locate_in_positions(
                 return found[0] + 1, found[1] + 1
             return found[2] + 1, found[3] + 1
     return None, None
-
-
-def _locate(tree: Any, path: _DataPath, key: bool) -> tuple[int | None, int | None]:
-    """Line and column (1-based) of ``path`` in a round-trip tree; the nearest ancestor if not found."""
-    node = tree
-    line, column = _own_position(tree)
-    for depth, step in enumerate(path):
-        last = depth == len(path) - 1
-        try:
-            if isinstance(node, dict) and step in node:
-                # An empty value (null) has no position of its own: point at its key.
-                pos = node.lc.key(step) if (key and last) or node[step] is None else node.lc.value(step)
-                node = node[step]
-            elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-                pos = node.lc.item(step)
-                node = node[step]
-            else:
-                break
-        except (AttributeError, KeyError, TypeError, IndexError):
-            break
-        if pos is not None:
-            line, column = pos[0] + 1, pos[1] + 1
-    return line, column
-
-
-def _own_position(node: Any) -> tuple[int | None, int | None]:
-    lc = getattr(node, "lc", None)
-    if lc is None or lc.line is None:
-        return None, None
-    return lc.line + 1, lc.col + 1
 
 
 def _attribute(data: Any, path: _DataPath, message: str, label: bool = True) -> tuple[str | None, str]:

@@ -548,7 +548,21 @@ def test_merge_key_chains_are_refused_before_they_grow_quadratically(
 
 def test_recursive_alias_through_the_pure_parser(here: Path) -> None:
     assert errors("x: [a:b]\na: &a [*a]\nb: {<<: {c: 1}}\n") == [
-        "senders.yaml:2:8: an alias refers to a node that contains it (recursive alias)"
+        "senders.yaml:2:8: alias *a refers to a node that contains it"
+    ]
+
+
+def test_the_pure_parser_path_refuses_what_the_fast_path_refuses(here: Path) -> None:
+    # libyaml refuses "[whatsapp:+1...]", so ruamel's pure parser reads these; the same builder judges them.
+    flow = "ignore: [whatsapp:+15017122669]\n"
+    assert errors(flow + "senders: []\nsenders: !!binary aGk=\n") == [
+        "senders.yaml:3:1: duplicate key 'senders' (first at line 2)"
+    ]
+    assert errors(flow + "senders: !!binary aGk=\n") == [
+        "senders.yaml:2:10: tag '!!binary' is not allowed: only plain YAML values are read"
+    ]
+    assert errors(flow + "senders:\n  - sender_id: whatsapp:+15017122661\n    profile: {abuot: x}\n") == [
+        "senders.yaml:4:15: sender whatsapp:+15017122661: profile.abuot: unknown key 'abuot'; did you mean 'about'?"
     ]
 
 
@@ -626,9 +640,9 @@ def test_fast_parser_reads_scalars_as_ruamel_does(scalar: str) -> None:
         slow = YAML(typ="safe", pure=True).load(text)
     except Exception:
         with pytest.raises(config._InputError):
-            config._build(text)
+            config._build(config._events(text, fast=True))
         return
-    fast = config._build(text)
+    fast = config._build(config._events(text, fast=True))
     if slow[0] != slow[0]:  # nan
         assert fast[0] != fast[0]
     else:
@@ -817,14 +831,33 @@ def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
     ],
 )
 def test_positions_from_events_match_the_round_trip_loader(text: str) -> None:
-    """Errors are placed from the C parser's events; they must agree with ruamel's own marks."""
-    data = config._build(text)
-    fast = config._positions(text)
-    tree = config._round_trip(text)
-    assert fast is not None and tree is not None
-    for path in _paths(data) + [("nowhere",), ("a", "b", 5, "x")]:
-        for key in (False, True):
-            assert config._locate_in_positions(fast, path, key) == config._locate(tree, path, key), (path, key)
+    """Errors are placed from parser events; both parsers must agree with ruamel's round-trip marks."""
+    data = config._build(config._events(text, fast=True))
+    tree = YAML().load(text)
+    for fast in (True, False):
+        positions = config._positions(text, fast=fast)
+        assert positions is not None
+        for path in _paths(data) + [("nowhere",), ("a", "b", 5, "x")]:
+            for key in (False, True):
+                got = config._locate_in_positions(positions, path, key)
+                assert got == _round_trip_location(tree, path, key), (fast, path, key)
+
+
+def _round_trip_location(tree: object, path: tuple, key: bool) -> tuple[int, int]:
+    """Where ruamel's round-trip loader puts ``path`` (nearest ancestor; an empty value at its key)."""
+    node = tree
+    line, column = tree.lc.line + 1, tree.lc.col + 1
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, dict) and step in node:
+            pos = node.lc.key(step) if (key and last) or node[step] is None else node.lc.value(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            pos = node.lc.item(step)
+        else:
+            break
+        node = node[step]
+        line, column = pos[0] + 1, pos[1] + 1
+    return line, column
 
 
 def test_a_problem_inside_an_alias_is_placed_at_the_alias(here: Path) -> None:

@@ -8,9 +8,12 @@ Two passes, so the common case is fast and the failing case is precise:
 
 1. The happy path builds plain values straight from the C parser's events (libyaml, through
    ruamel.yaml.clib), substitutes ``${VAR}``, and validates each file with one
-   ``SendersFile.model_validate`` call. No line numbers are kept.
-2. Only when a file has problems is it parsed again with ruamel's round-trip loader, which keeps
-   line and column marks, to put ``PATH:LINE:COL`` on every message.
+   ``SendersFile.model_validate`` call. No positions are kept.
+2. Only when a file has problems are its events read again, this time keeping each node's line and
+   column, to put ``PATH:LINE:COL`` on every message. (ruamel's round-trip loader gives the same
+   marks, a test checks it, but took 18 s instead of 1 s for 10,000 senders.)
+
+Text libyaml refuses goes through ruamel's pure-Python parser instead, into the same builder.
 
 Every problem in every file is collected and raised together as one :class:`ConfigError`. Nothing
 else escapes from here: hostile input (binary files, alias bombs, tags, deep nesting, huge files)

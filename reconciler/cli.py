@@ -16,6 +16,7 @@ import click
 from reconciler import __version__
 from reconciler.config import DEFAULT_FILE, load_desired
 from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.models import senders_file_json_schema
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -78,8 +79,6 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
-    from reconciler.models import senders_file_json_schema
-
     document = {"$schema": JSON_SCHEMA_DIALECT, **senders_file_json_schema()}
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

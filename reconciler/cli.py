@@ -33,7 +33,7 @@ from reconciler.client import (
 from reconciler.config import DEFAULT_FILE, load_desired
 from reconciler.errors import ApiError, ApplyRefused, ConfigError, PlanFileError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_senders, to_yaml
-from reconciler.models import DesiredState, LiveSender
+from reconciler.models import DesiredState, LiveSender, senders_file_json_schema
 from reconciler.plan import Plan, build_plan, safety_violations
 from reconciler.planfile import check_fresh, dump_plan, load_plan, signing_key, write_plan
 from reconciler.render import FORMAT_VERSION, RENDERERS, plan_dict, problems_list, render_text, summary_line
@@ -99,8 +99,6 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
-    from reconciler.models import senders_file_json_schema
-
     document = {"$schema": JSON_SCHEMA_DIALECT, **senders_file_json_schema()}
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 

@@ -23,6 +23,7 @@ CONFIG_FIXTURES = FIXTURES / "config"
 A = "whatsapp:+15017122661"
 B = "whatsapp:+15017122662"
 C = "whatsapp:+15017122663"
+NULL = "null is not allowed here: leave the field out to stop managing it, or use '' to clear it"
 
 
 @pytest.fixture
@@ -325,11 +326,18 @@ def test_vertical_message_names_the_allowed_values(here: Path) -> None:
             "profile.emails[0].lable: unknown key 'lable'; did you mean 'label'?",
         ),
         ("about: 42", 14, "profile.about: expected a string, got a number (42) (quote it)"),
-        ("about: null", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
-        ("about:", 7, "profile.about: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
-        ("emails: [~]", 16, "profile.emails[0]: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
+        ("about: null", 7, f"profile.about: {NULL}"),
+        ("about:", 7, f"profile.about: {NULL}"),
+        ("emails: [~]", 16, f"profile.emails[0]: {NULL}"),
+        ("name: 2024-01-31", 13, "profile.name: expected a string, got a date (2024-01-31) (quote it)"),
+        ("name: true", 13, "profile.name: expected a string, got a boolean (true) (quote it)"),
         ("emails: a@example.com", 15, "profile.emails: expected a list, got a string ('a@example.com')"),
-        ("color: '#000000'", 7, "profile.color: unknown key 'color'; expected one of: name, about, address, description, logo_url, banner_url, privacy_url, terms_of_service_url, accent_color, vertical, websites, emails, phone_numbers"),
+        (
+            "color: '#000000'",
+            7,
+            "profile.color: unknown key 'color'; expected one of: name, about, address, description, logo_url, "
+            "banner_url, privacy_url, terms_of_service_url, accent_color, vertical, websites, emails, phone_numbers",
+        ),
     ],
 )
 def test_profile_rules(here: Path, profile: str, column: int, message: str) -> None:
@@ -358,7 +366,7 @@ def test_profile_rules(here: Path, profile: str, column: int, message: str) -> N
          "senders.yaml:1:10: ignore[0]: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'"),
         ("senders:\n  - whatsapp:+15017122661\n",
          "senders.yaml:2:5: senders[0]: expected a mapping, got a string ('whatsapp:+15017122661')"),
-        ("senders:\n", "senders.yaml:1:1: senders: null is not allowed here: leave the field out to stop managing it, or use '' to clear it"),
+        ("senders:\n", f"senders.yaml:1:1: senders: {NULL}"),
         ("sender:\n  - sender_id: whatsapp:+15017122661\n",
          "senders.yaml:1:1: sender: unknown key 'sender'; did you mean 'senders'?"),
         ("senders: []\nsafety: {max_delete_percent: 101}\n",
@@ -526,6 +534,38 @@ def test_alias_bomb_is_refused_quickly(here: Path) -> None:
     assert time.process_time() - started < 5
 
 
+@pytest.mark.parametrize("prefix", ["", "x: [a:b]\n"], ids=["C parser", "pure parser"])
+def test_merge_key_chains_are_refused_before_they_grow_quadratically(
+    here: Path, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    monkeypatch.setattr(config, "MAX_EXPANDED_VALUES", 1000)
+    lines = ["k0: &k0 {y0: 1}"] + [f"k{i}: &k{i} {{<<: *k{i - 1}, y{i}: 1}}" for i in range(1, 100)]
+    (message,) = errors(prefix + "\n".join(lines) + "\n")
+    assert message.endswith(": merge keys ('<<') copy more than 1,000 values; refusing a possible merge bomb")
+    line = int(message.split(":")[1])
+    assert 30 <= line <= 50  # where the copies pass the limit: about sqrt(2 * 1000)
+
+
+def test_recursive_alias_through_the_pure_parser(here: Path) -> None:
+    assert errors("x: [a:b]\na: &a [*a]\nb: {<<: {c: 1}}\n") == [
+        "senders.yaml:2:8: alias *a refers to a node that contains it"
+    ]
+
+
+def test_the_pure_parser_path_refuses_what_the_fast_path_refuses(here: Path) -> None:
+    # libyaml refuses "[whatsapp:+1...]", so ruamel's pure parser reads these; the same builder judges them.
+    flow = "ignore: [whatsapp:+15017122669]\n"
+    assert errors(flow + "senders: []\nsenders: !!binary aGk=\n") == [
+        "senders.yaml:3:1: duplicate key 'senders' (first at line 2)"
+    ]
+    assert errors(flow + "senders: !!binary aGk=\n") == [
+        "senders.yaml:2:10: tag '!!binary' is not allowed: only plain YAML values are read"
+    ]
+    assert errors(flow + "senders:\n  - sender_id: whatsapp:+15017122661\n    profile: {abuot: x}\n") == [
+        "senders.yaml:4:15: sender whatsapp:+15017122661: profile.abuot: unknown key 'abuot'; did you mean 'about'?"
+    ]
+
+
 def test_modest_aliases_and_merge_keys_work(here: Path) -> None:
     write(
         "s.yaml",
@@ -600,9 +640,9 @@ def test_fast_parser_reads_scalars_as_ruamel_does(scalar: str) -> None:
         slow = YAML(typ="safe", pure=True).load(text)
     except Exception:
         with pytest.raises(config._InputError):
-            config._build(text)
+            config._build(config._events(text, fast=True))
         return
-    fast = config._build(text)
+    fast = config._build(config._events(text, fast=True))
     if slow[0] != slow[0]:  # nan
         assert fast[0] != fast[0]
     else:
@@ -768,3 +808,69 @@ def test_mangled_examples_only_ever_raise_config_error(tmp_path: Path, content: 
         for issue in exc.issues:
             assert issue.location.path == str(path)
             assert "\n" not in issue.message
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (CONFIG_FIXTURES / "split" / "10-stores.yaml").read_text(encoding="utf-8"),
+        EXAMPLE.read_text(encoding="utf-8").replace("[https://northsidecycles.example.net]", "['https://x.example']"),
+        "a: {b: [1, {c: ~}], d: ''}\ne:\n  - f:\n    g: |\n      text\n  - - 1\n    - x: 'y'\nh: &h {i: 1}\nm: null\nn:\n"
+        "? o\n: p\n'q': \"r\"\n1: 2\n",
+    ],
+)
+def test_positions_from_events_match_the_round_trip_loader(text: str) -> None:
+    """Errors are placed from parser events; both parsers must agree with ruamel's round-trip marks."""
+    data = config._build(config._events(text, fast=True))
+    tree = YAML().load(text)
+    for fast in (True, False):
+        positions = config._positions(text, fast=fast)
+        assert positions is not None
+        for path in _paths(data) + [("nowhere",), ("a", "b", 5, "x")]:
+            for key in (False, True):
+                got = config._locate_in_positions(positions, path, key)
+                assert got == _round_trip_location(tree, path, key), (fast, path, key)
+
+
+def _round_trip_location(tree: object, path: tuple, key: bool) -> tuple[int, int]:
+    """Where ruamel's round-trip loader puts ``path`` (nearest ancestor; an empty value at its key)."""
+    node = tree
+    line, column = tree.lc.line + 1, tree.lc.col + 1
+    for depth, step in enumerate(path):
+        last = depth == len(path) - 1
+        if isinstance(node, dict) and step in node:
+            pos = node.lc.key(step) if (key and last) or node[step] is None else node.lc.value(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            pos = node.lc.item(step)
+        else:
+            break
+        node = node[step]
+        line, column = pos[0] + 1, pos[1] + 1
+    return line, column
+
+
+def test_a_problem_inside_an_alias_is_placed_at_the_alias(here: Path) -> None:
+    got = errors(
+        f"""
+        senders:
+          - sender_id: {A}
+            webhook: &hooks {{callback_url: 'ftp://x.example.com'}}
+          - sender_id: {B}
+            webhook: *hooks
+        """
+    )
+    assert got == [
+        f"senders.yaml:3:36: sender {A}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
+        f"senders.yaml:5:14: sender {B}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
+    ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from reconciler.models import (
@@ -22,6 +25,7 @@ from reconciler.models import (
     check_url,
     senders_file_json_schema,
 )
+from reconciler.models import _plain_email
 
 A = "whatsapp:+15017122661"
 
@@ -75,6 +79,36 @@ def test_emails() -> None:
         check_email("nobody")
     with pytest.raises(ValueError, match="Meta allows at most 128"):
         check_email("a" * 120 + "@example.com")
+
+
+_LABEL = st.text("abcxyzABZ0189_+-", min_size=1, max_size=6)
+_EMAILISH = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    st.lists(_LABEL, min_size=1, max_size=3).map(".".join) | st.text("ab.+-_@", max_size=8),
+    st.lists(st.text("ab0-", min_size=1, max_size=6), min_size=1, max_size=3),
+    st.sampled_from(["com", "io", "test", "local", "LOCALHOST", "c0m", "x", "example", "arpa", "co"]),
+) | st.text("ab.@-_+0", max_size=20)
+
+
+@settings(max_examples=1500)
+@given(_EMAILISH)
+def test_the_email_fast_path_accepts_only_what_email_validator_accepts(value: str) -> None:
+    if _plain_email(value):
+        validate_email(value, check_deliverability=False)  # must not raise
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        with pytest.raises(ValueError):
+            check_email(value)
+    else:
+        assert check_email(value) == value
+
+
+@pytest.mark.parametrize(
+    "value", ["a@ab--cd.com", "a@x.local", "a@localhost", "a..b@example.com", "a@-x.com", "a@x.c0m", "a@example"]
+)
+def test_the_email_fast_path_leaves_edge_cases_to_email_validator(value: str) -> None:
+    assert not _plain_email(value)
 
 
 def test_plain_strings_become_labelled_objects() -> None:

@@ -220,6 +220,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``reconciler`` console script and ``python -m reconciler``."""
     try:
         code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+    except ConfigError as exc:
+        for issue in exc.issues:  # one a line, PATH:LINE:COL first, so editors and CI can jump to each
+            click.echo(str(issue), err=True)
+        click.echo(f"Error: {len(exc.issues)} problem(s) in the desired-state file(s); nothing was read or changed", err=True)
+        sys.exit(EXIT_ERROR)
     except ReconcilerError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -330,9 +335,11 @@ def _echo_problems(plan: Plan) -> None:
         click.echo(f"Error: sender {problem.sender_id}: {problem.message}", err=True)
 
 
-def _plan(files, api: Api, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
+def _plan(files, options: dict, *, allow_delete: bool, targets) -> tuple[Api, DesiredState, Plan]:
+    """Load the file (offline checks first, so a broken file is reported even without credentials), then plan."""
     desired = load_desired(files)
-    return desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
+    api = Api(**options)
+    return api, desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
 
 
 # --------------------------------------------------------------------------- plan
@@ -350,8 +357,7 @@ def _plan(files, api: Api, *, allow_delete: bool, targets) -> tuple[DesiredState
 @api_options
 def plan(files, fmt, detailed_exitcode, out, allow_delete, force, targets, **options) -> int:
     """Show what apply would change, changing nothing."""
-    api = Api(**options)
-    desired, the_plan = _plan(files, api, allow_delete=allow_delete, targets=targets)
+    api, desired, the_plan = _plan(files, options, allow_delete=allow_delete, targets=targets)
     if fmt == "text":
         click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
     else:
@@ -395,8 +401,8 @@ def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, forc
     With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
     that it was not edited and that no sender it touches changed since.
     """
-    api = Api(**options)
     if plan_file:
+        api = Api(**options)
         given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
         if given_files or targets or allow_delete:
             raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
@@ -406,7 +412,7 @@ def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, forc
         check_fresh(saved, api.read())
         the_plan, safety, forced = saved.plan, saved.safety, saved.forced or force
     else:
-        desired, the_plan = _plan(files, api, allow_delete=allow_delete, targets=targets)
+        api, desired, the_plan = _plan(files, options, allow_delete=allow_delete, targets=targets)
         safety, forced = desired.safety, force
     if fmt == "text":
         click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
@@ -549,8 +555,7 @@ def drift(files, fmt, targets, **options) -> int:
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
-    api = Api(**options)
-    _, the_plan = _plan(files, api, allow_delete=False, targets=targets)
+    _, _, the_plan = _plan(files, options, allow_delete=False, targets=targets)
     declined = [n for n in the_plan.notices if n.kind == "rename_failed"]
     drifted = the_plan.has_changes or bool(declined)
     senders = sorted({a.sender_id for a in the_plan.actions} | {n.sender_id for n in declined})

@@ -251,3 +251,12 @@ def test_unknown_and_transient_statuses_are_shown(emulator, emulator_env, tmp_pa
         """)
     result = run_cli("plan", "-f", f, env=emulator_env)
     assert result.returncode == 0 and f"status {status}" in result.stdout, result.output
+
+
+def test_a_broken_file_is_reported_before_credentials_are_needed(tmp_path):
+    f = write(tmp_path, "senders:\n  - sender_id: whatsapp:+15017122661\n    profile: {vertical: Spaceships}\n")
+    for command in ("plan", "apply", "drift"):
+        result = run_cli(command, "-f", f, env=clean_env())
+        assert result.returncode == 1
+        assert f"{f}:3:" in result.stderr and "Spaceships" in result.stderr, result.stderr
+        assert "TWILIO" not in result.stderr and "Traceback" not in result.output

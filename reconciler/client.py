@@ -11,10 +11,12 @@ Tests inject ``transport=httpx.MockTransport(...)``; integration tests point ``b
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -172,15 +174,16 @@ class SendersClient:
         self.retry = retry
         self.page_size = page_size
         self.stats = Stats()
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=httpx.BasicAuth(credentials.username, credentials.secret),
-            headers={"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"},
-            timeout=httpx.Timeout(retry.timeout),
-            transport=transport,
-            limits=httpx.Limits(max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1)),
-            follow_redirects=False,
-        )
+        self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
+        self._transport = transport
+        self._ssl_context: Any = None
+        # One single-connection httpx client per request in flight, instead of one client with a pool of
+        # ``concurrency`` connections: httpcore's pool scans every connection for every queued request,
+        # which cost more CPU than the rest of an update at 25 connections.
+        self._slots = max(concurrency, 1)
+        self._gate: asyncio.Semaphore | None = None
+        self._idle: list[httpx.AsyncClient] = []
+        self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> SendersClient:
         return self
@@ -189,7 +192,37 @@ class SendersClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        clients, self._clients, self._idle = self._clients, [], []
+        for http in clients:
+            await http.aclose()
+
+    def _open(self) -> httpx.AsyncClient:
+        if self._transport is None and self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context()  # built once, shared: each costs ~20 ms of CPU
+        http = httpx.AsyncClient(
+            base_url=self.base_url,
+            auth=self._auth,
+            headers={"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"},
+            timeout=httpx.Timeout(self.retry.timeout),
+            transport=self._transport,
+            verify=self._ssl_context if self._ssl_context is not None else True,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            follow_redirects=False,
+        )
+        self._clients.append(http)
+        return http
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client with its own connection, kept for this request; at most ``concurrency`` at once."""
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self._slots)
+        async with self._gate:
+            http = self._idle.pop() if self._idle else self._open()
+            try:
+                yield http
+            finally:
+                self._idle.append(http)
 
     # ---- reads
 
@@ -253,7 +286,8 @@ class SendersClient:
         self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
         shown = _redact_url(url)
         try:
-            response = await self._http.request(method, url, **kwargs)
+            async with self._connection() as http:
+                response = await http.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
             raise _RetryableError(f"timed out after {self.retry.timeout:g}s", method=method, url=shown) from exc
         except httpx.TransportError as exc:

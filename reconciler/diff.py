@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, DesiredSender, LiveSender
 
 #: Fields a sender keeps for life: a change is an error for that sender, never attempted.
@@ -64,6 +62,10 @@ def sender_changes(desired: DesiredSender, live: LiveSender) -> list[FieldChange
     have = live_view(live, want)
     if want == have:
         return []
+    # Imported here: DeepDiff (and the numpy it pulls in) costs a tenth of a second at start-up, and a
+    # plan with no changes never needs it.
+    from deepdiff import DeepDiff
+
     changed = DeepDiff(have, want, verbose_level=0).affected_root_keys
     return [FieldChange(path, have[path], want[path]) for path in want if path in changed]
 

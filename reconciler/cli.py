@@ -7,6 +7,7 @@ Every command is a few lines of wiring. Errors of our own (``ReconcilerError``) 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -290,8 +291,27 @@ def _echo_problems(plan: Plan) -> None:
 
 
 def _plan(files, api: Api, *, allow_delete: bool, targets) -> tuple[DesiredState, Plan]:
-    desired = load_desired(files)
-    return desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
+    with _long_lived():
+        desired = load_desired(files)
+        return desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
+
+
+@contextmanager
+def _long_lived():
+    """Keep the cyclic garbage collector away from what is made inside: it lives until the command ends.
+
+    The desired state, the live senders and the plan are millions of small objects in no cycle. Left
+    to the collector, they were walked again at every full collection: a third of the CPU of a plan
+    of 10,000 senders. Frozen, later collections (during apply's writes) skip them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- plan

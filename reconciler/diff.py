@@ -2,7 +2,7 @@
 
 Only managed fields are compared, after normalising what the API fills in: labelled lists get their
 default labels, and a null reads as the empty string (both mean "not set"). Whole senders are compared
-with ``==`` first; DeepDiff runs only on the few that differ, to name the fields that changed.
+with ``==`` first; only the few that differ are compared field by field, to name the fields that changed.
 """
 
 from __future__ import annotations
@@ -62,12 +62,32 @@ def sender_changes(desired: DesiredSender, live: LiveSender) -> list[FieldChange
     have = live_view(live, want)
     if want == have:
         return []
-    # Imported here: DeepDiff (and the numpy it pulls in) costs a tenth of a second at start-up, and a
-    # plan with no changes never needs it.
-    from deepdiff import DeepDiff
+    return [FieldChange(path, have[path], want[path]) for path in changed_paths(have, want)]
 
-    changed = DeepDiff(have, want, verbose_level=0).affected_root_keys
-    return [FieldChange(path, have[path], want[path]) for path in want if path in changed]
+
+def changed_paths(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """The keys of ``want`` whose value differs in ``have``, in ``want``'s order.
+
+    For JSON values this is DeepDiff's ``affected_root_keys``: a value that is not ``==``, or that is
+    ``==`` with another type somewhere inside (``1`` and ``1.0``, ``True`` and ``1``). Walking each
+    value once is what DeepDiff does too, without building its report: for 1,000 changed senders
+    DeepDiff took 0.5 s, more than half of the whole plan.
+    """
+    return [path for path in want if want[path] != have.get(path, _ABSENT) or not _same_types(want[path], have[path])]
+
+
+_ABSENT = object()
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Whether two ``==`` values have the same types all the way down (``==`` ignores 1 vs 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if type(a) is list:
+        return all(_same_types(x, y) for x, y in zip(a, b))
+    return True
 
 
 def nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -43,7 +43,7 @@ def main() -> None:
 
     # Parse and validate as config.load_desired does (its happy path), one step at a time.
     path = Path(args.file)
-    gc.disable()  # load_desired disables the cyclic collector while it parses and validates
+    gc.disable()  # as the CLI does from loading the file to the end of planning (cli._long_lived)
     start = clock()
     item = config._Loaded(path, str(path))
     text = config._read_text(item)
@@ -56,7 +56,6 @@ def main() -> None:
         senders=tuple(senders), ignore=frozenset(model.ignore), safety=model.safety, sources=(str(path),)
     )
     steps["validate (pydantic)"] = clock() - start
-    gc.enable()
 
     async def fetch() -> tuple[list[dict], float, float]:
         async with SendersClient(Credentials.from_env(), base_url=args.base_url) as api:

@@ -158,18 +158,27 @@ def bench_size(n: int, latency: float, work: Path, concurrency: int, sdk: bool, 
             best = run if best is None or run.wall < best.wall else best
         assert best is not None
         runs.append(best)
-
-        wall, cpu, rss, out = measure(server, [py, "-m", "reconciler", "apply", "--auto-approve", "-f", str(changed),
-                                               "--base-url", server.base_url, "--concurrency", str(concurrency)])
-        assert "Apply complete" in out, out[-500:]
-        stats = server.stats()
-        write_floor = math.ceil(k / concurrency) * latency
-        runs.append(Run("apply", n, wall, cpu, rss, stats["total"], read + write_floor + read,
-                        writes=stats["total"] - stats.get("GET /v2/Channels/Senders", 0),
-                        write_phase=server.phase(("POST", "DELETE")), write_floor=write_floor,
-                        server=server.server_seconds(latency)))
     finally:
         server.stop()
+
+    best = None
+    for attempt in range(repeat):  # apply changes the senders: a freshly seeded emulator each time
+        server = emulator(n, latency)
+        try:
+            wall, cpu, rss, out = measure(server, [py, "-m", "reconciler", "apply", "--auto-approve", "-f", str(changed),
+                                                   "--base-url", server.base_url, "--concurrency", str(concurrency)])
+            assert "Apply complete" in out, out[-500:]
+            stats = server.stats()
+            write_floor = math.ceil(k / concurrency) * latency
+            run = Run("apply", n, wall, cpu, rss, stats["total"], read + write_floor + read,
+                      writes=stats["total"] - stats.get("GET /v2/Channels/Senders", 0),
+                      write_phase=server.phase(("POST", "DELETE")), write_floor=write_floor,
+                      server=server.server_seconds(latency))
+            best = run if best is None or run.wall < best.wall else best
+        finally:
+            server.stop()
+    assert best is not None
+    runs.append(best)
 
     if sdk:
         server = emulator(n, latency)
@@ -277,7 +286,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="apply's C")
     parser.add_argument("--quick", action="store_true", help="N = 100, 300 and no repeats: a smoke run")
-    parser.add_argument("--repeat", type=int, default=3, help="plan runs per N; the fastest is kept")
+    parser.add_argument("--repeat", type=int, default=3, help="plan and apply runs per N; the fastest of each is kept")
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK script")
     parser.add_argument("--breakdown", type=int, default=10_000, help="N for the CPU breakdown of plan; 0: none")
     parser.add_argument("--out", type=Path, default=RESULTS)

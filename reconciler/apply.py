@@ -115,8 +115,15 @@ async def apply_plan(
     gate = asyncio.Semaphore(max(concurrency, 1))
     report = ApplyReport()
 
+    def never_started(action: Action) -> Outcome:
+        return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was aborted")
+
     async def run(action: Action) -> Outcome:
-        async with gate:
+        try:
+            await gate.acquire()
+        except asyncio.CancelledError:  # aborted while waiting for its turn: nothing was sent
+            return never_started(action)
+        try:
             if stop.is_set():
                 return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
             try:
@@ -129,8 +136,11 @@ async def apply_plan(
                     action.action, action.sender_id, "interrupted", sid=action.sid,
                     message="interrupted while in flight: the API may or may not have applied it",
                 )
+        finally:
+            gate.release()
 
-    tasks = [asyncio.create_task(run(a)) for a in plan.allowed_actions]
+    actions = plan.allowed_actions
+    tasks = [asyncio.create_task(run(a)) for a in actions]
     # Finished tasks are handed over by callbacks rather than found by asyncio.wait, which registers
     # on every pending task at each call: quadratic, a quarter of apply's CPU for 1,000 actions.
     finished: deque[asyncio.Task[Outcome]] = deque()
@@ -162,7 +172,8 @@ async def apply_plan(
                 break
     finally:
         abort_wait.cancel()
-    report.outcomes = [t.result() for t in tasks]
+    # A task cancelled before it first ran never reached its own handler.
+    report.outcomes = [never_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks)]
     report.interrupted = stop.is_set() or abort.is_set()
 
     if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():

@@ -7,11 +7,13 @@ Every command is a few lines of wiring. Errors of our own (``ReconcilerError``) 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -29,6 +31,7 @@ from reconciler.client import (
     RetryPolicy,
     SendersClient,
     check_base_url,
+    senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE, load_desired
 from reconciler.errors import ApiError, ApplyRefused, ConfigError, PlanFileError, ReconcilerError, UnsafePlanError
@@ -336,10 +339,86 @@ def _echo_problems(plan: Plan) -> None:
 
 
 def _plan(files, options: dict, *, allow_delete: bool, targets) -> tuple[Api, DesiredState, Plan]:
-    """Load the file (offline checks first, so a broken file is reported even without credentials), then plan."""
-    desired = load_desired(files)
-    api = Api(**options)
-    return api, desired, build_plan(desired, api.read(), allow_delete=allow_delete, targets=targets)
+    try:
+        api = Api(**options)
+    except ReconcilerError:
+        load_desired(files)  # a broken file is the more useful error, and needs no credentials
+        raise
+    with _long_lived():
+        desired, pages = _load_while_reading(files, api)
+        live = senders_from_pages(pages)
+        del pages
+        return api, desired, build_plan(desired, live, allow_delete=allow_delete, targets=targets)
+
+
+def _load_while_reading(files, api: Api) -> tuple[DesiredState, list[bytes]]:
+    """Load the files while the live senders' pages are read: the read waits on the network, the load on the CPU.
+
+    For 10,000 senders, loading takes about 1.5 s of CPU and reading ten pages about a second
+    of waiting. The pages stay bytes until the load is done, so the two peaks of memory do not
+    add up. A problem in the files is reported as if the read had not started: the read is
+    cancelled, not waited for. A failed read is reported once the files are loaded.
+    """
+    outcome: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def read_pages() -> list[bytes]:
+        outcome["loop"], outcome["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        async with api.client() as client:
+            return await client.read_pages()
+
+    def read() -> None:
+        try:
+            outcome["pages"] = asyncio.run(read_pages())
+        except BaseException as exc:  # handed to the main thread below
+            outcome["error"] = exc
+        finally:
+            started.set()
+
+    # The reader needs the GIL briefly and often (a chunk has arrived); at the default 5 ms switch
+    # interval it spent longer waiting for the loader to let go than reading.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.001))
+    reader = threading.Thread(target=read, name="reconciler-read")
+    try:
+        reader.start()
+        try:
+            desired = load_desired(files)
+            reader.join()
+        except BaseException:  # a ConfigError, or Ctrl-C: stop the read rather than wait for its retries
+            started.wait()
+            loop, task = outcome.get("loop"), outcome.get("task")
+            if loop is not None and task is not None:
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # the read has finished and its loop is closed
+                    pass
+            reader.join()
+            raise
+    finally:
+        sys.setswitchinterval(interval)
+    if "error" in outcome:
+        raise outcome["error"]
+    return desired, outcome["pages"]
+
+
+@contextmanager
+def _long_lived():
+    """Keep the cyclic garbage collector away from what is made inside: it lives until the command ends.
+
+    The desired state, the live senders and the plan are millions of small objects in no cycle. Left
+    to the collector, they were walked again at every full collection: a third of the CPU of a plan
+    of 10,000 senders. Frozen, later collections (during apply's writes) skip them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- plan

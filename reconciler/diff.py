@@ -2,15 +2,13 @@
 
 Only managed fields are compared, after normalising what the API fills in: labelled lists get their
 default labels, and a null reads as the empty string (both mean "not set"). Whole senders are compared
-with ``==`` first; DeepDiff runs only on the few that differ, to name the fields that changed.
+with ``==`` first; only the few that differ are compared field by field, to name the fields that changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from deepdiff import DeepDiff
 
 from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, DesiredSender, LiveSender
 
@@ -29,12 +27,13 @@ class FieldChange:
 
 def normalise(path: str, value: Any) -> Any:
     """The comparable form of a field's value, desired or live."""
-    name = path.rpartition(".")[2]
-    key = LIST_ITEM_KEYS.get(name)
-    if key is not None:
+    spec = _LIST_SPECS.get(path, _UNSEEN)
+    if spec is _UNSEEN:
+        spec = _LIST_SPECS[path] = _list_spec(path)
+    if spec is not None:
         if value is None or value == "":
             return []
-        label = DEFAULT_LABELS[name]
+        key, label = spec
         out = []
         for item in value:
             if isinstance(item, str):
@@ -49,9 +48,26 @@ def normalise(path: str, value: Any) -> Any:
     return value
 
 
+#: Per field path: the item key and default label of a labelled list, or None for any other field.
+#: Planning 10,000 senders normalises 260,000 values; looking the path up once saves a tenth of the diff.
+_LIST_SPECS: dict[str, tuple[str, str] | None] = {}
+_UNSEEN = object()
+
+
+def _list_spec(path: str) -> tuple[str, str] | None:
+    name = path.rpartition(".")[2]
+    key = LIST_ITEM_KEYS.get(name)
+    return None if key is None else (key, DEFAULT_LABELS[name])
+
+
 def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dict[str, Any]:
-    """The live values of ``paths``, normalised."""
-    return {path: normalise(path, live.value(path)) for path in paths}
+    """The live values of ``paths``, normalised (``live.value(path)``, inlined: this is the diff's inner loop)."""
+    out: dict[str, Any] = {}
+    for path in paths:
+        section, _, name = path.partition(".")
+        block = getattr(live, section, None)
+        out[path] = normalise(path, block.get(name) if isinstance(block, dict) else None)
+    return out
 
 
 def desired_view(desired: DesiredSender) -> dict[str, Any]:
@@ -64,8 +80,32 @@ def sender_changes(desired: DesiredSender, live: LiveSender) -> list[FieldChange
     have = live_view(live, want)
     if want == have:
         return []
-    changed = DeepDiff(have, want, verbose_level=0).affected_root_keys
-    return [FieldChange(path, have[path], want[path]) for path in want if path in changed]
+    return [FieldChange(path, have[path], want[path]) for path in changed_paths(have, want)]
+
+
+def changed_paths(have: dict[str, Any], want: dict[str, Any]) -> list[str]:
+    """The keys of ``want`` whose value differs in ``have``, in ``want``'s order.
+
+    For JSON values this is DeepDiff's ``affected_root_keys``: a value that is not ``==``, or that is
+    ``==`` with another type somewhere inside (``1`` and ``1.0``, ``True`` and ``1``). Walking each
+    value once is what DeepDiff does too, without building its report: for 1,000 changed senders
+    DeepDiff took 0.5 s, more than half of the whole plan.
+    """
+    return [path for path in want if want[path] != have.get(path, _ABSENT) or not _same_types(want[path], have[path])]
+
+
+_ABSENT = object()
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Whether two ``==`` values have the same types all the way down (``==`` ignores 1 vs 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return all(_same_types(value, b[key]) for key, value in a.items())
+    if type(a) is list:
+        return all(_same_types(x, y) for x, y in zip(a, b))
+    return True
 
 
 def nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:

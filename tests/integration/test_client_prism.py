@@ -42,15 +42,21 @@ def test_plan_apply_verify_traffic_conforms_to_the_spec(prism_url, emulator):
     seen: list[str] = []
     found: list[dict] = []
 
-    async def check(response: httpx.Response) -> None:
-        await response.aread()
-        seen.append(f"{response.request.method} {response.request.url.path} {response.status_code}")
-        found.extend({"request": seen[-1], **v} for v in violations(response))
+    class Recording(httpx.AsyncHTTPTransport):
+        """The real transport, reading Prism's verdict on every response."""
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            await response.aread()
+            checked = httpx.Response(response.status_code, headers=response.headers, content=response.content,
+                                     request=request)
+            seen.append(f"{request.method} {request.url.path} {response.status_code}")
+            found.extend({"request": seen[-1], **v} for v in violations(checked))
+            return response
 
     async def scenario() -> None:
         creds = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
-        async with SendersClient(creds, base_url=prism_url, page_size=10) as api:
-            api._http.event_hooks["response"].append(check)
+        async with SendersClient(creds, base_url=prism_url, page_size=10, transport=Recording()) as api:
             plan = build_plan(desired, await api.list_senders(), allow_delete=True)
             assert plan.summary() == {"create": 1, "update": 1, "delete": 1}
             report = await apply_plan(plan, api, concurrency=3)

@@ -34,12 +34,12 @@ def show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def show_field(path: str, value: Any) -> str:
-    """Like :func:`show`, but labelled lists read as people write them: ``["a@x.example", "b@x.example (Work)"]``."""
+def _readable_items(path: str, value: Any) -> list[str] | None:
+    """Labelled-list items as people write them (``b@x.example (Work)``); None for other fields."""
     name = path.rpartition(".")[2]
     key = LIST_ITEM_KEYS.get(name)
     if key is None or not isinstance(value, list):
-        return show(value)
+        return None
     items = []
     for item in value:
         if isinstance(item, dict) and key in item:
@@ -47,7 +47,33 @@ def show_field(path: str, value: Any) -> str:
             items.append(str(item[key]) if label in (None, DEFAULT_LABELS[name]) else f"{item[key]} ({label})")
         else:
             items.append(str(item))
-    return show(items)
+    return items
+
+
+def show_field(path: str, value: Any) -> str:
+    """Like :func:`show`, but labelled lists read as people write them: ``["a@x.example", "b@x.example (Work)"]``."""
+    items = _readable_items(path, value)
+    return show(value) if items is None else show(items)
+
+
+def list_delta(path: str, before: Any, after: Any) -> list[str]:
+    """For a changed labelled list, the items added and removed (``+ "x"``, ``- "y"``), or that only the order changed.
+
+    DeepDiff pairs the items regardless of order; it runs only here, on the few list fields that
+    changed, when a plan is shown to people.
+    """
+    old, new = _readable_items(path, before), _readable_items(path, after)
+    if old is None or new is None or not old or not new:
+        return []
+    from deepdiff import DeepDiff  # imported on first use: most plans never show a list change
+
+    delta = DeepDiff(old, new, ignore_order=True, report_repetition=True)
+    lines = [f"+ {show(v)}" for v in delta.get("iterable_item_added", {}).values()]
+    lines += [f"- {show(v)}" for v in delta.get("iterable_item_removed", {}).values()]
+    for change in delta.get("repetition_change", {}).values():
+        diff = change["new_repeat"] - change["old_repeat"]
+        lines.append(f"{'+' if diff > 0 else '-'} {show(change['value'])} ×{abs(diff)}")
+    return lines or ["(same items, new order)"]
 
 
 def summary_line(plan: Plan) -> str:
@@ -91,6 +117,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
                         f"      {style('~', 'update')} {change.path}: "
                         f"{show_field(change.path, change.before)} → {show_field(change.path, change.after)}"
                     )
+                    lines.extend(f"          {item}" for item in list_delta(change.path, change.before, change.after))
         lines.append("")
     if plan.notices:
         lines.append(style("Notices:", "bold"))

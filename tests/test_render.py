@@ -90,3 +90,20 @@ def test_labelled_lists_read_as_people_write_them():
     assert '~ profile.emails: ["a@acme.example"] → ["a@acme.example", "b@acme.example (Work)"]' in text
     doc = json.loads(render_json(build_plan(desired, live)))
     assert doc["actions"][0]["changes"][0]["after"][1] == {"email": "b@acme.example", "label": "Work"}
+
+
+def test_list_changes_name_the_items_added_and_removed():
+    before = [{"email": "a@acme.example", "label": "Email"}, {"email": "old@acme.example", "label": "Email"}]
+    after = [{"email": "a@acme.example", "label": "Email"}, {"email": "b@acme.example", "label": "Work"}]
+    desired = DesiredState(senders=(DesiredSender(sender_id=A, profile={"emails": after}),))
+    live = [LiveSender(sid="XE" + "a" * 32, sender_id=A, profile={"emails": before})]
+    lines = render_text(build_plan(desired, live)).splitlines()
+    i = next(n for n, line in enumerate(lines) if "~ profile.emails:" in line)
+    assert lines[i + 1:i + 3] == ['          + "b@acme.example (Work)"', '          - "old@acme.example"']
+
+
+def test_reordered_list_says_so():
+    items = [{"website": "https://a.example", "label": "Website"}, {"website": "https://b.example", "label": "Website"}]
+    desired = DesiredState(senders=(DesiredSender(sender_id=A, profile={"websites": items[::-1]}),))
+    live = [LiveSender(sid="XE" + "a" * 32, sender_id=A, profile={"websites": items})]
+    assert "(same items, new order)" in render_text(build_plan(desired, live))

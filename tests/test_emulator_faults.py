@@ -144,3 +144,42 @@ def test_set_faults_while_running():
         server.set_faults(Faults())
         assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 200
         assert server.stats()["GET /v2/Channels/Senders"] == 3
+
+
+def test_writes_only_faults_spare_reads_and_keep_the_sequence():
+    faults = Faults(seed=4, rate_429=0.5, rate_5xx=0.3, slow_rate=0.2, writes_only=True)
+    injector = FaultInjector(faults)
+    reads = [injector.decide(write=False) for _ in range(30)]
+    assert all(d == FaultInjector(Faults()).decide() for d in reads)
+    # A read still draws its numbers: the writes after it meet what they would under the plain seed.
+    plain = FaultInjector(Faults(seed=4, rate_429=0.5, rate_5xx=0.3, slow_rate=0.2))
+    for _ in range(30):
+        plain.decide()
+    assert [injector.decide(write=True) for _ in range(30)] == [plain.decide() for _ in range(30)]
+    with EmulatorServer(faults=Faults(rate_429=1.0, rate_5xx=1.0, writes_only=True)) as server:
+        assert httpx.get(server.base_url + SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+        r = httpx.post(server.base_url + SENDERS, json={"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}})
+        assert r.status_code == 429 and server.senders() == []
+
+
+def test_stats_count_the_faults_injected():
+    faults = Faults(seed=9, rate_429=0.2, rate_5xx=0.2, rate_drop_after_commit=0.3)
+    expected = {"fault 429": 0, "fault 5xx": 0, "fault drop": 0}
+    injector = FaultInjector(faults)
+    with EmulatorServer(faults=faults) as server, httpx.Client(base_url=server.base_url) as api:
+        for n in range(40):
+            d = injector.decide()
+            if d.throttle:
+                expected["fault 429"] += 1
+            elif d.server_error:
+                expected["fault 5xx"] += 1
+            elif d.drop_after_commit:
+                expected["fault drop"] += 1
+            try:
+                api.post(SENDERS, json={"sender_id": f"whatsapp:+1500555{n:04d}", "profile": {"name": "A"}})
+            except httpx.RemoteProtocolError:
+                pass
+        stats = server.stats()
+    assert all(expected.values())
+    assert {k: stats.get(k, 0) for k in expected} == expected
+    assert "fault slow" not in stats

@@ -229,7 +229,11 @@ class EmulatorServer:
         return self._faults.faults
 
     def stats(self) -> dict[str, int]:
-        """Requests received per ``"METHOD /route"``, plus ``"total"``."""
+        """Requests received per ``"METHOD /route"``, plus ``"total"``.
+
+        Injected faults are counted too, once any happened: ``"fault 429"``, ``"fault 5xx"``,
+        ``"fault drop"`` (a write committed, then its connection closed) and ``"fault slow"``.
+        """
         return dict(self._stats)
 
     def reset_stats(self) -> None:
@@ -275,14 +279,17 @@ class EmulatorServer:
         if not self._authorized(request):
             problem = ApiProblem(401, 20003, "Authenticate")
             return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
-        decision = faults.decide()
+        decision = faults.decide(write=request.method in ("POST", "DELETE"))
         if decision.throttle:
+            stats["fault 429"] = stats.get("fault 429", 0) + 1
             if faults.faults.retry_after is not None:
                 headers["Retry-After"] = _seconds(faults.faults.retry_after)
             return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
         if decision.server_error:
+            stats["fault 5xx"] = stats.get("fault 5xx", 0) + 1
             return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
         if decision.slow and faults.faults.slow_seconds:
+            stats["fault slow"] = stats.get("fault slow", 0) + 1
             await asyncio.sleep(faults.faults.slow_seconds)
         _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         try:
@@ -294,6 +301,7 @@ class EmulatorServer:
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
             response = _problem_response(ApiProblem(exc.status, code, message))
         except _DropConnection:
+            stats["fault drop"] = stats.get("fault drop", 0) + 1
             transport = request.transport
             if transport is not None:
                 transport.abort()

@@ -183,3 +183,16 @@ def test_stats_count_the_faults_injected():
     assert all(expected.values())
     assert {k: stats.get(k, 0) for k in expected} == expected
     assert "fault slow" not in stats
+
+
+def test_slow_write_is_processed_after_the_client_gave_up():
+    payload = {"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}}
+    with EmulatorServer(faults=Faults(slow_rate=1.0, slow_seconds=0.3)) as server:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(server.base_url + SENDERS, json=payload, timeout=0.05)
+        server.set_faults(Faults())
+        # Poll the state (no fixed sleep): the write lands once the server's delay is over.
+        deadline = time.monotonic() + 5
+        while not server.senders() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [s["sender_id"] for s in server.senders()] == [payload["sender_id"]]

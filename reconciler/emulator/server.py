@@ -290,6 +290,9 @@ class EmulatorServer:
             return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
         if decision.slow and faults.faults.slow_seconds:
             stats["fault slow"] = stats.get("fault slow", 0) + 1
+            # Receive the whole request first (aiohttp keeps the body): a client that gives up meanwhile
+            # must not stop the write from being processed, as on a slow real server.
+            await request.read()
             await asyncio.sleep(faults.faults.slow_seconds)
         _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         try:

@@ -114,10 +114,17 @@ async def apply_plan(
     gate = asyncio.Semaphore(max(concurrency, 1))
     report = ApplyReport()
 
+    def not_started(action: Action) -> Outcome:
+        return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
+
     async def run(action: Action) -> Outcome:
-        async with gate:
+        try:
+            await gate.acquire()
+        except asyncio.CancelledError:  # aborted while queued: nothing was sent for it
+            return not_started(action)
+        try:
             if stop.is_set():
-                return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
+                return not_started(action)
             try:
                 return await _perform(action, api)
             except ApiError as exc:
@@ -128,6 +135,8 @@ async def apply_plan(
                     action.action, action.sender_id, "interrupted", sid=action.sid,
                     message="interrupted while in flight: the API may or may not have applied it",
                 )
+        finally:
+            gate.release()
 
     tasks = [asyncio.create_task(run(a)) for a in plan.allowed_actions]
     pending = set(tasks)

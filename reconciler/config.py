@@ -70,6 +70,10 @@ DEFAULT_FILE = "senders.yaml"
 YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 #: Files larger than this are refused before parsing (10,000 senders take about 4 MB).
 MAX_FILE_BYTES = 32 * 1024 * 1024
+#: Larger files have their problems located from the C parser's events: the round-trip parse, which
+#: keeps marks on every node, takes about 7 s and hundreds of MB per MiB of YAML (a 31 MiB file full of
+#: errors took 10 minutes and 3 GB), while the events cost a second or two and no tree.
+ROUND_TRIP_MAX_CHARS = 256 * 1024
 #: At most this many values once aliases are expanded; more is an alias bomb ("billion laughs").
 MAX_EXPANDED_VALUES = 5_000_000
 
@@ -243,6 +247,7 @@ class _Loaded:
     sender_ids: list[tuple[str, _DataPath]] = field(default_factory=list)
     ignore_ids: list[tuple[str, _DataPath]] = field(default_factory=list)
     _tree: Any = None
+    _marks: dict[_DataPath, tuple[tuple[int, int], tuple[int, int] | None]] | None = None
     _parsed: bool = False
 
     def add(
@@ -267,7 +272,13 @@ class _Loaded:
         return self._tree
 
     def location(self, path: _DataPath, key: bool = False) -> Location:
-        line, column = _locate(self.tree, path, key) if self.tree is not None else (None, None)
+        if self.text is not None and len(self.text) > ROUND_TRIP_MAX_CHARS:
+            if self._marks is None:
+                wanted = {p.path[:n] for p in self.pending for n in range(len(p.path) + 1)}
+                self._marks = _event_marks(self.text, wanted)
+            line, column = _locate_marks(self._marks, path, key)
+        else:
+            line, column = _locate(self.tree, path, key) if self.tree is not None else (None, None)
         return Location(self.name, line, column)
 
     def located_issues(self) -> list[ConfigIssue]:
@@ -856,6 +867,93 @@ def _locate(tree: Any, path: _DataPath, key: bool) -> tuple[int | None, int | No
             break
         if pos is not None:
             line, column = pos[0] + 1, pos[1] + 1
+    return line, column
+
+
+def _event_marks(text: str, wanted: set[_DataPath]) -> dict[_DataPath, tuple[tuple[int, int], tuple[int, int] | None]]:
+    """(value position, key position or None) of each path in ``wanted``, 1-based, from parser events.
+
+    The C parser's events first; where libyaml is stricter than ruamel (as in ``_parse_safe``), the
+    pure-Python parser's. Neither builds a tree. Best effort, like the round-trip parse: whatever was
+    found before a parse error is kept.
+    """
+
+    def c_events() -> Any:
+        parser = CParser(text)
+        while True:
+            event = parser.get_event()
+            yield event
+            if type(event) is StreamEndEvent:
+                return
+
+    marks: dict[_DataPath, tuple[tuple[int, int], tuple[int, int] | None]] = {}
+    for events in (c_events, lambda: YAML(typ="safe", pure=True).parse(text)):
+        marks = {}
+        try:
+            _walk_events(events(), wanted, marks)
+            break
+        except Exception:  # noqa: S112 - try the next parser; keep what was found
+            continue
+    return marks
+
+
+def _walk_events(events: Any, wanted: set[_DataPath], marks: dict[_DataPath, Any]) -> None:
+    # frame: [is mapping, path (None: not tracked), next index or current key, expecting a key, key position]
+    stack: list[list[Any]] = []
+    for event in events:
+        cls = type(event)
+        if cls is MappingEndEvent or cls is SequenceEndEvent:
+            stack.pop()
+            continue
+        if cls not in (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent):
+            continue
+        at = (event.start_mark.line + 1, event.start_mark.column + 1)
+        frame = stack[-1] if stack else None
+        if frame is not None and frame[0] and frame[3]:  # a mapping's key
+            frame[3], frame[4] = False, at
+            if cls is ScalarEvent:
+                frame[2] = event.value
+                if event.tag is None and event.implicit[0]:
+                    try:
+                        frame[2] = _resolve_plain(event.value, event.start_mark)
+                    except _InputError:
+                        pass
+            else:
+                frame[2] = _NO_KEY
+                if cls is not AliasEvent:
+                    stack.append([cls is MappingStartEvent, None, 0, True, None])
+            continue
+        key_at = None
+        if frame is None:
+            path: _DataPath | None = ()
+        elif frame[0]:
+            path = None if frame[1] is None or frame[2] is _NO_KEY else (*frame[1], frame[2])
+            frame[3], key_at = True, frame[4]
+        else:
+            path = None if frame[1] is None else (*frame[1], frame[2])
+            frame[2] += 1
+        if path is not None and path not in wanted:
+            path = None  # nothing below it is wanted either: wanted holds every prefix
+        if path is not None:
+            marks[path] = (at, key_at)
+        if cls is MappingStartEvent:
+            stack.append([True, path, None, True, None])
+        elif cls is SequenceStartEvent:
+            stack.append([False, path, 0, False, None])
+
+
+def _locate_marks(
+    marks: dict[_DataPath, tuple[tuple[int, int], tuple[int, int] | None]], path: _DataPath, key: bool
+) -> tuple[int | None, int | None]:
+    """As :func:`_locate`, from :func:`_event_marks`: the nearest ancestor's position when not found."""
+    root = marks.get(())
+    line, column = root[0] if root else (None, None)
+    for depth in range(1, len(path) + 1):
+        found = marks.get(path[:depth])
+        if found is None:
+            break
+        value_at, key_at = found
+        line, column = key_at if (key and depth == len(path) and key_at) else value_at
     return line, column
 
 

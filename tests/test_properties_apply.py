@@ -26,6 +26,7 @@ from reconciler.client import Credentials, RetryPolicy, SendersClient
 from reconciler.config import load_desired
 from reconciler.emulator import EmulatorServer, Faults
 from reconciler.plan import build_plan
+from tests.integration.figures import faults_of, record
 
 SANDBOX = "whatsapp:+14155238886"
 NUMBERS = [f"whatsapp:+1501712{i:04d}" for i in range(2661, 2669)]
@@ -119,6 +120,7 @@ def check(case: dict[str, Any], tmp_path, faults: Faults | None) -> None:
         retry = RetryPolicy(attempts=12, backoff=0.001, max_backoff=0.01, timeout=5)
         desired, first, report = asyncio.run(plan_apply_plan(server.base_url, path, case["allow_delete"], retry))
         server.set_faults(Faults())
+        injected = faults_of(server.stats())
         assert report.ok, [o.as_dict() for o in report.outcomes if not o.ok]
         after = {s["sender_id"]: s for s in server.senders()}
         # Plan again from the new live state: nothing left but deletes gated by a missing --allow-delete.
@@ -147,6 +149,8 @@ def check(case: dict[str, Any], tmp_path, faults: Faults | None) -> None:
         old, new = flat(before[sender_id]), flat(after[sender_id])
         for field in (old.keys() | new.keys()) - managed:
             assert old.get(field) == new.get(field), (sender_id, field)
+    record("properties_faults" if faults else "properties", applies=1, actions=len(first.allowed_actions),
+           deleted=len(gone), lost=0, duplicated=0, **injected)
 
 
 examples = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -196,3 +196,23 @@ def test_slow_write_is_processed_after_the_client_gave_up():
         while not server.senders() and time.monotonic() < deadline:
             time.sleep(0.02)
         assert [s["sender_id"] for s in server.senders()] == [payload["sender_id"]]
+
+
+def test_a_client_that_leaves_mid_request_is_not_a_server_error(caplog):
+    import logging
+    import socket
+
+    caplog.set_level(logging.DEBUG)
+    with EmulatorServer() as server:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"POST /v2/Channels/Senders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"sender_id\":")
+            deadline = time.monotonic() + 5
+            while server.stats().get("POST /v2/Channels/Senders", 0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        deadline = time.monotonic() + 5
+        while server.stats().get("client gone", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.stats()["client gone"] == 1 and server.senders() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

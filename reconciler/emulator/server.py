@@ -232,7 +232,8 @@ class EmulatorServer:
         """Requests received per ``"METHOD /route"``, plus ``"total"``.
 
         Injected faults are counted too, once any happened: ``"fault 429"``, ``"fault 5xx"``,
-        ``"fault drop"`` (a write committed, then its connection closed) and ``"fault slow"``.
+        ``"fault drop"`` (a write committed, then its connection closed) and ``"fault slow"``;
+        ``"client gone"`` counts requests whose client disconnected before sending them in full.
         """
         return dict(self._stats)
 
@@ -292,7 +293,10 @@ class EmulatorServer:
             stats["fault slow"] = stats.get("fault slow", 0) + 1
             # Receive the whole request first (aiohttp keeps the body): a client that gives up meanwhile
             # must not stop the write from being processed, as on a slow real server.
-            await request.read()
+            try:
+                await request.read()
+            except ConnectionResetError:
+                self._client_gone(stats)
             await asyncio.sleep(faults.faults.slow_seconds)
         _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         try:
@@ -303,6 +307,8 @@ class EmulatorServer:
             code = 20404 if exc.status == 404 else exc.status
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
             response = _problem_response(ApiProblem(exc.status, code, message))
+        except ConnectionResetError:  # the client left before its request was read in full
+            self._client_gone(stats)
         except _DropConnection:
             stats["fault drop"] = stats.get("fault drop", 0) + 1
             transport = request.transport
@@ -311,6 +317,13 @@ class EmulatorServer:
             raise asyncio.CancelledError() from None
         response.headers["T-Request-Id"] = request_id
         return response
+
+    @staticmethod
+    def _client_gone(stats: dict[str, int]) -> None:
+        """Nobody is left to answer: end the request quietly, as aiohttp does for a premature disconnect
+        (an exception here would be logged as a server error with a traceback)."""
+        stats["client gone"] = stats.get("client gone", 0) + 1
+        raise asyncio.CancelledError()
 
     def _commit_and_maybe_drop(self, request: web.Request) -> None:
         if _DROP_AFTER_COMMIT.get():

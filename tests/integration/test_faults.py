@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import Counter
 
 import pytest
@@ -117,16 +118,16 @@ def test_one_apply_converges_under_429_5xx_and_dropped_connections(emulator, emu
 
 
 def test_429_storm_without_retry_after(emulator, emulator_env, tmp_path):
-    """Half of all requests throttled, no Retry-After (as Twilio): jittered backoff gets through."""
+    """40 % of all requests throttled, no Retry-After (as Twilio): jittered backoff gets through."""
     seed_live(emulator)
     before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
     f = realistic_file(tmp_path)
-    emulator.set_faults(Faults(seed=21, rate_429=0.5))
+    emulator.set_faults(Faults(seed=21, rate_429=0.4))
     env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25")
     applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env)
     assert applied.returncode == 0, applied.output
     stats = emulator.stats()
-    assert stats["fault 429"] >= 20
+    assert stats["fault 429"] >= 10
     figures = check_converged(emulator, before, f, env)
     record("429_storm", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
 
@@ -138,10 +139,13 @@ def test_429_storm_with_retry_after_is_honoured(emulator, emulator_env, tmp_path
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=22, rate_429=0.5, retry_after=0.02))
     env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25", RECONCILER_BACKOFF="60")
+    started = time.monotonic()
     applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env, timeout=60)
     assert applied.returncode == 0, applied.output
+    # Ignoring the header would wait a random 0-20 s (the cap) per throttled request.
+    assert time.monotonic() - started < 10
     stats = emulator.stats()
-    assert stats["fault 429"] >= 20
+    assert stats["fault 429"] >= 10
     emulator.set_faults(Faults())
     figures = check_converged(emulator, before, f, fault_env(emulator_env))
     record("429_storm_retry_after", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)

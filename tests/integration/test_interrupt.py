@@ -125,7 +125,8 @@ def test_second_signal_aborts_in_flight_writes_and_says_so(emulator, emulator_en
     emulator.set_faults(Faults(latency=0.5))
     env = {**emulator_env, "RECONCILER_CONCURRENCY": "4"}
     run = Running("apply", "-f", f, "--auto-approve", env=env)
-    wait_for(lambda: len(emulator.senders()) >= 1, "the first sender was created", run)
+    # A fifth create has reached the server: the second batch of four is in flight for 0.5 s.
+    wait_for(lambda: emulator.stats().get("POST /v2/Channels/Senders", 0) >= 5, "the second batch was sent", run)
     run.signal(signal.SIGINT)
     wait_for(lambda: "Stopping" in "".join(run.err), "the CLI acknowledged the first signal", run)
     run.signal(signal.SIGINT)

@@ -115,17 +115,17 @@ async def apply_plan(
     gate = asyncio.Semaphore(max(concurrency, 1))
     report = ApplyReport()
 
-    def never_started(action: Action) -> Outcome:
-        return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was aborted")
+    def not_started(action: Action) -> Outcome:
+        return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
 
     async def run(action: Action) -> Outcome:
         try:
             await gate.acquire()
-        except asyncio.CancelledError:  # aborted while waiting for its turn: nothing was sent
-            return never_started(action)
+        except asyncio.CancelledError:  # aborted while queued: nothing was sent for it
+            return not_started(action)
         try:
             if stop.is_set():
-                return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
+                return not_started(action)
             try:
                 return await _perform(action, api)
             except ApiError as exc:
@@ -173,7 +173,7 @@ async def apply_plan(
     finally:
         abort_wait.cancel()
     # A task cancelled before it first ran never reached its own handler.
-    report.outcomes = [never_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks)]
+    report.outcomes = [not_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks)]
     report.interrupted = stop.is_set() or abort.is_set()
 
     if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():

@@ -219,8 +219,19 @@ def emulator(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``reconciler`` console script and ``python -m reconciler``."""
+    # A CI runner cancels a job with SIGTERM: treat it as Ctrl-C, so the tool stops cleanly and says
+    # so instead of dying silently (apply installs its own handlers while it writes).
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        try:
+            signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
     try:
         code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
     except ConfigError as exc:
@@ -480,29 +491,37 @@ def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, forc
     With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
     that it was not edited and that no sender it touches changed since.
     """
-    if plan_file:
-        api = Api(**options)
-        given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
-        if given_files or targets or allow_delete:
-            raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
-        saved = load_plan(plan_file, key=api.plan_key())
-        if saved.base_url != api.base_url:
-            raise PlanFileError(f"{plan_file}: the plan was made against {saved.base_url}, not {api.base_url}")
-        check_fresh(saved, api.read())
-        the_plan, safety, forced = saved.plan, saved.safety, saved.forced or force
-    else:
-        api, desired, the_plan = _plan(files, options, allow_delete=allow_delete, targets=targets)
-        safety, forced = desired.safety, force
+    try:
+        if plan_file:
+            api = Api(**options)
+            given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
+            if given_files or targets or allow_delete:
+                raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
+            saved = load_plan(plan_file, key=api.plan_key())
+            if saved.base_url != api.base_url:
+                raise PlanFileError(f"{plan_file}: the plan was made against {saved.base_url}, not {api.base_url}")
+            check_fresh(saved, api.read())
+            the_plan, safety, forced = saved.plan, saved.safety, saved.forced or force
+        else:
+            api, desired, the_plan = _plan(files, options, allow_delete=allow_delete, targets=targets)
+            safety, forced = desired.safety, force
+    except KeyboardInterrupt:
+        raise ApplyRefused("interrupted while planning: nothing was changed") from None
     if fmt == "text":
         click.echo(render_text(the_plan, color=_color(sys.stdout)), nl=False)
     the_plan.check_safety(safety, force=forced)
-    report, settled = ApplyReport(), None
+    report, settled, wait_stopped = ApplyReport(), None, False
     if the_plan.allowed_actions:
         if not plan_file:
             _confirm(auto_approve)
         report = asyncio.run(_run_apply(the_plan, api, concurrency))
         if wait and not report.interrupted:
-            settled = _wait(report, api, timeout)
+            try:
+                settled = _wait(report, api, timeout)
+            except KeyboardInterrupt:  # the writes are done: still report them
+                wait_stopped = True
+                click.echo("\nStopped waiting: the changes below were sent; 'reconciler plan' shows where they stand.",
+                           err=True)
     elif fmt == "text":
         click.echo("Nothing to apply.")
     if fmt == "json":
@@ -515,7 +534,7 @@ def apply(plan_file, files, auto_approve, fmt, wait, timeout, allow_delete, forc
         if settled is not None:
             _echo_settled(settled, timeout)
     _echo_problems(the_plan)
-    ok = report.ok and not the_plan.problems and (settled is None or not settled.timed_out)
+    ok = report.ok and not the_plan.problems and not wait_stopped and (settled is None or not settled.timed_out)
     return EXIT_OK if ok else EXIT_ERROR
 
 
@@ -540,7 +559,8 @@ async def _run_apply(the_plan: Plan, api: Api, concurrency: int) -> ApplyReport:
         else:
             abort.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
         loop.add_signal_handler(sig, on_signal)
     total = len(the_plan.allowed_actions)
     try:
@@ -549,8 +569,9 @@ async def _run_apply(the_plan: Plan, api: Api, concurrency: int) -> ApplyReport:
                 return await apply_plan(the_plan, client, concurrency=concurrency, stop=stop, abort=abort,
                                         on_outcome=progress)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            loop.remove_signal_handler(sig)  # resets to the default action: put back what was there
+            signal.signal(sig, handler)
 
 
 @contextmanager

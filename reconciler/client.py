@@ -16,11 +16,12 @@ import ipaddress
 import json
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -91,10 +92,23 @@ def is_loopback(host: str | None) -> bool:
 
 
 def check_base_url(base_url: str) -> str:
-    """Refuse a URL that would carry credentials in the clear to another machine."""
-    parts = urlsplit(base_url)
+    """Refuse a URL that would carry credentials in the clear to another machine, or in itself.
+
+    A URL is printed (export header), logged (``--verbose``) and saved (plan files): credentials written
+    into it (``https://AC...:token@host``) would go everywhere it goes, so such a URL is refused.
+    """
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise CredentialsError(f"base URL {_shown_url(base_url)!r} is not a valid URL") from None
+    if "@" in parts.netloc:
+        raise CredentialsError(
+            "the base URL must not hold credentials (user:secret@host): give them in TWILIO_ACCOUNT_SID and "
+            "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CredentialsError(f"base URL {base_url!r} must be an absolute http(s) URL")
+        raise CredentialsError(f"base URL {_shown_url(base_url)!r} must be an absolute http(s) URL")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise CredentialsError(
             f"refusing to send credentials over plain http to {parts.hostname}: use https "
@@ -259,6 +273,23 @@ class SendersClient:
             yield raw, page
             meta = body.get("meta") or {}
             url, params = meta.get("next_page_url") or None, None
+            if url is not None:
+                self._check_same_origin(url)
+
+    def _check_same_origin(self, url: str) -> None:
+        """A next page is read from the API's own host only: the request carries the credentials."""
+        try:
+            parts = urlsplit(url)
+            if not parts.scheme and not parts.netloc:
+                return  # relative: resolved against the base URL
+            same = "@" not in parts.netloc and _origin(parts) == _origin(urlsplit(self.base_url))
+        except ValueError:
+            same = False
+        if not same:
+            raise ApiError(
+                f"the API's next_page_url points away from {self.base_url} ({_shown_url(url)}): "
+                "refusing to send the credentials there"
+            )
 
     async def fetch(self, sid: str) -> LiveSender:
         return _live(await self._request("GET", f"{SENDERS_PATH}/{sid}"))
@@ -332,6 +363,16 @@ def _live(item: Any) -> LiveSender:
         return LiveSender.model_validate(item)
     except Exception as exc:  # pydantic.ValidationError, TypeError
         raise ApiError(f"the API returned a sender this tool cannot read: {exc}") from exc
+
+
+def _shown_url(url: str) -> str:
+    """``url`` fit to print: anything that looks like ``user:secret@`` is cut out, parsed or not."""
+    return re.sub(r"^([^/?#]*//)?[^/?#]*@", lambda m: m.group(1) or "", url)
+
+
+def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
 def _redact_url(url: str) -> str:

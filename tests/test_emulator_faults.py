@@ -153,3 +153,75 @@ def test_set_faults_while_running():
         server.set_faults(Faults())
         assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 200
         assert server.stats()["GET /v2/Channels/Senders"] == 3
+
+
+def test_writes_only_faults_spare_reads_and_keep_the_sequence():
+    faults = Faults(seed=4, rate_429=0.5, rate_5xx=0.3, slow_rate=0.2, writes_only=True)
+    injector = FaultInjector(faults)
+    reads = [injector.decide(write=False) for _ in range(30)]
+    assert all(d == FaultInjector(Faults()).decide() for d in reads)
+    # A read still draws its numbers: the writes after it meet what they would under the plain seed.
+    plain = FaultInjector(Faults(seed=4, rate_429=0.5, rate_5xx=0.3, slow_rate=0.2))
+    for _ in range(30):
+        plain.decide()
+    assert [injector.decide(write=True) for _ in range(30)] == [plain.decide() for _ in range(30)]
+    with EmulatorServer(faults=Faults(rate_429=1.0, rate_5xx=1.0, writes_only=True)) as server:
+        assert httpx.get(server.base_url + SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+        r = httpx.post(server.base_url + SENDERS, json={"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}})
+        assert r.status_code == 429 and server.senders() == []
+
+
+def test_stats_count_the_faults_injected():
+    faults = Faults(seed=9, rate_429=0.2, rate_5xx=0.2, rate_drop_after_commit=0.3)
+    expected = {"fault 429": 0, "fault 5xx": 0, "fault drop": 0}
+    injector = FaultInjector(faults)
+    with EmulatorServer(faults=faults) as server, httpx.Client(base_url=server.base_url) as api:
+        for n in range(40):
+            d = injector.decide()
+            if d.throttle:
+                expected["fault 429"] += 1
+            elif d.server_error:
+                expected["fault 5xx"] += 1
+            elif d.drop_after_commit:
+                expected["fault drop"] += 1
+            try:
+                api.post(SENDERS, json={"sender_id": f"whatsapp:+1500555{n:04d}", "profile": {"name": "A"}})
+            except httpx.RemoteProtocolError:
+                pass
+        stats = server.stats()
+    assert all(expected.values())
+    assert {k: stats.get(k, 0) for k in expected} == expected
+    assert "fault slow" not in stats
+
+
+def test_slow_write_is_processed_after_the_client_gave_up():
+    payload = {"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}}
+    with EmulatorServer(faults=Faults(slow_rate=1.0, slow_seconds=0.3)) as server:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(server.base_url + SENDERS, json=payload, timeout=0.05)
+        server.set_faults(Faults())
+        # Poll the state (no fixed sleep): the write lands once the server's delay is over.
+        deadline = time.monotonic() + 5
+        while not server.senders() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [s["sender_id"] for s in server.senders()] == [payload["sender_id"]]
+
+
+def test_a_client_that_leaves_mid_request_is_not_a_server_error(caplog):
+    import logging
+    import socket
+
+    caplog.set_level(logging.DEBUG)
+    with EmulatorServer() as server:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(b"POST /v2/Channels/Senders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"sender_id\":")
+            deadline = time.monotonic() + 5
+            while server.stats().get("POST /v2/Channels/Senders", 0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+        deadline = time.monotonic() + 5
+        while server.stats().get("client gone", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.stats()["client gone"] == 1 and server.senders() == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -32,6 +32,9 @@ class Faults:
     #: Share of requests delayed by ``slow_seconds`` before they are processed.
     slow_rate: float = 0.0
     slow_seconds: float = 0.0
+    #: Only writes (create, update, delete) meet 429s, 5xx and slow responses; reads always pass.
+    #: The random sequence is drawn for every request all the same, so a seed keeps its meaning.
+    writes_only: bool = False
 
     def __post_init__(self) -> None:
         for name in ("rate_429", "rate_5xx", "rate_drop_after_commit", "slow_rate"):
@@ -62,9 +65,12 @@ class FaultInjector:
         self.faults = faults
         self._rng = random.Random(faults.seed)
 
-    def decide(self) -> Decision:
+    def decide(self, write: bool = True) -> Decision:
+        """The faults of the next request; ``write``: whether it is a create, update or delete."""
         f = self.faults
         r429, r5xx, rdrop, rslow = (self._rng.random() for _ in range(4))
+        if f.writes_only and not write:
+            return Decision()
         return Decision(
             throttle=r429 < f.rate_429,
             server_error=r5xx < f.rate_5xx,

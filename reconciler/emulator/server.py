@@ -238,7 +238,12 @@ class EmulatorServer:
         return self._faults.faults
 
     def stats(self) -> dict[str, int]:
-        """Requests received per ``"METHOD /route"``, plus ``"total"``."""
+        """Requests received per ``"METHOD /route"``, plus ``"total"``.
+
+        Injected faults are counted too, once any happened: ``"fault 429"``, ``"fault 5xx"``,
+        ``"fault drop"`` (a write committed, then its connection closed) and ``"fault slow"``;
+        ``"client gone"`` counts requests whose client disconnected before sending them in full.
+        """
         return dict(self._stats)
 
     def reset_stats(self) -> None:
@@ -284,14 +289,23 @@ class EmulatorServer:
         if not self._authorized(request):
             problem = ApiProblem(401, 20003, "Authenticate")
             return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
-        decision = faults.decide()
+        decision = faults.decide(write=request.method in ("POST", "DELETE"))
         if decision.throttle:
+            stats["fault 429"] = stats.get("fault 429", 0) + 1
             if faults.faults.retry_after is not None:
                 headers["Retry-After"] = _seconds(faults.faults.retry_after)
             return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
         if decision.server_error:
+            stats["fault 5xx"] = stats.get("fault 5xx", 0) + 1
             return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
         if decision.slow and faults.faults.slow_seconds:
+            stats["fault slow"] = stats.get("fault slow", 0) + 1
+            # Receive the whole request first (aiohttp keeps the body): a client that gives up meanwhile
+            # must not stop the write from being processed, as on a slow real server.
+            try:
+                await request.read()
+            except ConnectionResetError:
+                self._client_gone(stats)
             await asyncio.sleep(faults.faults.slow_seconds)
         _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         try:
@@ -302,7 +316,10 @@ class EmulatorServer:
             code = 20404 if exc.status == 404 else exc.status
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
             response = _problem_response(ApiProblem(exc.status, code, message))
+        except ConnectionResetError:  # the client left before its request was read in full
+            self._client_gone(stats)
         except _DropConnection:
+            stats["fault drop"] = stats.get("fault drop", 0) + 1
             # The write is committed. Abort the socket and end the handler the way aiohttp ends one
             # whose client went away, so nothing is written and nothing is logged.
             transport = request.transport
@@ -314,6 +331,13 @@ class EmulatorServer:
             response = _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
         response.headers["T-Request-Id"] = request_id
         return response
+
+    @staticmethod
+    def _client_gone(stats: dict[str, int]) -> None:
+        """Nobody is left to answer: end the request quietly, as aiohttp does for a premature disconnect
+        (an exception here would be logged as a server error with a traceback)."""
+        stats["client gone"] = stats.get("client gone", 0) + 1
+        raise asyncio.CancelledError()
 
     def _commit_and_maybe_drop(self, request: web.Request) -> None:
         if _DROP_AFTER_COMMIT.get():

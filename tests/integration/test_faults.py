@@ -1,0 +1,235 @@
+"""One apply converges through a flaky, rate-limited API: the real CLI against the emulator's faults.
+
+Every test runs the CLI in a subprocess with short backoffs (``RECONCILER_BACKOFF``) so retries cost
+milliseconds, and checks the outcome in the emulator's state, not only in what the CLI printed:
+live state equals the file, no sender is duplicated or lost, nothing is deleted that was not asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections import Counter
+
+import pytest
+
+from reconciler.emulator import Faults
+from tests.conftest import run_cli
+from tests.integration.figures import faults_of, record
+
+SANDBOX = "whatsapp:+14155238886"
+IGNORED = "whatsapp:+15017120999"
+RETIRED = "whatsapp:+15017120998"  # live, not in the file: deleted only with --allow-delete
+KEEP = "keep me"  # an unmanaged field's value, which no apply may change
+
+
+def number(i: int) -> str:
+    return f"whatsapp:+1501712{i:04d}"
+
+
+def seed_live(emulator) -> None:
+    """20 senders the file manages (15 to update, 5 already right), one ignored, one retired, the sandbox."""
+    for i in range(20):
+        emulator.add_sender({
+            "sender_id": number(1000 + i),
+            "profile": {"name": f"Shop {i}", "about": "old" if i < 12 else f"About {i}", "description": KEEP},
+            "webhook": {"callback_url": "https://hooks.example.com/old" if i % 3 == 0 else f"https://hooks.example.com/{i}",
+                        "callback_method": "POST"},
+        })
+    emulator.add_sender({"sender_id": IGNORED, "profile": {"name": "Hands off", "about": "managed elsewhere"}})
+    emulator.add_sender({"sender_id": RETIRED, "profile": {"name": "Retired"}})
+    emulator.add_sender({"sender_id": SANDBOX, "profile": {"name": "Twilio Sandbox"}})
+
+
+def realistic_file(tmp_path, creates: int = 20) -> str:
+    """40 senders: 20 to create, 15 to update, 5 unchanged; an ignored sender; relaxed update threshold."""
+    lines = ["safety: {max_update_percent: 100}", f'ignore: ["{IGNORED}"]', "defaults:",
+             "  webhook: {callback_method: POST}", "senders:"]
+    for i in range(20):
+        lines += [f'  - sender_id: "{number(1000 + i)}"',
+                  f'    profile: {{name: "Shop {i}", about: "About {i}"}}',
+                  f'    webhook: {{callback_url: "https://hooks.example.com/{i}"}}']
+    for i in range(creates):
+        lines += [f'  - sender_id: "{number(2000 + i)}"',
+                  f'    profile: {{name: "New {i}", about: "Fresh {i}", vertical: "Shopping and Retail",'
+                  f' emails: ["s{i}@shop.example"], websites: ["https://shop.example/{i}"]}}',
+                  f'    webhook: {{callback_url: "https://hooks.example.com/n{i}"}}']
+    path = tmp_path / "senders.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def fault_env(emulator_env, **extra: str) -> dict[str, str]:
+    """Short backoffs and timeouts: a retry costs milliseconds, not seconds."""
+    return {**emulator_env, "RECONCILER_MAX_ATTEMPTS": "10", "RECONCILER_BACKOFF": "0.005",
+            "RECONCILER_REQUEST_TIMEOUT": "5", **extra}
+
+
+def check_converged(emulator, before: dict[str, dict], f: str, env) -> dict[str, int]:
+    """Live state equals the file; returns the loss/duplication counts (asserted zero)."""
+    live = emulator.senders()
+    counts = Counter(s["sender_id"] for s in live)
+    duplicated = sum(n - 1 for n in counts.values())
+    by_id = {s["sender_id"]: s for s in live}
+    wanted = {number(1000 + i) for i in range(20)} | {number(2000 + i) for i in range(20)} | {IGNORED, SANDBOX}
+    lost = len(wanted - by_id.keys())
+    unasked = len(by_id.keys() - wanted)
+    assert (duplicated, lost, unasked) == (0, 0, 0), (counts, wanted ^ by_id.keys())
+    # Untouched: the ignored sender and the sandbox, byte for byte; the unmanaged field everywhere.
+    for keep in (IGNORED, SANDBOX):
+        assert {k: v for k, v in by_id[keep].items() if k != "url"} == {
+            k: v for k, v in before[keep].items() if k != "url"}
+    for i in range(20):
+        s = by_id[number(1000 + i)]
+        assert s["sid"] == before[number(1000 + i)]["sid"]  # updated in place, never re-created
+        assert s["profile"]["description"] == KEEP and s["profile"]["about"] == f"About {i}"
+        assert s["webhook"]["callback_url"] == f"https://hooks.example.com/{i}"
+    for i in range(20):
+        s = by_id[number(2000 + i)]
+        assert s["profile"]["emails"] == [{"email": f"s{i}@shop.example", "label": "Email"}]
+    again = run_cli("plan", "-f", f, "--detailed-exitcode", env=env)
+    assert again.returncode == 0 and "No changes." in again.stdout, again.output
+    return {"duplicated": duplicated, "lost": lost, "deleted_unasked": unasked}
+
+
+MIXED_SEEDS = [11, 12, 13, 14, 15, 16]
+
+
+@pytest.mark.parametrize("seed", MIXED_SEEDS)
+def test_one_apply_converges_under_429_5xx_and_dropped_connections(emulator, emulator_env, tmp_path, seed):
+    """10 % 429 (Retry-After on odd seeds only), 10 % 5xx, 5 % of writes committed then dropped."""
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    emulator.set_faults(Faults(seed=seed, rate_429=0.10, rate_5xx=0.10, rate_drop_after_commit=0.05,
+                               retry_after=0.01 if seed % 2 else None))
+    env = fault_env(emulator_env)
+    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env)
+    assert applied.returncode == 0, applied.output
+    assert "Apply complete: 36 done." in applied.stdout, applied.output
+    assert RETIRED not in {s["sender_id"] for s in emulator.senders()}  # the delete that was asked for
+    stats = emulator.stats()
+    faults = faults_of(stats)
+    assert faults["fault 429"] + faults["fault 5xx"] > 0
+    # The plan that follows runs under the same faults: reads are retried as well.
+    figures = check_converged(emulator, before, f, env)
+    record("mixed_faults", seed_used=str(seed), applies=1, requests=stats["total"], senders=40, **faults, **figures)
+
+
+def test_429_storm_without_retry_after(emulator, emulator_env, tmp_path):
+    """40 % of all requests throttled, no Retry-After (as Twilio): jittered backoff gets through."""
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    emulator.set_faults(Faults(seed=21, rate_429=0.4))
+    env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25")
+    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env)
+    assert applied.returncode == 0, applied.output
+    stats = emulator.stats()
+    assert stats["fault 429"] >= 10
+    figures = check_converged(emulator, before, f, env)
+    record("429_storm", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
+
+
+def test_429_storm_with_retry_after_is_honoured(emulator, emulator_env, tmp_path):
+    """Retry-After: 0.02 with a backoff base of 60 s: only honouring the header finishes in time."""
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    emulator.set_faults(Faults(seed=22, rate_429=0.5, retry_after=0.02))
+    env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25", RECONCILER_BACKOFF="60")
+    started = time.monotonic()
+    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env, timeout=60)
+    assert applied.returncode == 0, applied.output
+    # Ignoring the header would wait a random 0-20 s (the cap) per throttled request.
+    assert time.monotonic() - started < 10
+    stats = emulator.stats()
+    assert stats["fault 429"] >= 10
+    emulator.set_faults(Faults())
+    figures = check_converged(emulator, before, f, fault_env(emulator_env))
+    record("429_storm_retry_after", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
+
+
+def test_dropped_connections_after_commit_make_no_duplicates(emulator, emulator_env, tmp_path):
+    """A third of the writes commit and then lose their response: retried creates find their sender."""
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    emulator.set_faults(Faults(seed=31, rate_drop_after_commit=0.33))
+    env = fault_env(emulator_env)
+    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", "--format", "json", env=env)
+    assert applied.returncode == 0, applied.output
+    stats = emulator.stats()
+    assert stats["fault drop"] >= 5
+    outcomes = json.loads(applied.stdout)["apply"]["outcomes"]
+    # Some creates were committed by an attempt whose answer was lost: the retry met 409 and adopted them.
+    assert any("existed already" in o["message"] for o in outcomes if o["action"] == "create")
+    assert all(o["result"] == "done" and o["confirmed"] for o in outcomes)
+    figures = check_converged(emulator, before, f, env)
+    record("dropped_after_commit", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
+
+
+def test_responses_slower_than_the_timeout(emulator, emulator_env, tmp_path):
+    """Three in ten requests answer after 0.5 s against a 0.15 s timeout; the server still commits them."""
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    emulator.set_faults(Faults(seed=41, slow_rate=0.3, slow_seconds=0.5))
+    env = fault_env(emulator_env, RECONCILER_REQUEST_TIMEOUT="0.15")
+    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env)
+    assert applied.returncode == 0, applied.output
+    stats = emulator.stats()
+    assert stats["fault slow"] >= 3
+    emulator.set_faults(Faults())
+    figures = check_converged(emulator, before, f, fault_env(emulator_env))
+    record("slow_responses", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
+
+
+# --------------------------------------------------------------------------- retries run out
+
+
+@pytest.mark.parametrize(("kind", "status", "code"), [("5xx", 500, 20500), ("429", 429, 20429)])
+def test_when_retries_run_out_the_action_fails_with_its_code_and_the_rest_complete(
+    emulator, emulator_env, tmp_path, kind, status, code
+):
+    seed_live(emulator)
+    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    f = realistic_file(tmp_path)
+    # Writes only, so the plan's read and the confirming read pass; one write at a time, so the seed
+    # alone decides which writes fail (two attempts each).
+    rates = {"rate_5xx": 0.5} if kind == "5xx" else {"rate_429": 0.5}
+    emulator.set_faults(Faults(seed=51, writes_only=True, **rates))
+    env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="2", RECONCILER_CONCURRENCY="1")
+    first = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", "--format", "json", env=env)
+    assert first.returncode == 1, first.output
+    assert "Traceback" not in first.output
+    doc = json.loads(first.stdout)
+    outcomes = doc["apply"]["outcomes"]
+    failed = [o for o in outcomes if o["result"] == "failed"]
+    done = [o for o in outcomes if o["result"] == "done"]
+    assert failed and done and len(failed) + len(done) == len(outcomes) == 36
+    assert {o["action"] for o in failed} >= {"create", "update"}
+    live = {s["sender_id"]: s for s in emulator.senders()}
+    for o in failed:
+        assert o["error"]["status"] == status and o["error"]["code"] == code, o
+        # Refused before processing: the sender is as it was.
+        if o["action"] == "create":
+            assert o["sender_id"] not in live
+        else:
+            assert live[o["sender_id"]]["profile"] == before[o["sender_id"]]["profile"]
+    for o in done:
+        assert o["confirmed"] is True
+    assert doc["apply"]["summary"]["failed"] == len(failed) and not doc["apply"]["ok"]
+    # The text report names each failure with Twilio's code (every write refused this time).
+    emulator.set_faults(Faults(seed=51, writes_only=True, **{k: 1.0 for k in rates}))
+    text = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env)
+    assert text.returncode == 1 and f"Twilio {code}" in text.stdout and "failed" in text.stdout
+    # The next apply, with the API healthy again, converges.
+    stats = emulator.stats()
+    emulator.set_faults(Faults())
+    second = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=emulator_env)
+    assert second.returncode == 0, second.output
+    figures = check_converged(emulator, before, f, emulator_env)
+    record(f"retries_run_out_{kind}", applies=3, failed_first=len(failed), requests=stats["total"], senders=40,
+           **faults_of(stats), **figures)

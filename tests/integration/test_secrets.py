@@ -1,0 +1,308 @@
+"""Secrets stay secret: no token or API secret in any output, file, log, message or repr, and
+credentials go only to the API's own host, over https unless that host is loopback.
+
+The last test of this file greps every CLI output the suite captured so far (``CLI_OUTPUTS``), so it
+covers the other integration tests too when the whole suite runs; this file's own battery of runs
+makes the check meaningful when it runs alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import http.server
+import json
+import threading
+
+import httpx
+import pytest
+
+from reconciler.apply import apply_plan
+from reconciler.client import Credentials, RetryPolicy, SendersClient, check_base_url
+from reconciler.config import load_desired
+from reconciler.emulator import EmulatorServer, Faults
+from reconciler.errors import ApiError, CredentialsError
+from reconciler.plan import build_plan
+from tests.conftest import (
+    CLI_OUTPUTS,
+    SECRETS,
+    TEST_ACCOUNT_SID,
+    TEST_API_KEY,
+    TEST_API_SECRET,
+    TEST_AUTH_TOKEN,
+    clean_env,
+    run_cli,
+)
+
+WRONG_TOKEN = "wrong_" + "t0ken" * 5
+PLAN_KEY = "plankey_" + "k3y" * 8
+
+
+def forms(user: str, secret: str) -> list[str]:
+    """A secret as it could leak: itself, or inside a Basic Authorization header."""
+    basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    return [secret, basic, basic.rstrip("=")]
+
+
+FORBIDDEN = [
+    *forms(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
+    *forms(TEST_API_KEY, TEST_API_SECRET),
+    *forms(TEST_ACCOUNT_SID, WRONG_TOKEN),
+    PLAN_KEY,
+]
+assert set(SECRETS) <= set(FORBIDDEN)
+
+
+def leaks(text: str) -> list[str]:
+    return [s for s in FORBIDDEN if s in text]
+
+
+# --------------------------------------------------------------------------- reprs and messages
+
+
+def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_path):
+    creds = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
+    key = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_API_KEY": TEST_API_KEY,
+                                "TWILIO_API_SECRET": TEST_API_SECRET})
+    shown = [repr(creds), str(creds), repr(key), str(key), f"{creds!r} {key}", repr(RetryPolicy())]
+
+    def unauthorised(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"code": 20003, "message": "Authenticate", "status": 401,
+                                         "more_info": "https://www.twilio.com/docs/errors/20003"})
+
+    async def go() -> ApiError:
+        async with SendersClient(key, base_url="https://messaging.twilio.com",
+                                 transport=httpx.MockTransport(unauthorised)) as api:
+            shown.append(repr(api))
+            with pytest.raises(ApiError) as caught:
+                await api.list_senders()
+            return caught.value
+
+    err = asyncio.run(go())
+    assert err.status == 401 and err.code == 20003
+    shown += [str(err), repr(err), repr(err.for_sender("whatsapp:+15017122661")), repr(err.__dict__)]
+    for bad in ("htp://AC1:" + TEST_AUTH_TOKEN + "@h", "https://AC1:" + TEST_AUTH_TOKEN + "@messaging.twilio.com",
+                "AC1:" + TEST_AUTH_TOKEN + "@h/x", "http://u:" + TEST_AUTH_TOKEN + "@h:notaport"):
+        with pytest.raises(CredentialsError) as caught:
+            check_base_url(bad)
+        shown += [str(caught.value), repr(caught.value)]
+    f = tmp_path / "senders.yaml"
+    f.write_text('senders:\n  - sender_id: "whatsapp:+15017122661"\n    profile: {name: A}\n')
+    state = load_desired([f])
+    shown += [repr(state), str(state), repr(state.senders[0])]
+    for text in shown:
+        assert not leaks(text), text
+
+
+# --------------------------------------------------------------------------- where credentials go
+
+
+@pytest.mark.parametrize(("command", "url"), [
+    (["plan"], "http://messaging.twilio.com"),
+    (["apply", "--auto-approve"], "http://10.0.0.1:8080"),
+    (["drift"], "http://127.0.0.1.example.com"),
+    (["export"], "http://localhost.example.net"),
+    (["verify", "whatsapp:+15017122661", "--code", "1"], "http://[fe80::1]:8080"),
+])
+def test_credentials_never_go_over_plain_http_off_loopback(tmp_path, command, url):
+    f = tmp_path / "senders.yaml"
+    f.write_text('senders:\n  - sender_id: "whatsapp:+15017122661"\n    profile: {name: A}\n')
+    files = ["-f", str(f)] if command[0] in ("plan", "apply", "drift") else []
+    env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                    TWILIO_MESSAGING_BASE_URL=url)
+    result = run_cli(*command, *files, env=env, timeout=30)
+    assert result.returncode == 1 and "refusing to send credentials over plain http" in result.stderr, result.output
+    assert "Traceback" not in result.output
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A loopback server that answers every GET with ``self.server.reply`` and records the headers."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.seen.append(dict(self.headers))  # type: ignore[attr-defined]
+        body = json.dumps(self.server.reply).encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(reply: dict) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen, server.reply = [], reply  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_next_page_on_another_host_is_not_sent_the_credentials(tmp_path):
+    """The API's next_page_url is followed as given, but only on the API's own host."""
+    elsewhere = _serve({"senders": [], "meta": {"next_page_url": None}})
+    origin = f"http://127.0.0.1:{elsewhere.server_address[1]}"
+    api = _serve({"senders": [], "meta": {"next_page_url": f"{origin}/v2/Channels/Senders?Channel=whatsapp&PageSize=1000&PageToken=x"}})
+    try:
+        f = tmp_path / "senders.yaml"
+        f.write_text("senders: []\n")
+        env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                        TWILIO_MESSAGING_BASE_URL=f"http://127.0.0.1:{api.server_address[1]}")
+        result = run_cli("plan", "-f", str(f), env=env)
+        assert result.returncode == 1 and "refusing to send the credentials there" in result.stderr, result.output
+        assert len(api.seen) == 1 and api.seen[0]["Authorization"].startswith("Basic ")
+        assert elsewhere.seen == []
+    finally:
+        api.shutdown()
+        elsewhere.shutdown()
+
+
+@pytest.mark.parametrize("next_url", ["http://evil.example/v2/Channels/Senders?PageToken=x",
+                                      "https://evil.example/v2/Channels/Senders?PageToken=x",
+                                      "https://messaging.twilio.com:8443/v2/Channels/Senders?PageToken=x",
+                                      "https://user:pw@messaging.twilio.com/v2/Channels/Senders?PageToken=x"])
+def test_client_refuses_a_next_page_off_its_origin(next_url):
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"senders": [], "meta": {"next_page_url": next_url}})
+
+    async def go() -> None:
+        creds = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+        async with SendersClient(creds, transport=httpx.MockTransport(handler)) as api:
+            await api.list_senders()
+
+    with pytest.raises(ApiError, match="refusing to send the credentials there") as caught:
+        asyncio.run(go())
+    assert len(sent) == 1 and "pw" not in str(caught.value)
+
+
+def test_client_follows_a_next_page_on_its_own_origin():
+    pages = iter([
+        {"senders": [], "meta": {"next_page_url": "https://messaging.twilio.com:443/v2/Channels/Senders?PageToken=2"}},
+        {"senders": [], "meta": {"next_page_url": "/v2/Channels/Senders?PageToken=3"}},
+        {"senders": [], "meta": {"next_page_url": None}},
+    ])
+
+    async def go() -> int:
+        creds = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, json=next(pages)))
+        async with SendersClient(creds, transport=transport) as api:
+            await api.list_senders()
+            return api.stats.requests
+
+    assert asyncio.run(go()) == 3
+
+
+# --------------------------------------------------------------------------- a wide battery of CLI runs
+
+
+A, B, C, P = "whatsapp:+15017122661", "whatsapp:+15017122662", "whatsapp:+15017122663", "whatsapp:+15017122669"
+
+
+@pytest.fixture
+def stateful_emulator(tmp_path):
+    server = EmulatorServer(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, api_key=TEST_API_KEY,
+                            api_secret=TEST_API_SECRET, state_file=tmp_path / "emulator-state.json")
+    server.start(host="127.0.0.1", port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emulator, tmp_path):
+    em = stateful_emulator
+    em.add_sender({"sender_id": C, "profile": {"name": "Old"}})
+    em.add_sender({"sender_id": P, "profile": {"name": "Pending"}}, status="PENDING_VERIFICATION")
+    f = tmp_path / "senders.yaml"
+    f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme, about: "${{ABOUT:-hi}}"}}\n'
+                 f'  - sender_id: "{B}"\n    profile: {{name: Beta}}\n  - sender_id: "{P}"\n    profile: {{name: Pending}}\n')
+    broken = tmp_path / "broken.yaml"
+    broken.write_text('senders:\n  - sender_id: "whatsapp:+1"\n    profile: {vertical: Spaceships}\n  - !!python/object:os.system x\n')
+    token_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                          TWILIO_MESSAGING_BASE_URL=em.base_url)
+    key_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_API_KEY=TEST_API_KEY,
+                        TWILIO_API_SECRET=TEST_API_SECRET, TWILIO_MESSAGING_BASE_URL=em.base_url,
+                        RECONCILER_PLAN_KEY=PLAN_KEY)
+    wrong_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=WRONG_TOKEN,
+                          TWILIO_MESSAGING_BASE_URL=em.base_url)
+    faulty_env = {**token_env, "RECONCILER_MAX_ATTEMPTS": "2", "RECONCILER_BACKOFF": "0"}
+    half_key_env = clean_env(TWILIO_API_KEY=TEST_API_KEY, TWILIO_MESSAGING_BASE_URL=em.base_url)
+    cred_url_env = {**token_env, "TWILIO_MESSAGING_BASE_URL": em.base_url.replace(
+        "http://", f"http://{TEST_ACCOUNT_SID}:{TEST_AUTH_TOKEN}@")}
+    saved, saved_key, exported = tmp_path / "plan.json", tmp_path / "plan-key.json", tmp_path / "exported.yaml"
+    v = "--verbose"
+    runs = [
+        (("validate", "-f", str(f)), token_env, 0),
+        (("validate", "-f", str(broken)), token_env, 1),
+        (("plan", "-f", str(f), v), token_env, 0),
+        (("plan", "-f", str(f), "--format", "json", v), key_env, 0),
+        (("plan", "-f", str(f), "--format", "markdown"), key_env, 0),
+        (("plan", "-f", str(f), "--allow-delete", "--out", str(saved), v), token_env, 0),
+        (("plan", "-f", str(f), "--out", str(saved_key)), key_env, 0),
+        (("plan", "-f", str(broken), v), token_env, 1),
+        (("plan", "-f", str(f), v), wrong_env, 1),
+        (("drift", "-f", str(f), v), wrong_env, 1),
+        (("export", v), wrong_env, 1),
+        (("plan", "-f", str(f)), half_key_env, 1),
+        (("plan", "-f", str(f), v), cred_url_env, 1),
+        (("apply", str(saved), v), key_env, 1),  # signed with another key: refused
+        (("apply", str(saved), v), token_env, 0),
+        (("apply", str(saved_key), v), key_env, 1),  # stale now
+        (("drift", "-f", str(f), v), token_env, 0),
+        (("drift", "-f", str(f), "--format", "json", v), key_env, 0),
+        (("verify", P, "--code", "123456", v), key_env, 0),
+        (("verify", P, "--code", "123456", v), key_env, 1),  # no longer pending
+        (("export", "-o", str(exported), v), key_env, 0),
+        (("export", "--target", A, v), token_env, 0),
+        (("apply", "-f", str(exported), "--auto-approve", "--format", "json", v), key_env, 0),
+    ]
+    for args, env, expected in runs:
+        result = run_cli(*args, env=env)
+        assert result.returncode == expected, (args, result.output)
+        assert "Traceback" not in result.output, (args, result.output)
+        assert not leaks(result.output), (args, leaks(result.output), result.output)
+    # Retries running out, with the verbose log on.
+    em.set_faults(Faults(seed=3, rate_5xx=1.0, writes_only=True))
+    f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme, about: changed}}\n')
+    result = run_cli("apply", "-f", str(f), "--auto-approve", v, env=faulty_env)
+    assert result.returncode == 1 and "Twilio 20500" in result.output and not leaks(result.output)
+    em.set_faults(Faults())
+    # The verbose log shows the requests, never a header with the credentials.
+    verbose = run_cli("plan", "-f", str(f), v, env=key_env)
+    assert "GET /v2/Channels/Senders" in verbose.stderr and "Authorization" not in verbose.output
+    assert "Basic " not in verbose.output and not leaks(verbose.output)
+    # Every file the runs wrote: saved plans, the export, the emulator's state file.
+    written = [saved, saved_key, exported, tmp_path / "emulator-state.json"]
+    for path in written:
+        assert path.exists(), path
+        assert not leaks(path.read_text()), path
+
+
+# --------------------------------------------------------------------------- everything the suite printed
+
+
+def test_apply_in_process_leaves_no_secret_in_outcomes(emulator, tmp_path):
+    """The report's reprs (outcomes, errors) hold no secret, failures included."""
+    f = tmp_path / "senders.yaml"
+    f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme}}\n')
+    emulator.set_faults(Faults(rate_5xx=1.0, writes_only=True))
+
+    async def go():
+        creds = Credentials(TEST_API_KEY, TEST_API_SECRET, TEST_ACCOUNT_SID)
+        async with SendersClient(creds, base_url=emulator.base_url, retry=RetryPolicy(attempts=2, backoff=0)) as api:
+            plan = build_plan(load_desired([f]), await api.list_senders())
+            return await apply_plan(plan, api, concurrency=2)
+
+    report = asyncio.run(go())
+    assert report.outcomes[0].result == "failed" and report.outcomes[0].error.code == 20500
+    assert not leaks(repr(report)) and not leaks(repr(report.outcomes[0].error))
+
+
+def test_zz_no_secret_in_any_cli_output_captured_by_the_suite():
+    """Runs last in this file; with the whole suite, CLI_OUTPUTS holds every earlier test's CLI runs."""
+    assert len(CLI_OUTPUTS) >= 25
+    leaked = [(i, leaks(text)) for i, text in enumerate(CLI_OUTPUTS) if leaks(text)]
+    assert leaked == []

@@ -169,54 +169,14 @@ def schema() -> None:
     "--slow-seconds", default=0.0, show_default=True, type=click.FloatRange(0), help="Delay of a slow request."
 )
 @click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault sequence.")
-def emulator(
-    host: str,
-    port: int,
-    state_file: str | None,
-    seed_file: str | None,
-    account_sid: str | None,
-    auth_token: str | None,
-    api_key: str | None,
-    api_secret: str | None,
-    public_url: str | None,
-    transition_delay: float,
-    review_delay: float | None,
-    latency: float,
-    rate_429: float,
-    retry_after: float | None,
-    rate_5xx: float,
-    rate_drop: float,
-    slow_rate: float,
-    slow_seconds: float,
-    fault_seed: int,
-) -> None:
+def emulator(**options: Any) -> None:
     """Run a local Senders API emulator until Ctrl-C (see docs/emulator.md).
 
     Prints the base URL on the first line of stdout.
     """
     from reconciler.emulator.cli import run_emulator
 
-    run_emulator(
-        host=host,
-        port=port,
-        state_file=state_file,
-        seed_file=seed_file,
-        account_sid=account_sid,
-        auth_token=auth_token,
-        api_key=api_key,
-        api_secret=api_secret,
-        public_url=public_url,
-        transition_delay=transition_delay,
-        review_delay=review_delay,
-        latency=latency,
-        rate_429=rate_429,
-        retry_after=retry_after,
-        rate_5xx=rate_5xx,
-        rate_drop=rate_drop,
-        slow_rate=slow_rate,
-        slow_seconds=slow_seconds,
-        fault_seed=fault_seed,
-    )
+    run_emulator(**options)
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -3,7 +3,7 @@
 Random bytes, random YAML-ish text and valid files mangled at random go through ``load_desired``;
 anything but a ``ConfigError`` (or a successful load) fails the test. Object-building tags, alias
 bombs, deep nesting and oversized files go through the real CLI (``validate``), which must answer
-with a located, readable error within bounded time and peak memory (measured with ``wait4``).
+with a located, readable error within bounded time and peak memory (the child reports its own ``VmHWM`` at exit).
 """
 
 from __future__ import annotations
@@ -114,27 +114,40 @@ def test_tags_that_build_objects_are_refused_and_never_run(tmp_path, document):
 # --------------------------------------------------------------------------- bombs and huge files, through the CLI
 
 
-def validate_measured(path: Path) -> tuple[int, str, float, float]:
-    """Run ``reconciler validate -f PATH``; return (exit code, stderr, seconds, peak RSS in MiB) of that process.
+#: Runs ``python -m reconciler ARGS`` and, at exit, writes the process's own peak RSS (VmHWM, KiB) to a file.
+#: ``ru_maxrss`` from ``wait4`` cannot be used: Linux carries the peak of the process that spawned the child
+#: across ``exec`` (with vfork, the test process's own peak), so a big test process would be measured.
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def report():
+    with open('/proc/self/status') as status:
+        peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+    with open(out, 'w') as fh:
+        fh.write(peak)
+atexit.register(report)
+sys.argv[0] = 'reconciler'
+runpy.run_module('reconciler', run_name='__main__', alter_sys=True)
+"""
 
-    The child is reaped with ``wait4``, which gives its own resource usage (``getrusage(RUSAGE_CHILDREN)``
-    would give the largest of every child the test process ever waited for).
-    """
-    with tempfile.TemporaryFile() as err:
+
+def validate_measured(path: Path) -> tuple[int, str, float, float]:
+    """Run ``reconciler validate -f PATH``; return (exit code, stderr, seconds, peak RSS in MiB) of that process."""
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "reconciler", "validate", "-f", str(path)],
+        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, str(peak_file), "validate", "-f", str(path)],
                                 env=clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        watchdog = threading.Timer(60, proc.kill)
-        watchdog.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         seconds = time.monotonic() - start
         err.seek(0)
         stderr = err.read().decode()
-    return proc.returncode, stderr, seconds, usage.ru_maxrss / 1024  # ru_maxrss: KiB on Linux
+        peak_kib = int(peak_file.read_text())
+    return proc.returncode, stderr, seconds, peak_kib / 1024
 
 
 def billion_laughs() -> str:

@@ -2,7 +2,8 @@
 
     python bench/emulator_pages.py [--senders 10000] [--page-size 1000] [--walks 5]
 
-Seeds an emulator with ``bench/workload.py``'s senders and calls the list handler directly for every
+Seeds an emulator with ``bench/workload.py``'s senders, starts it (and stops it: only its address
+matters), and calls the list handler directly for every
 page of a walk from first to last page, ``--walks`` times. The first walk is reported on its own
 (every sender read once since seeding); the later ones give the median per page. A final walk follows
 an update of 10 % of the senders, as the confirming read after an apply does.
@@ -53,6 +54,8 @@ async def main() -> None:
     start = time.perf_counter()
     sids = [server.add_sender(sender_body(i))["sid"] for i in range(args.senders)]
     seeding = time.perf_counter() - start
+    server.start()  # after seeding, as bench/run.py does: the senders' URLs change to the bound address
+    server.stop()
     first, size = await walk(server, args.page_size)
     later = [t for _ in range(args.walks - 1) for t in (await walk(server, args.page_size))[0]]
     store = server._store

@@ -134,6 +134,13 @@ def test_a_new_base_url_is_listed():
     assert by_sid(store)[sid]["url"] == f"https://proxy.example/v2/Channels/Senders/{sid}"
 
 
+def test_a_base_url_with_characters_json_escapes_is_listed():
+    store = SenderStore(clock=Clock())
+    sid = store.add(_body(1))["sid"]
+    store.base_url = 'https://proxy.example/a"b\\c/é'
+    assert by_sid(store)[sid]["url"] == f'https://proxy.example/a"b\\c/é/v2/Channels/Senders/{sid}'
+
+
 def test_a_loaded_state_file_is_listed(tmp_path):
     path = tmp_path / "state.json"
     store = SenderStore(state_file=path, clock=Clock())

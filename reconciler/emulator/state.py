@@ -26,6 +26,7 @@ from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, VERTICALS
 
 STATE_VERSION = 1
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+LIST_PATH = "/v2/Channels/Senders"
 
 #: Error codes (docs/emulator.md lists them).
 CODE_NOT_FOUND = 20404
@@ -318,10 +319,12 @@ class SenderStore:
         self._records: dict[str, dict[str, Any]] = {}  # sid -> record, insertion = creation order
         self._by_sender_id: dict[str, str] = {}
         self._seq = 0
-        # Each record's API representation as encoded JSON, by sid, for list pages. Every change to a
-        # record (or to what its representation depends on: the base URL, the clock through _settle)
-        # drops its entry; the next page that includes it encodes it again.
-        self._encoded: dict[str, bytes] = {}
+        # Each record's API representation as encoded JSON, by sid, for list pages: the bytes before
+        # the base URL in its "url" and the bytes after it, so that the base URL (unknown until the
+        # server starts, and changed by public_url) is not part of it. Every change to a record,
+        # including those _settle makes as time passes, drops its entry; the next page that includes
+        # it encodes it again.
+        self._encoded: dict[str, tuple[bytes, bytes]] = {}
         # The records in creation order and their sequence numbers, for finding a page's start by
         # bisection. None: to be rebuilt from _records (after a delete, a rename or a load).
         self._order: list[dict[str, Any]] | None = None
@@ -337,10 +340,7 @@ class SenderStore:
 
     @base_url.setter
     def base_url(self, value: str) -> None:
-        with self._lock:
-            if value != self._base_url:
-                self._base_url = value
-                self._encoded.clear()
+        self._base_url = value  # not in the cached encodings (see _encoded)
 
     def _changed(self, rec: dict[str, Any]) -> None:
         """Forget the encoded representation of ``rec``: call after every change to it."""
@@ -470,13 +470,25 @@ class SenderStore:
         """The API representation of a record (a fresh copy)."""
         return self._view(rec, _copy)
 
-    def _encode(self, rec: dict[str, Any]) -> bytes:
-        """``dumps(render(rec))``, UTF-8, from the cache when ``rec`` has not changed since."""
-        data = self._encoded.get(rec["sid"])
-        if data is None:
+    def _encode(self, rec: dict[str, Any]) -> tuple[bytes, bytes]:
+        """``dumps(render(rec)).encode()`` split where the base URL goes, from the cache if it is there.
+
+        ``head + dumps(base_url)[:-1].encode() + tail`` is the whole: JSON writes an object as its
+        members in order, and a string character by character, so each can be encoded in parts.
+        """
+        parts = self._encoded.get(rec["sid"])
+        if parts is None:
             # A view sharing the record's lists and dicts is enough: it is encoded, then dropped.
-            data = self._encoded[rec["sid"]] = dumps(self._view(rec, _as_is)).encode()
-        return data
+            view = self._view(rec, _as_is)
+            keys = list(view)
+            at = keys.index("url")
+            before = dumps({k: view[k] for k in keys[:at]})
+            after = dumps({k: view[k] for k in keys[at + 1 :]})
+            path = dumps(f"{LIST_PATH}/{rec['sid']}")[1:]  # without its opening quote
+            head = before[:-1] + ',"url":'
+            tail = path + ("}" if after == "{}" else "," + after[1:])
+            parts = self._encoded[rec["sid"]] = (head.encode(), tail.encode())
+        return parts
 
     def _view(self, rec: dict[str, Any], copy_value: Callable[[Any], Any]) -> dict[str, Any]:
         """The API representation of ``rec``; its nested values pass through ``copy_value``."""
@@ -498,7 +510,7 @@ class SenderStore:
             "compliance": None,
             "properties": copy_value(rec.get("properties")),
             "offline_reasons": copy_value(rec.get("offline_reasons")),
-            "url": f"{self.base_url}/v2/Channels/Senders/{rec['sid']}",
+            "url": f"{self.base_url}{LIST_PATH}/{rec['sid']}",
         }
         if rec.get("pending_display_name_status") is not None:
             for key in PENDING_NAME_FIELDS:
@@ -660,8 +672,17 @@ class SenderStore:
         """
         with self._lock:
             chunk, next_after, previous_after, start = self._page(start_after, page_size)
-            encode = self._encode
-            return b"[" + b",".join([encode(rec) for rec in chunk]) + b"]", next_after, previous_after, start
+            base = dumps(self.base_url)[:-1].encode()  # without its closing quote
+            parts = []
+            for rec in chunk:
+                head, tail = self._encode(rec)
+                parts += (b",", head, base, tail)
+            if parts:
+                parts[0] = b"["  # the first sender's comma
+            else:
+                parts.append(b"[")
+            parts.append(b"]")
+            return b"".join(parts), next_after, previous_after, start
 
     # ------------------------------------------------------------------ test hooks
 

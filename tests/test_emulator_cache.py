@@ -134,6 +134,17 @@ def test_a_new_base_url_is_listed():
     assert by_sid(store)[sid]["url"] == f"https://proxy.example/v2/Channels/Senders/{sid}"
 
 
+def test_a_sequence_number_set_by_the_test_hook_orders_the_pages():
+    store = SenderStore(clock=Clock())
+    sids = [store.add(_body(i))["sid"] for i in range(3)]
+    listed(store)
+    emulator_meta = {"seq": 5, "settle_to": None, "settle_at": None, "approve_at": None, "apply_at": None}
+    store.set_state(sids[1], _emulator=emulator_meta)  # sequence numbers now 0, 5, 2
+    assert [s["sid"] for s in listed(store)] == sids
+    # A page starts at the first sender, in creation order, whose number is above the token's.
+    assert [s["sid"] for s in listed(store, 1, 1)] == [sids[1]]
+
+
 def test_a_base_url_with_characters_json_escapes_is_listed():
     store = SenderStore(clock=Clock())
     sid = store.add(_body(1))["sid"]

@@ -326,7 +326,8 @@ class SenderStore:
         # it encodes it again.
         self._encoded: dict[str, tuple[bytes, bytes]] = {}
         # The records in creation order and their sequence numbers, for finding a page's start by
-        # bisection. None: to be rebuilt from _records (after a delete, a rename or a load).
+        # bisection. None: to be rebuilt from _records (after a delete, a load, or a test hook setting
+        # _emulator, which holds the sequence number).
         self._order: list[dict[str, Any]] | None = None
         self._order_seqs: list[int] = []
         self._order_sorted = True
@@ -749,6 +750,8 @@ class SenderStore:
             if rec["sid"] != old_sid:
                 self._records = {(rec["sid"] if k == old_sid else k): v for k, v in self._records.items()}
                 self._by_sender_id[rec["sender_id"]] = rec["sid"]
+            if "_emulator" in fields:
+                self._order = None
             self._save()
             return self.render(rec)
 

@@ -29,6 +29,7 @@ from reconciler.emulator.state import (
     CODE_INVALID_PARAMETER,
     ApiProblem,
     SenderStore,
+    dumps,
     invalid,
 )
 
@@ -40,12 +41,13 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 1000
 CHANNELS = ("whatsapp", "rcs")
 _JSON_HEADERS = {"Content-Type": "application/json"}
+#: What aiohttp makes of _JSON_HEADERS for a text body; a body given as bytes gets it spelt out.
+_JSON_UTF8_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 #: Set per request by the middleware (handlers run in the same task): drop the connection after a write.
 _DROP_AFTER_COMMIT: contextvars.ContextVar[bool] = contextvars.ContextVar("drop_after_commit", default=False)
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+_dumps = dumps
 
 
 def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
@@ -372,9 +374,9 @@ class EmulatorServer:
         token = query.get("PageToken") or None
         page, after = _decode_token(token) if token else (0, None)
         if channel == "whatsapp":
-            senders, next_after, previous_after, _ = self._store.page(after, page_size)
+            senders, next_after, previous_after, _ = self._store.page_json(after, page_size)
         else:  # an RCS sender cannot be created here
-            senders, next_after, previous_after = [], None, None
+            senders, next_after, previous_after = b"[]", None, None
         base = f"{self._store.base_url}{LIST_PATH}"
 
         def url(page_no: int, after_seq: int | None) -> str:
@@ -396,7 +398,9 @@ class EmulatorServer:
             "next_page_url": None if next_after is None else url(page + 1, next_after),
             "key": "senders",
         }
-        return web.Response(text=_dumps({"senders": senders, "meta": meta}), headers=_JSON_HEADERS)
+        # What _dumps({"senders": [...], "meta": meta}) writes, with the senders' array as the store encoded it.
+        body = b'{"senders":' + senders + b',"meta":' + _dumps(meta).encode() + b"}"
+        return web.Response(body=body, headers=_JSON_UTF8_HEADERS)
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)

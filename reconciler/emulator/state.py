@@ -7,6 +7,7 @@ each record keeps the time its next status is due, and every read compares it wi
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import json
@@ -25,6 +26,7 @@ from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, VERTICALS
 
 STATE_VERSION = 1
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+LIST_PATH = "/v2/Channels/Senders"
 
 #: Error codes (docs/emulator.md lists them).
 CODE_NOT_FOUND = 20404
@@ -138,6 +140,11 @@ def not_found(sid: str) -> ApiProblem:
 def iso(epoch: float) -> str:
     """ISO 8601 in UTC, seconds precision, as Twilio writes dates."""
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def dumps(data: Any) -> str:
+    """JSON as the API writes it: compact, UTF-8 text (not ``\\u`` escapes)."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_iso(value: str) -> float | None:
@@ -273,6 +280,10 @@ def _copy(value: Any) -> Any:
     return value
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _empty_record() -> dict[str, Any]:
     return {
         "sid": None,
@@ -303,13 +314,47 @@ class SenderStore:
         self.transition_delay = transition_delay
         self.review_delay = review_delay
         self.clock = clock
-        self.base_url = "http://127.0.0.1"
+        self._base_url = "http://127.0.0.1"
         self._lock = threading.RLock()
         self._records: dict[str, dict[str, Any]] = {}  # sid -> record, insertion = creation order
         self._by_sender_id: dict[str, str] = {}
         self._seq = 0
+        # Each record's API representation as encoded JSON, by sid, for list pages: the bytes before
+        # the base URL in its "url" and the bytes after it, so that the base URL (unknown until the
+        # server starts, and changed by public_url) is not part of it. Every change to a record,
+        # including those _settle makes as time passes, drops its entry; the next page that includes
+        # it encodes it again.
+        self._encoded: dict[str, tuple[bytes, bytes]] = {}
+        # The records in creation order and their sequence numbers, for finding a page's start by
+        # bisection. None: to be rebuilt from _records (after a delete, a load, or a test hook setting
+        # _emulator, which holds the sequence number).
+        self._order: list[dict[str, Any]] | None = None
+        self._order_seqs: list[int] = []
+        self._order_sorted = True
         if self.state_file and self.state_file.exists():
             self._load()
+
+    @property
+    def base_url(self) -> str:
+        """The base of the ``url`` in each sender."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value  # not in the cached encodings (see _encoded)
+
+    def _changed(self, rec: dict[str, Any]) -> None:
+        """Forget the encoded representation of ``rec``: call after every change to it."""
+        self._encoded.pop(rec["sid"], None)
+
+    def _index(self) -> tuple[list[dict[str, Any]], list[int], bool]:
+        """The records in creation order, their sequence numbers, and whether those ascend."""
+        if self._order is None:
+            self._order = list(self._records.values())
+            self._order_seqs = [r["_emulator"]["seq"] for r in self._order]
+            seqs = self._order_seqs
+            self._order_sorted = all(a < b for a, b in zip(seqs, seqs[1:]))
+        return self._order, self._order_seqs, self._order_sorted
 
     # ------------------------------------------------------------------ persistence
 
@@ -319,6 +364,8 @@ class SenderStore:
         data = json.loads(self.state_file.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not isinstance(data.get("senders", []), list):
             raise ValueError('expected {"version": 1, "senders": [...]}')
+        self._encoded.clear()
+        self._order = None
         for i, raw in enumerate(data.get("senders", [])):
             if not isinstance(raw, dict) or not isinstance(raw.get("sid"), str) or not raw.get("sender_id"):
                 raise ValueError(f"senders[{i}] needs at least 'sid' and 'sender_id'")
@@ -359,17 +406,21 @@ class SenderStore:
     def _settle(self, rec: dict[str, Any], now: float) -> None:
         """Apply every transition whose time has come."""
         meta = rec["_emulator"]
+        changed = False
         if meta["settle_to"] is not None and now >= meta["settle_at"]:
+            changed = True
             rec["status"] = meta["settle_to"]
             meta["settle_to"] = meta["settle_at"] = None
             if rec["status"] == "ONLINE" and rec["properties"] is None:
                 rec["properties"] = dict(DEFAULT_PROPERTIES)
         status = rec.get("pending_display_name_status")
         if status == "PENDING_REVIEW" and meta["approve_at"] is not None and now >= meta["approve_at"]:
+            changed = True
             self._set_name_status(rec, "APPROVED", meta["approve_at"])
             meta["approve_at"] = None
             status = "APPROVED"
         if status == "APPROVED" and meta["apply_at"] is not None and now >= meta["apply_at"]:
+            changed = True
             rec["profile"]["name"] = rec["pending_display_name"]
             self._set_name_status(rec, "COMPLETED", meta["apply_at"])
             meta["apply_at"] = None
@@ -377,8 +428,11 @@ class SenderStore:
         if status == "COMPLETED":
             when = parse_iso(rec.get("pending_display_name_status_date") or "")
             if when is not None and now - when > COMPLETED_REPORTED_FOR:
+                changed = True
                 for key in PENDING_NAME_FIELDS:
                     rec.pop(key, None)
+        if changed:
+            self._changed(rec)
 
     @staticmethod
     def _set_name_status(rec: dict[str, Any], status: str, when: float) -> None:
@@ -415,6 +469,30 @@ class SenderStore:
 
     def render(self, rec: dict[str, Any]) -> dict[str, Any]:
         """The API representation of a record (a fresh copy)."""
+        return self._view(rec, _copy)
+
+    def _encode(self, rec: dict[str, Any]) -> tuple[bytes, bytes]:
+        """``dumps(render(rec)).encode()`` split where the base URL goes, from the cache if it is there.
+
+        ``head + dumps(base_url)[:-1].encode() + tail`` is the whole: JSON writes an object as its
+        members in order, and a string character by character, so each can be encoded in parts.
+        """
+        parts = self._encoded.get(rec["sid"])
+        if parts is None:
+            # A view sharing the record's lists and dicts is enough: it is encoded, then dropped.
+            view = self._view(rec, _as_is)
+            keys = list(view)
+            at = keys.index("url")
+            before = dumps({k: view[k] for k in keys[:at]})
+            after = dumps({k: view[k] for k in keys[at + 1 :]})
+            path = dumps(f"{LIST_PATH}/{rec['sid']}")[1:]  # without its opening quote
+            head = before[:-1] + ',"url":'
+            tail = path + ("}" if after == "{}" else "," + after[1:])
+            parts = self._encoded[rec["sid"]] = (head.encode(), tail.encode())
+        return parts
+
+    def _view(self, rec: dict[str, Any], copy_value: Callable[[Any], Any]) -> dict[str, Any]:
+        """The API representation of ``rec``; its nested values pass through ``copy_value``."""
         cfg = rec["configuration"]
         prof = rec["profile"]
         out: dict[str, Any] = {
@@ -429,11 +507,11 @@ class SenderStore:
                 "account_type": cfg.get("account_type"),
             },
             "webhook": {k: rec["webhook"].get(k) for k in WEBHOOK_FIELDS},
-            "profile": {k: _copy(prof.get(k)) for k in PROFILE_FIELDS},
+            "profile": {k: copy_value(prof.get(k)) for k in PROFILE_FIELDS},
             "compliance": None,
-            "properties": _copy(rec.get("properties")),
-            "offline_reasons": _copy(rec.get("offline_reasons")),
-            "url": f"{self.base_url}/v2/Channels/Senders/{rec['sid']}",
+            "properties": copy_value(rec.get("properties")),
+            "offline_reasons": copy_value(rec.get("offline_reasons")),
+            "url": f"{self.base_url}{LIST_PATH}/{rec['sid']}",
         }
         if rec.get("pending_display_name_status") is not None:
             for key in PENDING_NAME_FIELDS:
@@ -468,6 +546,13 @@ class SenderStore:
     def _insert(self, rec: dict[str, Any]) -> None:
         self._records[rec["sid"]] = rec
         self._by_sender_id[rec["sender_id"]] = rec["sid"]
+        if self._order is not None:
+            self._order.append(rec)
+            seqs = self._order_seqs
+            seq = rec["_emulator"]["seq"]
+            if seqs and seq <= seqs[-1]:
+                self._order_sorted = False
+            seqs.append(seq)
 
     def create(self, body: Any) -> dict[str, Any]:
         fields = validate_body(body, create=True)
@@ -533,6 +618,7 @@ class SenderStore:
                 self._schedule(new, now, "ONLINE")
             rec.clear()
             rec.update(new)
+            self._changed(rec)
             self._save()
             out = self.render(rec)
             if display_name_status is not None:
@@ -546,7 +632,29 @@ class SenderStore:
                 raise not_found(sid)
             del self._records[sid]
             self._by_sender_id.pop(rec["sender_id"], None)
+            self._changed(rec)
+            self._order = None
             self._save()
+
+    def _page(self, start_after: int | None, page_size: int) -> tuple[list[dict[str, Any]], int | None, int | None, int]:
+        """The records of a page, settled, with ``page``'s other values. Call with the lock held."""
+        now = self.clock()
+        records, seqs, ascending = self._index()
+        start = 0
+        if start_after is not None:
+            if ascending:
+                start = bisect.bisect_right(seqs, start_after)
+            else:  # a state file written out of order: its order still rules
+                start = next((i for i, seq in enumerate(seqs) if seq > start_after), len(records))
+        chunk = records[start : start + page_size]
+        for rec in chunk:
+            self._settle(rec, now)
+        next_after = seqs[start + page_size - 1] if start + page_size < len(records) else None
+        previous_after: int | None = None
+        if start > 0:
+            prev_start = max(0, start - page_size)
+            previous_after = -1 if prev_start == 0 else seqs[prev_start - 1]
+        return chunk, next_after, previous_after, start
 
     def page(self, start_after: int | None, page_size: int) -> tuple[list[dict[str, Any]], int | None, int | None, int]:
         """One page in creation order after sequence number ``start_after``.
@@ -555,21 +663,27 @@ class SenderStore:
         last page, ``previous_after`` is -1 when the previous page is the first and None on the first page.
         """
         with self._lock:
-            now = self.clock()
-            records = list(self._records.values())
-            start = 0
-            if start_after is not None:
-                start = next((i for i, r in enumerate(records) if r["_emulator"]["seq"] > start_after), len(records))
-            chunk = records[start : start + page_size]
+            chunk, next_after, previous_after, start = self._page(start_after, page_size)
+            return [self.render(rec) for rec in chunk], next_after, previous_after, start
+
+    def page_json(self, start_after: int | None, page_size: int) -> tuple[bytes, int | None, int | None, int]:
+        """:meth:`page` with the senders as one encoded JSON array, ``dumps(senders).encode()``.
+
+        Built from each record's cached encoding, so a page costs about the copying of its bytes.
+        """
+        with self._lock:
+            chunk, next_after, previous_after, start = self._page(start_after, page_size)
+            base = dumps(self.base_url)[:-1].encode()  # without its closing quote
+            parts = []
             for rec in chunk:
-                self._settle(rec, now)
-            senders = [self.render(rec) for rec in chunk]
-            next_after = chunk[-1]["_emulator"]["seq"] if start + page_size < len(records) else None
-            previous_after: int | None = None
-            if start > 0:
-                prev_start = max(0, start - page_size)
-                previous_after = -1 if prev_start == 0 else records[prev_start - 1]["_emulator"]["seq"]
-            return senders, next_after, previous_after, start
+                head, tail = self._encode(rec)
+                parts += (b",", head, base, tail)
+            if parts:
+                parts[0] = b"["  # the first sender's comma
+            else:
+                parts.append(b"[")
+            parts.append(b"]")
+            return b"".join(parts), next_after, previous_after, start
 
     # ------------------------------------------------------------------ test hooks
 
@@ -590,6 +704,7 @@ class SenderStore:
             self._apply_extra(rec, extra)
             self._insert(rec)
             self._save()
+            self._encode(rec)  # seeded senders are usually listed next: encode them now, not on the first page
             return self.render(rec)
 
     def _apply_extra(self, rec: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -629,11 +744,14 @@ class SenderStore:
             if rec is None:
                 raise KeyError(sid)
             self._settle(rec, self.clock())
+            self._changed(rec)
             old_sid = rec["sid"]
             self._apply_extra(rec, dict(fields))
             if rec["sid"] != old_sid:
                 self._records = {(rec["sid"] if k == old_sid else k): v for k, v in self._records.items()}
                 self._by_sender_id[rec["sender_id"]] = rec["sid"]
+            if "_emulator" in fields:
+                self._order = None
             self._save()
             return self.render(rec)
 

@@ -6,7 +6,7 @@
 
 For each N the emulator is seeded with N senders and answers every request after ``--latency``
 seconds. It runs in a thread of this process; what is measured runs as a child process
-(``python -m reconciler ...``), so its CPU time and peak memory (``os.wait4``) are its own.
+(``python -m reconciler ...``), so its CPU time (``os.wait4``) and peak memory (its own ``VmHWM``) are its own.
 
 - plan: a file that matches live (the plan is empty). Floor: ceil(N / 1000) list pages × latency.
 - apply --auto-approve: a file where K = 10 % of the senders differ in one profile field. Floor: the
@@ -124,15 +124,45 @@ def emulator(n: int, latency: float) -> TimedEmulator:
     return server
 
 
+#: Runs a module (``-m NAME``) or a script, and at exit writes the process's own peak RSS (VmHWM, KiB) to a
+#: file. ``ru_maxrss`` from ``wait4`` is not the child's own: Linux carries the spawning process's peak RSS
+#: across ``exec`` (with vfork, this benchmark's own, emulator and 10,000 senders included).
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+out = sys.argv.pop(1)
+def report():
+    with open('/proc/self/status') as status:
+        peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
+    with open(out, 'w') as fh:
+        fh.write(peak)
+atexit.register(report)
+if sys.argv[1] == '-m':
+    module = sys.argv.pop(2)
+    del sys.argv[1]
+    sys.argv[0] = module
+    runpy.run_module(module, run_name='__main__', alter_sys=True)
+else:
+    script = sys.argv.pop(1)
+    sys.argv[0] = script
+    runpy.run_path(script, run_name='__main__')
+"""
+
+
 def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple[float, float, float, str]:
-    """Run ``argv`` as a child; return (wall s, CPU s, peak RSS MiB, stdout). ``server.started``/``ended``: its span."""
+    """Run ``argv`` (``[python, -m, module, ...]`` or ``[python, script, ...]``) as a child.
+
+    Returns (wall s, CPU s, peak RSS MiB, stdout); ``server.started``/``ended``: its span. CPU comes from
+    ``wait4`` (the child's own); peak RSS from the child's own ``VmHWM``, reported at its exit.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
     env.update(PYTHONPATH=str(ROOT), TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, NO_COLOR="1")
     server.reset_stats()
     server.log.clear()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        wrapped = [argv[0], "-c", _PEAK_WRAPPER, str(peak_file), *argv[1:]]
         start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=ROOT)
+        child = subprocess.Popen(wrapped, stdout=out, stderr=err, env=env, cwd=ROOT)
         _, status, usage = os.wait4(child.pid, 0)
         end = time.perf_counter()
         wall = end - start
@@ -141,9 +171,10 @@ def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(), err.read().decode()
+        peak_mib = int(peak_file.read_text()) / 1024 if peak_file.exists() else math.nan
     if child.returncode != expect:
         raise SystemExit(f"{' '.join(argv)} exited {child.returncode}, expected {expect}:\n{stdout[-2000:]}\n{stderr[-2000:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
+    return wall, usage.ru_utime + usage.ru_stime, peak_mib, stdout
 
 
 def pages(n: int, size: int = MAX_PAGE_SIZE) -> int:

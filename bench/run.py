@@ -124,35 +124,12 @@ def emulator(n: int, latency: float) -> TimedEmulator:
     return server
 
 
-#: Runs a module (``-m NAME``) or a script, and at exit writes the process's own peak RSS (VmHWM, KiB) to a
-#: file. ``ru_maxrss`` from ``wait4`` is not the child's own: Linux carries the spawning process's peak RSS
-#: across ``exec`` (with vfork, this benchmark's own, emulator and 10,000 senders included).
-_PEAK_WRAPPER = """
-import atexit, runpy, sys
-out = sys.argv.pop(1)
-def report():
-    with open('/proc/self/status') as status:
-        peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
-    with open(out, 'w') as fh:
-        fh.write(peak)
-atexit.register(report)
-if sys.argv[1] == '-m':
-    module = sys.argv.pop(2)
-    del sys.argv[1]
-    sys.argv[0] = module
-    runpy.run_module(module, run_name='__main__', alter_sys=True)
-else:
-    script = sys.argv.pop(1)
-    sys.argv[0] = script
-    runpy.run_path(script, run_name='__main__')
-"""
-
-
 def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple[float, float, float, str]:
     """Run ``argv`` (``[python, -m, module, ...]`` or ``[python, script, ...]``) as a child.
 
     Returns (wall s, CPU s, peak RSS MiB, stdout); ``server.started``/``ended``: its span. CPU comes from
-    ``wait4`` (the child's own); peak RSS from the child's own ``VmHWM``, reported at its exit.
+    ``wait4`` (the child's own); peak RSS from the child's own ``VmHWM``, reported at its exit by
+    ``bench/peak_rss.py`` (``wait4``'s ``ru_maxrss`` would include this process's peak).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
     env.update(PYTHONPATH=str(ROOT), TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, NO_COLOR="1")
@@ -160,7 +137,7 @@ def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple
     server.log.clear()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
         peak_file = Path(tmp) / "peak"
-        wrapped = [argv[0], "-c", _PEAK_WRAPPER, str(peak_file), *argv[1:]]
+        wrapped = [argv[0], str(ROOT / "bench" / "peak_rss.py"), str(peak_file), *argv[1:]]
         start = time.perf_counter()
         child = subprocess.Popen(wrapped, stdout=out, stderr=err, env=env, cwd=ROOT)
         _, status, usage = os.wait4(child.pid, 0)

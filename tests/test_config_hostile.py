@@ -114,29 +114,14 @@ def test_tags_that_build_objects_are_refused_and_never_run(tmp_path, document):
 # --------------------------------------------------------------------------- bombs and huge files, through the CLI
 
 
-#: Runs ``python -m reconciler ARGS`` and, at exit, writes the process's own peak RSS (VmHWM, KiB) to a file.
-#: ``ru_maxrss`` from ``wait4`` cannot be used: Linux carries the peak of the process that spawned the child
-#: across ``exec`` (with vfork, the test process's own peak), so a big test process would be measured.
-_PEAK_WRAPPER = """
-import atexit, runpy, sys
-out = sys.argv.pop(1)
-def report():
-    with open('/proc/self/status') as status:
-        peak = next(line.split()[1] for line in status if line.startswith('VmHWM:'))
-    with open(out, 'w') as fh:
-        fh.write(peak)
-atexit.register(report)
-sys.argv[0] = 'reconciler'
-runpy.run_module('reconciler', run_name='__main__', alter_sys=True)
-"""
-
-
 def validate_measured(path: Path) -> tuple[int, str, float, float]:
     """Run ``reconciler validate -f PATH``; return (exit code, stderr, seconds, peak RSS in MiB) of that process."""
     with tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
         peak_file = Path(tmp) / "peak"
         start = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, str(peak_file), "validate", "-f", str(path)],
+        # The child's own peak, reported by itself at exit (wait4's ru_maxrss would include this process's).
+        proc = subprocess.Popen([sys.executable, str(REPO_ROOT / "bench" / "peak_rss.py"), str(peak_file),
+                                 "-m", "reconciler", "validate", "-f", str(path)],
                                 env=clean_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         try:
             proc.wait(timeout=60)

@@ -16,7 +16,8 @@ seconds. It runs in a thread of this process; what is measured runs as a child p
   same K senders one request at a time, on a freshly seeded emulator.
 - sdk read: the same script listing only, with the SDK's default page size (no ``PageSize`` sent).
 
-Prints a table, writes ``bench/results/latest.json``, and draws ``docs/performance.png`` (matplotlib).
+Prints a table, writes ``bench/results/latest.json``, and draws ``docs/performance.png`` (matplotlib);
+a ``--quick`` smoke run writes neither unless given ``--out`` or ``--plot``.
 """
 
 from __future__ import annotations
@@ -322,8 +323,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="plan and apply runs per N; the fastest of each is kept")
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK script")
     parser.add_argument("--breakdown", type=int, default=10_000, help="N for the CPU breakdown of plan; 0: none")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument("--out", type=Path, help=f"results JSON (default {RESULTS.relative_to(ROOT)}; quick runs: none)")
+    parser.add_argument("--plot", type=Path, help=f"plot PNG (default {PLOT.relative_to(ROOT)}; quick runs: none)")
     args = parser.parse_args()
     sizes = [100, 300] if args.quick else [int(s) for s in args.sizes.split(",")]
     repeat = 1 if args.quick else args.repeat
@@ -350,10 +351,15 @@ def main() -> None:
     doc = {"command": command.strip(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
            "latency": args.latency, "concurrency": args.concurrency,
            "runs": [{**asdict(r), "vs_floor": r.vs_floor} for r in runs], "plan_cpu_breakdown": breakdown}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"\nresults: {args.out}")
-    print(plot(runs, args.latency, args.plot))
+    # A smoke run leaves the published results and plot alone unless told where to write.
+    out = args.out or (None if args.quick else RESULTS)
+    plot_path = args.plot or (None if args.quick else PLOT)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+        print(f"\nresults: {out}")
+    if plot_path is not None:
+        print(plot(runs, args.latency, plot_path))
 
 
 def cpu_breakdown(n: int, latency: float, work: Path) -> dict[str, Any]:

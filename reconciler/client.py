@@ -264,12 +264,12 @@ class SendersClient:
         seen: set[str] = set()
         while url:
             if url in seen:  # a server that loops its pages must not loop us
-                raise ApiError(f"the API returned the same page twice ({_redact_url(url)})")
+                raise ApiError(f"the API returned the same page twice ({_shown_url(url)})")
             seen.add(url)
             raw, body = await self._request("GET", url, params=params, raw=True)
             page = body.get("senders") if isinstance(body, dict) else None
             if not isinstance(page, list):
-                raise ApiError("the list response has no 'senders' array", method="GET", url=_redact_url(url))
+                raise ApiError("the list response has no 'senders' array", method="GET", url=_shown_url(url))
             yield raw, page
             meta = body.get("meta") or {}
             url, params = meta.get("next_page_url") or None, None
@@ -330,7 +330,7 @@ class SendersClient:
     async def _once(self, method: str, url: str, *, raw: bool = False, **kwargs: Any) -> Any:
         self.stats.requests += 1
         self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
-        shown = _redact_url(url)
+        shown = _shown_url(url)
         try:
             async with self._connection() as http:
                 response = await http.request(method, url, **kwargs)
@@ -373,17 +373,6 @@ def _shown_url(url: str) -> str:
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
     default = {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
-
-
-def _redact_url(url: str) -> str:
-    """URLs we show never carry userinfo (a URL could, if a user put credentials in --base-url)."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-    return url
 
 
 def _error_from(response: httpx.Response, method: str, url: str) -> ApiError:

@@ -79,19 +79,21 @@ class ApplyReport:
     def count(self, result: Result) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
 
+    def summary(self) -> dict[str, int]:
+        """Outcomes by kind; ``done`` counts only what the API confirmed, ``unconfirmed`` the rest."""
+        return {
+            "done": sum(1 for o in self.outcomes if o.ok),
+            "failed": self.count("failed"),
+            "unconfirmed": sum(1 for o in self.outcomes if o.result == "done" and o.confirmed is False),
+            "not_started": self.count("not_started"),
+            "interrupted": self.count("interrupted"),
+        }
+
     def summary_line(self) -> str:
-        done = sum(1 for o in self.outcomes if o.ok)
-        parts = [f"{done} done"]
-        failed = self.count("failed")
-        unconfirmed = sum(1 for o in self.outcomes if o.result == "done" and o.confirmed is False)
-        if failed:
-            parts.append(f"{failed} failed")
-        if unconfirmed:
-            parts.append(f"{unconfirmed} not confirmed by the API")
-        if self.count("not_started"):
-            parts.append(f"{self.count('not_started')} not started")
-        if self.count("interrupted"):
-            parts.append(f"{self.count('interrupted')} interrupted (outcome unknown)")
+        counts = self.summary()
+        words = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
+                 "interrupted": "interrupted (outcome unknown)"}
+        parts = [f"{counts['done']} done"] + [f"{counts[k]} {w}" for k, w in words.items() if counts[k]]
         head = "Apply interrupted" if self.interrupted else "Apply complete" if self.ok else "Apply finished with errors"
         return f"{head}: " + ", ".join(parts) + "."
 
@@ -291,13 +293,7 @@ def report_dict(report: ApplyReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "interrupted": report.interrupted,
-        "summary": {
-            "done": sum(1 for o in report.outcomes if o.ok),
-            "failed": report.count("failed"),
-            "unconfirmed": sum(1 for o in report.outcomes if o.result == "done" and o.confirmed is False),
-            "not_started": report.count("not_started"),
-            "interrupted": report.count("interrupted"),
-        },
+        "summary": report.summary(),
         "confirm_error": None if report.confirm_error is None else str(report.confirm_error),
         "outcomes": [o.as_dict() for o in report.outcomes],
     }

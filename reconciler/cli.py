@@ -37,7 +37,7 @@ from reconciler.config import DEFAULT_FILE, load_desired
 from reconciler.errors import ApiError, ApplyRefused, ConfigError, PlanFileError, ReconcilerError, UnsafePlanError
 from reconciler.export import export_senders, to_yaml
 from reconciler.models import DesiredState, LiveSender, senders_file_json_schema
-from reconciler.plan import Plan, build_plan, safety_violations
+from reconciler.plan import Plan, build_plan, offline_description, safety_violations
 from reconciler.planfile import check_fresh, dump_plan, load_plan, signing_key, write_plan
 from reconciler.render import FORMAT_VERSION, RENDERERS, plan_dict, problems_list, render_text, summary_line
 
@@ -577,9 +577,8 @@ def describe_status(sender: LiveSender | None) -> str:
         return "not found"
     if sender.status == "PENDING_VERIFICATION":
         return f"PENDING_VERIFICATION: verify it with: reconciler verify {sender.sender_id} --code CODE"
-    if sender.status == "OFFLINE" and sender.offline_reasons:
-        reasons = "; ".join(f"{r.get('code')}: {r.get('message')}" for r in sender.offline_reasons if isinstance(r, dict))
-        return f"OFFLINE ({reasons})"
+    if sender.status == "OFFLINE":
+        return offline_description(sender)
     return str(sender.status)
 
 

@@ -300,15 +300,20 @@ def _rename(change: FieldChange, current: LiveSender) -> tuple[bool, Notice | No
     return True, None, None  # COMPLETED or a status this tool does not know: plan the change as usual
 
 
+def offline_description(sender: LiveSender) -> str:
+    """``OFFLINE (410: Number deregistered; ...)``, with Twilio's reasons when it gives any."""
+    reasons = "; ".join(
+        f"{r.get('code')}: {r.get('message')}" for r in (sender.offline_reasons or []) if isinstance(r, dict)
+    )
+    return "OFFLINE" + (f" ({reasons})" if reasons else "")
+
+
 def _status_notices(current: LiveSender) -> list[Notice]:
     sid, status = current.sender_id, current.status
     if status == "PENDING_VERIFICATION":
         return [Notice(sid, "verification", f"waiting for its verification code: reconciler verify {sid} --code CODE")]
     if status == "OFFLINE":
-        reasons = "; ".join(
-            f"{r.get('code')}: {r.get('message')}" for r in (current.offline_reasons or []) if isinstance(r, dict)
-        )
-        return [Notice(sid, "offline", "OFFLINE" + (f" ({reasons})" if reasons else ""))]
+        return [Notice(sid, "offline", offline_description(current))]
     if status in TRANSIENT_STATUSES:
         return [Notice(sid, "status", f"status {status}: the API is still working on this sender")]
     return []

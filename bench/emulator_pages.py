@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp.test_utils import make_mocked_request  # noqa: E402
+from aiohttp.test_utils import make_mocked_request
 
-from bench.workload import changed_indexes, sender_body  # noqa: E402
-from reconciler.emulator import EmulatorServer  # noqa: E402
+from bench.workload import changed_indexes, sender_body
+from reconciler.emulator import EmulatorServer
 
 LIST = "/v2/Channels/Senders"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from reconciler.emulator import EmulatorServer  # noqa: E402
+from reconciler.emulator import EmulatorServer
 
 ACCOUNT, TOKEN = "AC" + "0" * 32, "bench-token"
 SENDERS = "/v2/Channels/Senders"

@@ -29,10 +29,9 @@ from tenacity.wait import wait_base, wait_random_exponential
 
 from reconciler import __version__
 from reconciler.errors import ApiError, CredentialsError
-from reconciler.models import CHANNEL, LiveSender
+from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
-SENDERS_PATH = "/v2/Channels/Senders"
 MAX_PAGE_SIZE = 1000
 #: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
 #: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.

@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 CHANNEL = "whatsapp"
+#: The Senders resource, under the Messaging v2 base URL.
+SENDERS_PATH = "/v2/Channels/Senders"
 SENDER_ID_PREFIX = "whatsapp:"
 #: Twilio's shared WhatsApp sandbox number: it may show up in list results and is never ours to manage.
 SANDBOX_SENDER_ID = "whatsapp:+14155238886"

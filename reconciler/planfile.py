@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.diff import FieldChange
 from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.fs import atomic_write
 from reconciler.models import LiveSender, Safety
 from reconciler.plan import Action, Notice, Plan, Problem, fingerprint
 from reconciler.render import action_dict, notices_list, problems_list
@@ -82,15 +82,7 @@ def dump_plan(
 
 def write_plan(path: str | Path, text: str) -> None:
     """Write atomically, so a pipeline never uploads half a plan."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)
 
 
 class SavedPlan:

@@ -8,11 +8,9 @@ with a located, readable error within bounded time and peak memory (the child re
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 

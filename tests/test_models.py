@@ -19,13 +19,13 @@ from reconciler.models import (
     LiveSender,
     Profile,
     SendersFile,
+    _plain_email,
     check_e164,
     check_email,
     check_sender_id,
     check_url,
     senders_file_json_schema,
 )
-from reconciler.models import _plain_email
 
 A = "whatsapp:+15017122661"
 

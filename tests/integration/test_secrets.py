@@ -118,7 +118,7 @@ def test_credentials_never_go_over_plain_http_off_loopback(tmp_path, command, ur
 class _Recorder(http.server.BaseHTTPRequestHandler):
     """A loopback server that answers every GET with ``self.server.reply`` and records the headers."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.seen.append(dict(self.headers))  # type: ignore[attr-defined]
         body = json.dumps(self.server.reply).encode()  # type: ignore[attr-defined]
         self.send_response(200)

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from reconciler.diff import nest
 from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
-from reconciler.plan import Action, Plan, plan_update
+from reconciler.plan import Action, ActionKind, Plan, plan_update
 
 Result = Literal["done", "failed", "not_started", "interrupted"]
 
@@ -32,15 +32,26 @@ class SendersApi(Protocol):
     async def delete(self, sid: str) -> None: ...
 
 
+#: How an action ended, for the report to word: each ``result`` has its own few.
+Detail = Literal[
+    "created", "adopted_updated", "adopted_same", "updated", "deleted", "already_deleted",  # done
+    "refused",  # failed: the API said no (``error`` says why)
+    "stopped",  # not_started
+    "in_flight",  # interrupted: the API may or may not have applied it
+]
+
+
 @dataclass
 class Outcome:
     """What happened to one action."""
 
-    action: str
+    action: ActionKind
     sender_id: str
     result: Result
+    detail: Detail
     sid: str | None = None
-    message: str = ""
+    #: How many fields an update changed.
+    fields: int = 0
     error: ApiError | None = None
     #: From the confirming read: the sender's status after apply, and whether live now matches the plan.
     final_status: str | None = None
@@ -49,21 +60,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.result == "done" and self.confirmed is not False
-
-    def as_dict(self) -> dict[str, Any]:
-        err = self.error
-        return {
-            "action": self.action,
-            "sender_id": self.sender_id,
-            "sid": self.sid,
-            "result": self.result,
-            "confirmed": self.confirmed,
-            "final_status": self.final_status,
-            "message": self.message,
-            "error": None
-            if err is None
-            else {"status": err.status, "code": err.code, "message": err.message, "more_info": err.more_info},
-        }
 
 
 @dataclass
@@ -89,14 +85,6 @@ class ApplyReport:
             "interrupted": self.count("interrupted"),
         }
 
-    def summary_line(self) -> str:
-        counts = self.summary()
-        words = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
-                 "interrupted": "interrupted (outcome unknown)"}
-        parts = [f"{counts['done']} done"] + [f"{counts[k]} {w}" for k, w in words.items() if counts[k]]
-        head = "Apply interrupted" if self.interrupted else "Apply complete" if self.ok else "Apply finished with errors"
-        return f"{head}: " + ", ".join(parts) + "."
-
 
 async def apply_plan(
     plan: Plan,
@@ -118,7 +106,7 @@ async def apply_plan(
     report = ApplyReport()
 
     def not_started(action: Action) -> Outcome:
-        return Outcome(action.action, action.sender_id, "not_started", sid=action.sid, message="not started: apply was stopped")
+        return Outcome(action.action, action.sender_id, "not_started", "stopped", sid=action.sid)
 
     async def run(action: Action) -> Outcome:
         try:
@@ -132,12 +120,9 @@ async def apply_plan(
                 return await _perform(action, api)
             except ApiError as exc:
                 err = exc.for_sender(action.sender_id)
-                return Outcome(action.action, action.sender_id, "failed", sid=action.sid, message=err.message, error=err)
+                return Outcome(action.action, action.sender_id, "failed", "refused", sid=action.sid, error=err)
             except asyncio.CancelledError:
-                return Outcome(
-                    action.action, action.sender_id, "interrupted", sid=action.sid,
-                    message="interrupted while in flight: the API may or may not have applied it",
-                )
+                return Outcome(action.action, action.sender_id, "interrupted", "in_flight", sid=action.sid)
         finally:
             gate.release()
 
@@ -175,7 +160,7 @@ async def apply_plan(
     finally:
         abort_wait.cancel()
     # A task cancelled before it first ran never reached its own handler.
-    report.outcomes = [not_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks)]
+    report.outcomes = [not_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks, strict=False)]
     report.interrupted = stop.is_set() or abort.is_set()
 
     if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():
@@ -196,22 +181,23 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
             if exc.status == 409:
                 return await _adopt_existing(action, api)
             raise
-        return Outcome("create", action.sender_id, "done", sid=(body or {}).get("sid"), message="created")
+        return Outcome("create", action.sender_id, "done", "created", sid=(body or {}).get("sid"))
     if action.action == "update":
         assert action.sid is not None
         body = await api.update(action.sid, action.body)
         if isinstance(body, dict) and body.get("display_name_status") == "error":
-            err = ApiError("the API did not accept the display-name change (display_name_status: error)", sender_id=action.sender_id)
-            return Outcome("update", action.sender_id, "failed", sid=action.sid, message=err.message, error=err)
-        return Outcome("update", action.sender_id, "done", sid=action.sid, message=f"updated {len(action.changes)} field(s)")
+            err = ApiError("the API did not accept the display-name change (display_name_status: error)",
+                           sender_id=action.sender_id)
+            return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=err)
+        return Outcome("update", action.sender_id, "done", "updated", sid=action.sid, fields=len(action.changes))
     assert action.sid is not None
     try:
         await api.delete(action.sid)
     except ApiError as exc:
         if exc.status == 404:  # gone already, e.g. our earlier attempt succeeded but its response was lost
-            return Outcome("delete", action.sender_id, "done", sid=action.sid, message="already deleted")
+            return Outcome("delete", action.sender_id, "done", "already_deleted", sid=action.sid)
         raise
-    return Outcome("delete", action.sender_id, "done", sid=action.sid, message="deleted")
+    return Outcome("delete", action.sender_id, "done", "deleted", sid=action.sid)
 
 
 async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
@@ -221,11 +207,15 @@ async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
         raise ApiError("the API says this sender exists, but it is not in the list of senders", status=409)
     update, problem, _ = plan_update(target_state(action), existing)
     if problem:
-        raise ApiError(f"the sender exists already and cannot be brought to the file's state: {problem.message}", status=409)
+        raise ApiError(
+            f"the sender exists already and cannot be brought to the file's state: {problem.path} is "
+            f"{problem.before!r} there and cannot change to {problem.after!r}",
+            status=409,
+        )
     if update:
         await api.update(existing.sid, update.body)
-        return Outcome("create", action.sender_id, "done", sid=existing.sid, message="existed already; updated to match the file")
-    return Outcome("create", action.sender_id, "done", sid=existing.sid, message="existed already and matches the file")
+        return Outcome("create", action.sender_id, "done", "adopted_updated", sid=existing.sid)
+    return Outcome("create", action.sender_id, "done", "adopted_same", sid=existing.sid)
 
 
 async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
@@ -249,9 +239,6 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
         else:
             update, problem, _ = plan_update(target_state(actions[(o.sender_id, o.action)]), current)
             o.confirmed = update is None and problem is None
-        if o.confirmed is False:
-            still = "still listed" if o.action == "delete" else "not there or still different"
-            o.message += f"; but the API's list shows the sender {still}"
 
 
 @dataclass
@@ -286,14 +273,3 @@ async def wait_until_settled(
             return Settled(statuses, moving)
         await sleep(min(interval, remaining))
         interval = min(interval * 2, max_interval)
-
-
-def report_dict(report: ApplyReport) -> dict[str, Any]:
-    """The apply report in the JSON contract (``apply --format json``)."""
-    return {
-        "ok": report.ok,
-        "interrupted": report.interrupted,
-        "summary": report.summary(),
-        "confirm_error": None if report.confirm_error is None else str(report.confirm_error),
-        "outcomes": [o.as_dict() for o in report.outcomes],
-    }

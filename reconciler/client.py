@@ -301,6 +301,10 @@ class SendersClient:
     async def update(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return await self._request("POST", f"{SENDERS_PATH}/{sid}", json=dict(body))
 
+    async def verify(self, sid: str, code: str) -> dict[str, Any]:
+        """Submit the one-time code Meta sent for a sender in PENDING_VERIFICATION."""
+        return await self.update(sid, {"configuration": {"verification_code": code}})
+
     async def delete(self, sid: str) -> None:
         await self._request("DELETE", f"{SENDERS_PATH}/{sid}")
 

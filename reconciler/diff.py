@@ -27,14 +27,15 @@ class FieldChange:
 
 def normalise(path: str, value: Any) -> Any:
     """The comparable form of a field's value, desired or live."""
-    spec = _LIST_SPECS.get(path, _UNSEEN)
-    if spec is _UNSEEN:
+    try:
+        spec = _LIST_SPECS[path]
+    except KeyError:
         spec = _LIST_SPECS[path] = _list_spec(path)
     if spec is not None:
         if value is None or value == "":
             return []
         key, label = spec
-        out = []
+        out: list[Any] = []
         for item in value:
             if isinstance(item, str):
                 out.append({key: item, "label": label})
@@ -51,7 +52,6 @@ def normalise(path: str, value: Any) -> Any:
 #: Per field path: the item key and default label of a labelled list, or None for any other field.
 #: Planning 10,000 senders normalises 260,000 values; looking the path up once saves a tenth of the diff.
 _LIST_SPECS: dict[str, tuple[str, str] | None] = {}
-_UNSEEN = object()
 
 
 def _list_spec(path: str) -> tuple[str, str] | None:

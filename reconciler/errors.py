@@ -119,8 +119,31 @@ class CredentialsError(ReconcilerError):
     """Credentials are missing, or would be sent where they must not go."""
 
 
+@dataclass(frozen=True)
+class SafetyViolation:
+    """A safety threshold a plan crosses: it would ``kind`` ``count`` of ``total`` senders, over ``limit`` %."""
+
+    kind: str
+    count: int
+    total: int
+    limit: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.count / self.total
+
+    def __str__(self) -> str:
+        return f"would {self.kind} {self.count} of {self.total} senders ({self.percent:.0f} % > {self.limit:g} %)"
+
+
 class UnsafePlanError(ReconcilerError):
-    """The plan changes more than the safety thresholds allow; ``--force`` overrides."""
+    """The plan changes more than the safety thresholds allow; the caller may force it."""
+
+    def __init__(self, violations: tuple[SafetyViolation, ...], *, saved: bool | None = None):
+        self.violations = violations
+        #: For a plan being saved: False when no plan file was written because of it.
+        self.saved = saved
+        super().__init__("; ".join(str(v) for v in violations))
 
 
 class StalePlanError(ReconcilerError):

@@ -29,7 +29,9 @@ from reconciler.models import (
     Webhook,
 )
 
-SECTION_MODELS = {"configuration": Configuration, "webhook": Webhook, "profile": Profile}
+SECTION_MODELS: dict[str, type[Configuration | Webhook | Profile]] = {
+    "configuration": Configuration, "webhook": Webhook, "profile": Profile,
+}
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ class PhoneNumber(_Strict):
     _check = field_validator("phone_number")(lambda cls, v: check_e164(v))
 
 
-def _labelled(key: str):
+def _labelled(key: str) -> Any:
     """Accept a plain string as shorthand for ``{key: value}`` with the default label."""
 
     def convert(cls: type, value: Any) -> Any:

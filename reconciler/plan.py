@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, get_args
 
 from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
-from reconciler.errors import UnsafePlanError
+from reconciler.errors import SafetyViolation, UnsafePlanError
 from reconciler.models import (
     DISPLAY_NAME_FAILED,
     DISPLAY_NAME_IN_REVIEW,
@@ -30,6 +30,8 @@ from reconciler.models import (
 )
 
 ActionKind = Literal["create", "update", "delete"]
+NoticeKind = Literal["status", "verification", "offline", "rename_pending", "rename_failed"]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,8 @@ class Action:
     """One thing apply would do to one sender.
 
     ``body`` is exactly what would be sent (create or partial update body); ``allowed`` is false for
-    a delete without ``--allow-delete``: it is shown, never performed.
+    a delete the caller did not allow: it is shown, never performed. ``resubmits`` names the display-name
+    review status after which an update sends the same name again.
     """
 
     action: ActionKind
@@ -47,7 +50,7 @@ class Action:
     body: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     allowed: bool = True
     status: str | None = None
-    note: str | None = None
+    resubmits: str | None = None
 
     @property
     def symbol(self) -> str:
@@ -56,19 +59,33 @@ class Action:
 
 @dataclass(frozen=True)
 class Notice:
-    """Something about a sender worth knowing that needs no action from apply."""
+    """Something about a sender worth knowing that needs no action from apply.
+
+    ``status`` is the sender's status (kinds ``status``, ``offline``) or its display name's review status
+    (``rename_*``, with ``name`` the name under review); ``reasons`` are Twilio's offline reasons as
+    ``(code, message)`` pairs.
+    """
 
     sender_id: str
-    kind: str  # "status", "verification", "offline", "rename_pending", "rename_failed"
-    message: str
+    kind: NoticeKind
+    status: str | None = None
+    name: str | None = None
+    reasons: tuple[tuple[Any, Any], ...] = ()
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A sender the tool will not change as the file asks; apply skips it and exits 1."""
+    """A sender the tool will not change as the file asks; apply skips it and exits 1.
+
+    ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``.
+    """
 
     sender_id: str
-    message: str
+    kind: ProblemKind
+    path: str | None = None
+    before: Any = None
+    after: Any = None
+    sids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,7 +93,7 @@ class Plan:
     actions: tuple[Action, ...] = ()
     notices: tuple[Notice, ...] = ()
     problems: tuple[Problem, ...] = ()
-    #: How many live senders the plan was computed against (after --target), for the safety thresholds.
+    #: How many live senders the plan was computed against (after targets), for the safety thresholds.
     live_count: int = 0
     #: sender_id → fingerprint of the live sender the action was planned from ("absent" for a create).
     fingerprints: tuple[tuple[str, str], ...] = ()
@@ -106,27 +123,39 @@ class Plan:
         """Apply would change something and nothing in the plan is refused."""
         return bool(self.allowed_actions) and not self.problems
 
+    @property
+    def declined_renames(self) -> tuple[Notice, ...]:
+        """Display names the review refused: drift, though no action can fix them."""
+        return tuple(n for n in self.notices if n.kind == "rename_failed")
+
+    @property
+    def drifted(self) -> bool:
+        """Live state differs from the file: any action (gated deletes too), or a display name the review refused.
+
+        A rename waiting for Meta's review is not drift.
+        """
+        return self.has_changes or bool(self.declined_renames)
+
+    def drifted_senders(self) -> list[str]:
+        return sorted({a.sender_id for a in self.actions} | {n.sender_id for n in self.declined_renames})
+
+    def safety_violations(self, safety: Safety) -> tuple[SafetyViolation, ...]:
+        """Each threshold the plan crosses (empty when it is safe)."""
+        total = self.live_count
+        if total == 0 or total < safety.min_senders:
+            return ()
+        out = []
+        for kind, limit in (("update", safety.max_update_percent), ("delete", safety.max_delete_percent)):
+            count = sum(1 for a in self.allowed_actions if a.action == kind)
+            if count and 100.0 * count / total > limit:
+                out.append(SafetyViolation(kind, count, total, limit))
+        return tuple(out)
+
     def check_safety(self, safety: Safety, *, force: bool = False) -> None:
         """Raise :class:`UnsafePlanError` when the plan touches more of the live senders than allowed."""
-        if force:
-            return
-        messages = safety_violations(self, safety)
-        if messages:
-            raise UnsafePlanError("; ".join(messages) + "; pass --force to proceed anyway")
-
-
-def safety_violations(plan: Plan, safety: Safety) -> list[str]:
-    """Human sentences for each threshold the plan crosses (empty when it is safe)."""
-    total = plan.live_count
-    if total == 0 or total < safety.min_senders:
-        return []
-    out = []
-    for kind, limit in (("update", safety.max_update_percent), ("delete", safety.max_delete_percent)):
-        count = sum(1 for a in plan.allowed_actions if a.action == kind)
-        percent = 100.0 * count / total
-        if count and percent > limit:
-            out.append(f"would {kind} {count} of {total} senders ({percent:.0f} % > {limit:g} %)")
-    return out
+        violations = () if force else self.safety_violations(safety)
+        if violations:
+            raise UnsafePlanError(violations)
 
 
 # --------------------------------------------------------------------------- fingerprints
@@ -177,14 +206,14 @@ def build_plan(
     have: dict[str, LiveSender] = {}
     for sender in live:
         if sender.sender_id in have:
-            problems.append(Problem(sender.sender_id, f"the API lists this sender twice ({have[sender.sender_id].sid}, {sender.sid})"))
+            problems.append(Problem(sender.sender_id, "listed_twice", sids=(have[sender.sender_id].sid, sender.sid)))
             continue
         have[sender.sender_id] = sender
 
     target_set = frozenset(targets)
     if target_set:
         for t in sorted(target_set - wanted.keys() - have.keys()):
-            problems.append(Problem(t, "--target matches no sender in the file or the account"))
+            problems.append(Problem(t, "target_unmatched"))
         wanted = {k: v for k, v in wanted.items() if k in target_set}
         have = {k: v for k, v in have.items() if k in target_set}
 
@@ -207,16 +236,7 @@ def build_plan(
         current = have[sender_id]
         if sender_id in desired.ignore or sender_id == SANDBOX_SENDER_ID:
             continue
-        actions.append(
-            Action(
-                "delete",
-                sender_id,
-                sid=current.sid,
-                allowed=allow_delete,
-                status=current.status,
-                note=None if allow_delete else "gated: pass --allow-delete",
-            )
-        )
+        actions.append(Action("delete", sender_id, sid=current.sid, allowed=allow_delete, status=current.status))
         prints[sender_id] = fingerprint(current)
 
     order = {"create": 0, "update": 1, "delete": 2}
@@ -234,7 +254,7 @@ def build_plan(
 def plan_create(want: DesiredSender) -> tuple[Action | None, Problem | None]:
     fields = desired_view(want)
     if not fields.get("profile.name"):
-        return None, Problem(want.sender_id, "cannot create: profile.name is required by the API to register a sender")
+        return None, Problem(want.sender_id, "name_required")
     body: dict[str, Any] = {"sender_id": want.sender_id, **nest(fields)}
     changes = tuple(FieldChange(path, None, value) for path, value in fields.items())
     return Action("create", want.sender_id, changes=changes, body=body), None
@@ -245,20 +265,13 @@ def plan_update(
 ) -> tuple[Action | None, Problem | None, list[Notice]]:
     notices: list[Notice] = []
     changes: list[FieldChange] = []
-    note = None
+    resubmits = None
     for change in sender_changes(want, current):
         if change.path in IMMUTABLE_FIELDS and change.before != "":
-            return (
-                None,
-                Problem(
-                    want.sender_id,
-                    f"{change.path} cannot change ({change.before!r} → {change.after!r}): "
-                    "a sender stays in its WhatsApp Business Account; nothing was planned for this sender",
-                ),
-                notices,
-            )
+            problem = Problem(want.sender_id, "immutable_field", path=change.path, before=change.before, after=change.after)
+            return None, problem, notices
         if change.path == "profile.name":
-            keep, rename_notice, note = _rename(change, current)
+            keep, rename_notice, resubmits = _rename(change, current)
             if rename_notice:
                 notices.append(rename_notice)
             if not keep:
@@ -268,7 +281,8 @@ def plan_update(
         return None, None, notices
     body = nest({c.path: c.after for c in changes})
     return (
-        Action("update", want.sender_id, sid=current.sid, changes=tuple(changes), body=body, status=current.status, note=note),
+        Action("update", want.sender_id, sid=current.sid, changes=tuple(changes), body=body, status=current.status,
+               resubmits=resubmits),
         None,
         notices,
     )
@@ -277,43 +291,103 @@ def plan_update(
 def _rename(change: FieldChange, current: LiveSender) -> tuple[bool, Notice | None, str | None]:
     """Decide a ``profile.name`` change in the light of Meta's display-name review.
 
-    Returns (send the change?, a notice, a note for the action).
+    Returns (send the change?, a notice, the review status the change re-submits after).
     """
     pending, status = current.pending_display_name, current.pending_display_name_status
     if pending != change.after or not status:
         return True, None, None
-    sid = current.sender_id
+    notice = Notice(current.sender_id, "rename_pending", status=status, name=pending)
     if status in DISPLAY_NAME_IN_REVIEW:
-        return False, Notice(sid, "rename_pending", f"display name {pending!r} is {status} by Meta; nothing to send"), None
+        return False, notice, None
     if status in DISPLAY_NAME_RETRYABLE:
-        return (
-            True,
-            Notice(sid, "rename_failed", f"display name {pending!r} is {status}; re-submitting retries the review"),
-            f"re-submits the display name after {status}",
-        )
+        return True, replace(notice, kind="rename_failed"), status
     if status in DISPLAY_NAME_FAILED:  # DECLINED: sending the same name again cannot succeed
-        return (
-            False,
-            Notice(sid, "rename_failed", f"display name {pending!r} was {status} by Meta; choose another name"),
-            None,
-        )
+        return False, replace(notice, kind="rename_failed"), None
     return True, None, None  # COMPLETED or a status this tool does not know: plan the change as usual
 
 
-def offline_description(sender: LiveSender) -> str:
-    """``OFFLINE (410: Number deregistered; ...)``, with Twilio's reasons when it gives any."""
-    reasons = "; ".join(
-        f"{r.get('code')}: {r.get('message')}" for r in (sender.offline_reasons or []) if isinstance(r, dict)
-    )
-    return "OFFLINE" + (f" ({reasons})" if reasons else "")
+def offline_reasons(sender: LiveSender) -> tuple[tuple[Any, Any], ...]:
+    """Twilio's offline reasons as ``(code, message)`` pairs."""
+    return tuple((r.get("code"), r.get("message")) for r in (sender.offline_reasons or []) if isinstance(r, dict))
 
 
 def _status_notices(current: LiveSender) -> list[Notice]:
     sid, status = current.sender_id, current.status
     if status == "PENDING_VERIFICATION":
-        return [Notice(sid, "verification", f"waiting for its verification code: reconciler verify {sid} --code CODE")]
+        return [Notice(sid, "verification", status=status)]
     if status == "OFFLINE":
-        return [Notice(sid, "offline", offline_description(current))]
+        return [Notice(sid, "offline", status=status, reasons=offline_reasons(current))]
     if status in TRANSIENT_STATUSES:
-        return [Notice(sid, "status", f"status {status}: the API is still working on this sender")]
+        return [Notice(sid, "status", status=status)]
     return []
+
+
+# --------------------------------------------------------------------------- (de)serialisation
+
+
+def plan_to_data(plan: Plan) -> dict[str, Any]:
+    """The whole plan as plain JSON values, exact bodies included: what a saved plan stores.
+
+    Independent of every rendering, so the saved-plan format changes only when the plan does.
+    """
+    return {
+        "live_count": plan.live_count,
+        "targets": list(plan.targets),
+        "actions": [
+            {
+                "action": a.action, "sender_id": a.sender_id, "sid": a.sid, "allowed": a.allowed, "status": a.status,
+                "resubmits": a.resubmits, "body": a.body,
+                "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in a.changes],
+            }
+            for a in plan.actions
+        ],
+        "notices": [
+            {"sender_id": n.sender_id, "kind": n.kind, "status": n.status, "name": n.name,
+             "reasons": [list(r) for r in n.reasons]}
+            for n in plan.notices
+        ],
+        "problems": [
+            {"sender_id": p.sender_id, "kind": p.kind, "path": p.path, "before": p.before, "after": p.after,
+             "sids": list(p.sids)}
+            for p in plan.problems
+        ],
+        "fingerprints": dict(plan.fingerprints),
+    }
+
+
+def plan_from_data(data: Mapping[str, Any]) -> Plan:
+    """The inverse of :func:`plan_to_data`; raises KeyError, TypeError or ValueError on a malformed document."""
+    return Plan(
+        actions=tuple(
+            Action(
+                action=_one_of(a["action"], ("create", "update", "delete")),
+                sender_id=str(a["sender_id"]),
+                sid=a["sid"],
+                changes=tuple(FieldChange(str(c["path"]), c["before"], c["after"]) for c in a["changes"]),
+                body=dict(a["body"]),
+                allowed=bool(a["allowed"]),
+                status=a["status"],
+                resubmits=a["resubmits"],
+            )
+            for a in data["actions"]
+        ),
+        notices=tuple(
+            Notice(str(n["sender_id"]), _one_of(n["kind"], get_args(NoticeKind)), status=n["status"], name=n["name"],
+                   reasons=tuple((code, message) for code, message in n["reasons"]))
+            for n in data["notices"]
+        ),
+        problems=tuple(
+            Problem(str(p["sender_id"]), _one_of(p["kind"], get_args(ProblemKind)), path=p["path"], before=p["before"],
+                    after=p["after"], sids=tuple(str(s) for s in p["sids"]))
+            for p in data["problems"]
+        ),
+        live_count=int(data["live_count"]),
+        fingerprints=tuple(sorted((str(k), str(v)) for k, v in dict(data["fingerprints"]).items())),
+        targets=tuple(str(t) for t in data["targets"]),
+    )
+
+
+def _one_of(value: Any, allowed: tuple[Any, ...]) -> Any:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
+    return value

@@ -13,20 +13,20 @@ import hmac
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.diff import FieldChange
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.fs import atomic_write
 from reconciler.models import LiveSender, Safety
-from reconciler.plan import Action, Notice, Plan, Problem, fingerprint
-from reconciler.render import action_dict, notices_list, problems_list
+from reconciler.plan import Plan, fingerprint, plan_from_data, plan_to_data
 
 KIND = "reconciler-plan"
-VERSION = "1"
+#: 2: notices and problems as data (kind and values), no longer as sentences.
+VERSION = "2"
 PLAN_KEY_ENV = "RECONCILER_PLAN_KEY"
 
 
@@ -42,19 +42,6 @@ def _canonical(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _action_from_dict(d: Mapping[str, Any]) -> Action:
-    return Action(
-        action=d["action"],
-        sender_id=d["sender_id"],
-        sid=d.get("sid"),
-        allowed=bool(d["allowed"]),
-        status=d.get("status"),
-        note=d.get("note"),
-        changes=tuple(FieldChange(c["path"], c["before"], c["after"]) for c in d["changes"]),
-        body=dict(d["body"]),
-    )
-
-
 def dump_plan(
     plan: Plan, *, base_url: str, key: bytes, safety: Safety, forced: bool, sources: tuple[str, ...] = ()
 ) -> str:
@@ -68,13 +55,8 @@ def dump_plan(
         "sources": list(sources),
         "forced": forced,
         "safety": safety.model_dump(),
-        "live_count": plan.live_count,
-        "targets": list(plan.targets),
-        # The rendered JSON form of each action, plus the exact body apply will send.
-        "actions": [{**action_dict(a), "body": a.body} for a in plan.actions],
-        "notices": notices_list(plan),
-        "problems": problems_list(plan),
-        "fingerprints": dict(plan.fingerprints),
+        # Every action with the exact body apply will send, and the fingerprints it was planned from.
+        **plan_to_data(plan),
     }
     signature = hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()
     return json.dumps({**payload, "signature": "hmac-sha256:" + signature}, indent=2, ensure_ascii=False) + "\n"
@@ -85,12 +67,16 @@ def write_plan(path: str | Path, text: str) -> None:
     atomic_write(path, text)
 
 
+@dataclass(frozen=True)
 class SavedPlan:
     """A verified saved plan."""
 
-    def __init__(self, plan: Plan, *, base_url: str, safety: Safety, forced: bool, created_at: str, path: str):
-        self.plan, self.base_url, self.safety, self.forced = plan, base_url, safety, forced
-        self.created_at, self.path = created_at, path
+    plan: Plan
+    base_url: str
+    safety: Safety
+    forced: bool
+    created_at: str
+    path: str
 
 
 def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
@@ -115,14 +101,7 @@ def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
         )
     try:
-        plan = Plan(
-            actions=tuple(_action_from_dict(a) for a in doc["actions"]),
-            notices=tuple(Notice(**n) for n in doc["notices"]),
-            problems=tuple(Problem(**p) for p in doc["problems"]),
-            live_count=int(doc["live_count"]),
-            fingerprints=tuple(sorted(doc["fingerprints"].items())),
-            targets=tuple(doc["targets"]),
-        )
+        plan = plan_from_data(doc)
         return SavedPlan(
             plan,
             base_url=doc["base_url"],

@@ -8,19 +8,19 @@ verification code, as a number that is not a Twilio number does.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from reconciler.apply import ApplyReport, apply_plan
-from reconciler.client import Credentials, SendersClient
+from reconciler.client import Credentials
 from reconciler.config import load_desired
 from reconciler.diff import desired_view, nest
 from reconciler.emulator import EmulatorServer
 from reconciler.models import DesiredState
-from reconciler.plan import Plan, build_plan
+from reconciler.render import render_report, render_text
+from reconciler.session import ApiSettings, Session
 
 EXAMPLE_NAME = "senders.yaml.example"
 
@@ -37,7 +37,7 @@ def seed(server: EmulatorServer, desired: DesiredState) -> None:
     """Live senders that differ from ``desired`` in the ways worth showing."""
     wanted = list(desired.senders)
     for index, sender in enumerate(wanted):
-        body = {"sender_id": sender.sender_id, **nest(desired_view(sender))}
+        body: dict[str, Any] = {"sender_id": sender.sender_id, **nest(desired_view(sender))}
         if index == 0:  # an update: the about text and the fallback URL drifted
             body["profile"]["about"] = "Fresh bread daily."
             body.setdefault("webhook", {})["fallback_url"] = "https://old-fallback.example.com/whatsapp"
@@ -53,36 +53,29 @@ def seed(server: EmulatorServer, desired: DesiredState) -> None:
         server.add_sender({"sender_id": ignored, "profile": {"name": "Managed elsewhere"}})
 
 
-def run_demo(path: Path, *, apply: bool, echo: Callable[[str], None], render: Callable[[Plan], str]) -> int:
+def run_demo(path: str | Path | None, *, apply: bool, echo: Callable[[str], None], color: bool = False) -> int:
     """Plan (and optionally apply) ``path`` against a fresh emulator; returns the exit code."""
+    path = Path(path) if path else example_path()
     desired = load_desired([path])
     # Throwaway credentials, accepted by this emulator only and never shown.
     creds = Credentials("AC" + secrets.token_hex(16), secrets.token_urlsafe(24))
     server = EmulatorServer(account_sid=creds.username, auth_token=creds.secret)
     with server:
+        assert server.base_url is not None  # started
         seed(server, desired)
         echo(f"Started a local Senders API emulator at {server.base_url} with {len(server.senders())} sample "
              "live senders (no Twilio account needed; nothing leaves this machine).\n")
-
-        async def go() -> tuple[Plan, ApplyReport | None, Plan | None]:
-            async with SendersClient(creds, base_url=server.base_url) as api:
-                plan = build_plan(desired, await api.list_senders())
-                if not apply:
-                    return plan, None, None
-                report = await apply_plan(plan, api, concurrency=4)
-                return plan, report, build_plan(desired, await api.list_senders())
-
-        plan, report, after = asyncio.run(go())
+        session = Session(ApiSettings(base_url=server.base_url), credentials=creds)
+        planned = session.plan([path])
         echo(f"$ reconciler plan -f {path}\n")
-        echo(render(plan))
-        if report is None or after is None:
+        echo(render_text(planned.plan, color=color))
+        if not apply:
             echo("\nTo apply this plan to the emulator and plan again: reconciler demo --apply")
             echo("To run your own pipeline against an emulator: reconciler emulator (see docs/emulator.md)")
             return 0
-        echo(f"\n$ reconciler apply -f {path} --auto-approve\n")
-        for o in report.outcomes:
-            echo(f"  {'✓' if o.ok else '✗'} {o.action} {o.sender_id}: {o.message}")
-        echo(report.summary_line())
-        echo(f"\n$ reconciler plan -f {path}\n")
-        echo(render(after))
+        report = session.apply(planned.plan, concurrency=4)
+        echo(f"\n$ reconciler apply -f {path} --auto-approve")
+        echo(render_report(report))
+        echo(f"$ reconciler plan -f {path}\n")
+        echo(render_text(session.plan([path]).plan, color=color))
         return 0 if report.ok else 1

@@ -1,0 +1,98 @@
+"""The plan as Markdown, for a pull-request comment: summary first, details folded, within GitHub's limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.plan import Plan
+from reconciler.render.text import summary_line
+from reconciler.render.values import show_field
+from reconciler.render.words import notice_message, problem_message
+
+#: GitHub refuses comments longer than this many characters.
+GITHUB_COMMENT_LIMIT = 65_536
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_code(path: str, value: Any) -> str:
+    text = show_field(path, value)
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{_md_cell(text)}{fence}"
+
+
+def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """Summary first, then a table of actions, then collapsible per-sender details.
+
+    When the whole would exceed ``limit`` characters, details are dropped from the end (and, if
+    still too long, table rows), never the summary; a line says how many were left out.
+    """
+    head = ["### reconciler plan", "",
+            f"**{summary_line(plan)}**" if plan.actions else "**No changes.** Live senders match the file.", ""]
+    if plan.problems:
+        head.append(f"> [!WARNING]\n> {len(plan.problems)} sender(s) cannot be changed as the file asks:")
+        head.extend(f"> - `{p.sender_id}`: {_md_cell(problem_message(p))}" for p in plan.problems)
+        head.append("")
+    if plan.notices:
+        head.append("Notices:")
+        head.extend(f"- `{n.sender_id}`: {_md_cell(notice_message(n))}" for n in plan.notices)
+        head.append("")
+
+    rows = []
+    details = []
+    for a in plan.actions:
+        what = a.action if a.allowed else f"{a.action}, gated"
+        fields = ", ".join(c.path for c in a.changes) or "—"
+        rows.append(f"| {a.symbol} | `{a.sender_id}` | {what} | {_md_cell(fields)} |")
+        body = [f"<details><summary>{a.symbol} <code>{a.sender_id}</code> ({what})</summary>", ""]
+        if a.changes:
+            body += ["| field | before | after |", "| --- | --- | --- |"]
+            body += [
+                f"| `{c.path}` | {_md_code(c.path, c.before) if a.action != 'create' else ''} | {_md_code(c.path, c.after)} |"
+                for c in a.changes
+            ]
+        elif a.action == "delete":
+            body.append(f"Deletes `{a.sid}`." + ("" if a.allowed else " Gated: pass `--allow-delete`."))
+        body += ["", "</details>", ""]
+        details.append("\n".join(body))
+
+    table = ["| | sender | action | fields |", "| --- | --- | --- | --- |", *rows, ""] if rows else []
+
+    def assemble(n_rows: int, n_details: int) -> str:
+        parts = list(head)
+        if table:
+            parts += table[:2] + rows[:n_rows]
+            if n_rows < len(rows):
+                parts.append(f"| | … {len(rows) - n_rows} more actions not shown | | |")
+            parts.append("")
+        parts += details[:n_details]
+        if n_details < len(details):
+            parts.append(f"_Details of {len(details) - n_details} more actions were left out to fit a comment; "
+                         "run `reconciler plan` for the full plan._")
+        return "\n".join(parts).rstrip() + "\n"
+
+    n_rows, n_details = len(rows), len(details)
+    text = assemble(n_rows, n_details)
+    # Trim details first (binary search keeps this fast on huge plans), then rows.
+    if len(text) > limit:
+        lo, hi = 0, n_details
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if len(assemble(n_rows, mid)) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        n_details = lo
+        text = assemble(n_rows, n_details)
+    if len(text) > limit:
+        lo, hi = 0, n_rows
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if len(assemble(mid, 0)) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        text = assemble(lo, 0)
+    return text

@@ -1,0 +1,66 @@
+"""The plan as text, for people at a terminal or reading a CI log (Terraform's layout)."""
+
+from __future__ import annotations
+
+from reconciler.plan import Action, Plan
+from reconciler.render.style import styler
+from reconciler.render.values import list_delta, show_field
+from reconciler.render.words import action_note, notice_message, problem_message
+
+
+def summary_line(plan: Plan, head: str = "Plan") -> str:
+    """``Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete).``"""
+    s = plan.summary()
+    line = f"{head}: {s['create']} to create, {s['update']} to update, {s['delete']} to delete"
+    gated = len(plan.gated)
+    if gated:
+        line += f" ({gated} gated: pass --allow-delete)"
+    return line + "."
+
+
+def heading(action: Action) -> str:
+    extra: list[str] = [action.action]
+    if action.sid:
+        extra.append(action.sid)
+    if action.status and action.action != "create":
+        extra.append(f"status {action.status}")
+    note = action_note(action)
+    if note:
+        extra.append(note)
+    return f"{action.symbol} {action.sender_id} ({', '.join(extra)})"
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    style = styler(color)
+    lines: list[str] = []
+    if plan.actions:
+        lines.append("reconciler will perform the following actions:")
+        lines.append("")
+        for action in plan.actions:
+            kind = action.action if action.allowed else "dim"
+            lines.append("  " + style(heading(action), kind))
+            for change in action.changes:
+                if action.action == "create":
+                    lines.append(f"      {style('+', 'create')} {change.path}: {show_field(change.path, change.after)}")
+                else:
+                    lines.append(
+                        f"      {style('~', 'update')} {change.path}: "
+                        f"{show_field(change.path, change.before)} → {show_field(change.path, change.after)}"
+                    )
+                    lines.extend(f"          {item}" for item in list_delta(change.path, change.before, change.after))
+        lines.append("")
+    if plan.notices:
+        lines.append(style("Notices:", "bold"))
+        for n in plan.notices:
+            lines.append(f"  {style('!', 'warn')} {n.sender_id}: {notice_message(n)}")
+        lines.append("")
+    if plan.problems:
+        lines.append(style("Problems (these senders are left as they are):", "bold"))
+        for p in plan.problems:
+            lines.append(f"  {style('✗', 'error')} {p.sender_id}: {problem_message(p)}")
+        lines.append("")
+    if not plan.actions:
+        lines.append(f"No changes. Live senders match the file ({plan.live_count} live senders read).")
+    else:
+        lines.append(style(summary_line(plan), "bold"))
+    return "\n".join(lines) + "\n"

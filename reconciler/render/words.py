@@ -1,0 +1,142 @@
+"""The sentences of reconciler: what the core returns as data, worded for people.
+
+Pure functions. The text, Markdown and JSON renderings all word a notice, a problem or an outcome
+through here, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from reconciler.errors import ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
+from reconciler.models import DISPLAY_NAME_IN_REVIEW, DISPLAY_NAME_RETRYABLE, LiveSender
+from reconciler.plan import Action, Notice, Plan, Problem, offline_reasons
+
+if TYPE_CHECKING:
+    from reconciler.apply import Outcome
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 sender``, ``2 senders``."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def action_note(action: Action) -> str | None:
+    """What the heading of an action adds in parentheses, beyond its kind, SID and status."""
+    if not action.allowed:
+        return "gated: pass --allow-delete"
+    if action.resubmits:
+        return f"re-submits the display name after {action.resubmits}"
+    return None
+
+
+def offline_text(reasons: tuple[tuple[object, object], ...]) -> str:
+    """``OFFLINE (410: Number deregistered; ...)``, with Twilio's reasons when it gives any."""
+    listed = "; ".join(f"{code}: {message}" for code, message in reasons)
+    return "OFFLINE" + (f" ({listed})" if listed else "")
+
+
+def verify_hint(sender_id: str) -> str:
+    return f"reconciler verify {sender_id} --code CODE"
+
+
+def notice_message(notice: Notice) -> str:
+    name, status = notice.name, notice.status
+    if notice.kind == "verification":
+        return f"waiting for its verification code: {verify_hint(notice.sender_id)}"
+    if notice.kind == "offline":
+        return offline_text(notice.reasons)
+    if notice.kind == "status":
+        return f"status {status}: the API is still working on this sender"
+    if status in DISPLAY_NAME_IN_REVIEW:
+        return f"display name {name!r} is {status} by Meta; nothing to send"
+    if status in DISPLAY_NAME_RETRYABLE:
+        return f"display name {name!r} is {status}; re-submitting retries the review"
+    return f"display name {name!r} was {status} by Meta; choose another name"
+
+
+def problem_message(problem: Problem) -> str:
+    if problem.kind == "listed_twice":
+        return f"the API lists this sender twice ({', '.join(problem.sids)})"
+    if problem.kind == "target_unmatched":
+        return "--target matches no sender in the file or the account"
+    if problem.kind == "name_required":
+        return "cannot create: profile.name is required by the API to register a sender"
+    return (
+        f"{problem.path} cannot change ({problem.before!r} → {problem.after!r}): "
+        "a sender stays in its WhatsApp Business Account; nothing was planned for this sender"
+    )
+
+
+def problem_lines(plan: Plan) -> list[str]:
+    """The plan's problems as the error lines that close a command."""
+    return [f"Error: sender {p.sender_id}: {problem_message(p)}" for p in plan.problems]
+
+
+def status_text(sender: LiveSender | None) -> str:
+    """A sender's status after apply --wait, with what to do about it when something is owed."""
+    if sender is None:
+        return "not found"
+    if sender.status == "PENDING_VERIFICATION":
+        return f"PENDING_VERIFICATION: verify it with: {verify_hint(sender.sender_id)}"
+    if sender.status == "OFFLINE":
+        return offline_text(offline_reasons(sender))
+    return str(sender.status)
+
+
+def outcome_message(outcome: Outcome) -> str:
+    """What happened to one action, as the apply report says it."""
+    detail = outcome.detail
+    if outcome.error is not None and detail == "refused":
+        text = outcome.error.message
+    elif detail == "updated":
+        text = f"updated {outcome.fields} field(s)"
+    else:
+        text = _DETAILS[detail]
+    if outcome.result == "done" and outcome.confirmed is False:
+        still = "still listed" if outcome.action == "delete" else "not there or still different"
+        text += f"; but the API's list shows the sender {still}"
+    return text
+
+
+_DETAILS = {
+    "created": "created",
+    "adopted_updated": "existed already; updated to match the file",
+    "adopted_same": "existed already and matches the file",
+    "deleted": "deleted",
+    "already_deleted": "already deleted",
+    "refused": "refused by the API",
+    "stopped": "not started: apply was stopped",
+    "in_flight": "interrupted while in flight: the API may or may not have applied it",
+}
+
+
+def unsafe_message(error: UnsafePlanError) -> str:
+    text = str(error)
+    if error.saved is False:
+        return text + "; pass --force to plan and apply it anyway (no plan file was written)"
+    return text + "; pass --force to proceed anyway"
+
+
+def forced_lines(violations: Iterable[SafetyViolation]) -> list[str]:
+    """Warnings for thresholds crossed under ``--force``."""
+    return [f"Warning: {v} (allowed by --force)" for v in violations]
+
+
+def error_lines(error: ReconcilerError) -> list[str]:
+    """The lines that report an error of ours, on stderr, closing a command."""
+    if isinstance(error, ConfigError):
+        # One a line, PATH:LINE:COL first, so editors and CI can jump to each.
+        return [str(issue) for issue in error.issues] + [
+            f"Error: {len(error.issues)} problem(s) in the desired-state file(s); nothing was read or changed"
+        ]
+    if isinstance(error, UnsafePlanError):
+        return [f"Error: {unsafe_message(error)}"]
+    return [f"Error: {error}"]
+
+
+def config_error_lines(error: ConfigError) -> list[str]:
+    """``reconciler validate``'s verdict on invalid files: every issue, then the count."""
+    count = len(error.issues)
+    return [str(issue) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]

@@ -1,0 +1,92 @@
+"""The architecture, checked: imports point down the layers of docs/architecture.md and the core does no I/O."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
+
+#: Module (or package) → the modules of ours it may import. ``reconciler`` itself (the version) is always allowed.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "fs": set(),
+    "text": set(),
+    "models": {"errors"},
+    "config": {"config", "models", "errors"},
+    "diff": {"models"},
+    "plan": {"models", "diff", "errors"},
+    "apply": {"plan", "models", "diff", "errors"},
+    "render": {"render", "plan", "apply", "models", "errors", "diff", "text"},
+    "planfile": {"plan", "models", "errors", "fs"},
+    "auth": {"errors", "text"},
+    "client": {"models", "errors", "auth", "text"},
+    "export": {"models", "diff", "config"},
+    "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff"},
+    "cli": {"session", "render", "errors", "emulator", "demo"},
+    "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
+    "emulator": {"emulator", "models", "errors", "fs"},
+    "github_action": {"errors"},
+    "precommit": {"cli"},
+    "__main__": {"cli"},
+}
+
+
+def _ours(path: Path) -> set[str]:
+    """The first component below ``reconciler`` of every module of ours that ``path`` imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names if node.module == "reconciler"]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "reconciler" and len(parts) > 1 and parts[1] != "__version__":
+                found.add(parts[1])
+    return found
+
+
+def _layer(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down_the_layers(path: Path) -> None:
+    layer = _layer(path)
+    assert layer in ALLOWED, f"{layer}: a new module needs its place in the layering table"
+    wrong = _ours(path) - ALLOWED[layer] - {layer}
+    assert not wrong, f"{path.relative_to(PACKAGE)} imports {sorted(wrong)}, above or beside its layer"
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+                         capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
+    return set(out.stdout.split())
+
+
+def test_the_core_imports_no_http_library() -> None:
+    loaded = _modules_after("import reconciler.diff, reconciler.plan, reconciler.render, reconciler.apply")
+    assert not {"httpx", "httpcore", "aiohttp", "tenacity"} & loaded
+
+
+def test_the_cli_holds_no_threads_gc_or_event_loops() -> None:
+    source = (PACKAGE / "cli.py").read_text(encoding="utf-8")
+    imported = {alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {"threading", "gc", "asyncio"} & imported
+
+
+def test_no_module_grows_past_500_lines() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 500}
+    assert not long

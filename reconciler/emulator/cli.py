@@ -1,4 +1,9 @@
-"""``reconciler emulator``: run the emulator in the foreground until SIGINT or SIGTERM."""
+"""``reconciler emulator``: run the emulator in the foreground until SIGINT or SIGTERM.
+
+:data:`emulator_command` is the complete click command (options, help, defaults); the main CLI
+registers it with ``cli.add_command(emulator_command)``. Importing this module loads neither
+aiohttp nor the server: :func:`run_emulator` imports them when it runs.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.emulator.faults import Faults
-from reconciler.emulator.server import EmulatorServer
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.emulator.server import EmulatorServer
 
 
 def load_seed(path: str) -> list[dict[str, Any]]:
@@ -62,6 +69,8 @@ def run_emulator(
     slow_seconds: float,
     fault_seed: int,
 ) -> None:
+    from reconciler.emulator.server import EmulatorServer
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler.emulator")
@@ -116,3 +125,74 @@ def run_emulator(
         for sig, old in previous.items():
             signal.signal(sig, old)
     logger.info("emulator: stopped")
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it loopback).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    help="JSON file: loaded at start, saved after every write.",
+)
+@click.option(
+    "--seed", "seed_file", type=click.Path(exists=True, dir_okay=False), help='JSON {"senders": [...]} to start from.'
+)
+@click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", help="Accepted account SID [env TWILIO_ACCOUNT_SID].")
+@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Its auth token [env TWILIO_AUTH_TOKEN].")
+@click.option("--api-key", envvar="TWILIO_API_KEY", help="Accepted API key SID [env TWILIO_API_KEY].")
+@click.option("--api-secret", envvar="TWILIO_API_SECRET", help="Its secret [env TWILIO_API_SECRET].")
+@click.option("--public-url", help="Base of the absolute URLs in responses (default: the bound address).")
+@click.option(
+    "--transition-delay",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds a status takes to settle.",
+)
+@click.option(
+    "--review-delay",
+    type=click.FloatRange(0),
+    help="Seconds until a new display name is approved and applied (default: never).",
+)
+@click.option(
+    "--latency", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds added to every request."
+)
+@click.option(
+    "--rate-429",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of requests refused with 429.",
+)
+@click.option(
+    "--retry-after", type=click.FloatRange(0), help="Send Retry-After with every 429 (default: none, as Twilio)."
+)
+@click.option(
+    "--rate-5xx", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of requests answered 500."
+)
+@click.option(
+    "--rate-drop",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of writes committed, then the connection closed.",
+)
+@click.option(
+    "--slow-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of requests delayed by --slow-seconds.",
+)
+@click.option(
+    "--slow-seconds", default=0.0, show_default=True, type=click.FloatRange(0), help="Delay of a slow request."
+)
+@click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault sequence.")
+def emulator_command(**options: Any) -> None:
+    """Run a local Senders API emulator until Ctrl-C (see docs/emulator.md).
+
+    Prints the base URL on the first line of stdout.
+    """
+    run_emulator(**options)

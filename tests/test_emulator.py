@@ -571,7 +571,7 @@ def test_add_sender_and_hooks(emulator):
         emulator.update_sender_state("XE" + "f" * 32, status="ONLINE")
     with pytest.raises(ValueError, match="already exists"):
         emulator.add_sender(body(1))
-    with pytest.raises(ValueError, match="profile.colour"):
+    with pytest.raises(ValueError, match=r"profile\.colour"):
         emulator.add_sender(body(2, colour="red"))
     fixed = emulator.add_sender(body(3), sid="XE" + "ab" * 16)
     assert fixed["sid"] == "XE" + "ab" * 16

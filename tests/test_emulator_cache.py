@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.emulator import EmulatorServer
-from reconciler.emulator.state import SenderStore
+from reconciler.emulator.store import SenderStore
 
 T0 = 1_800_000_000.0
 

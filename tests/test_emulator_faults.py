@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +19,49 @@ from reconciler.emulator import EmulatorServer, Faults
 from reconciler.emulator.faults import FaultInjector
 
 SENDERS = "/v2/Channels/Senders"
+PAYLOAD = {"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}}
+
+
+def wait_until(condition: Callable[[], object], what: str, limit: float = 10) -> None:
+    """Wait for evidence that something happened; ``limit`` only bounds a failing test."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting for {what}")
+        time.sleep(0.01)
+
+
+def emulator_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "senders-emulator"}
+
+
+class GatedServer(EmulatorServer):
+    """An emulator whose waits (latency, slow faults) are recorded and, instead of timed, held at a gate.
+
+    ``open_gate=True``: each wait is only recorded. Otherwise a waiting request stays until
+    :meth:`release`; ``holding`` is set once one waits.
+    """
+
+    def __init__(self, *, open_gate: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.waits: list[float] = []
+        self.holding = threading.Event()
+        self._open = open_gate
+        self._gate: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+
+    async def _delay(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        if self._open:
+            return
+        if self._gate is None:
+            self._gate = (asyncio.get_running_loop(), asyncio.Event())
+        self.holding.set()
+        await self._gate[1].wait()
+
+    def release(self) -> None:
+        assert self._gate is not None, "nothing waits at the gate"
+        loop, gate = self._gate
+        loop.call_soon_threadsafe(gate.set)
 
 
 def outcomes(faults: Faults, n: int = 60) -> list[object]:
@@ -117,31 +168,48 @@ def test_drop_rate_is_deterministic_under_a_seed():
     assert "drop" in first and "202" in first
 
 
-def test_slow_responses_exceed_a_client_timeout():
-    # Slow is far beyond the client's timeout, and the timeout far beyond a normal answer, so a
-    # busy machine cannot blur the two.
-    faults = Faults(seed=2, slow_rate=0.5, slow_seconds=60)
-    with EmulatorServer(faults=faults) as server, httpx.Client(base_url=server.base_url, timeout=0.5) as api:
-        got = []
-        for _ in range(12):
-            try:
-                api.get(SENDERS, params={"Channel": "whatsapp"})
-                got.append("ok")
-            except httpx.TimeoutException:
-                got.append("timeout")
-        started = time.perf_counter()
-    assert time.perf_counter() - started < 10  # stopping does not wait for the held requests
+def test_slow_requests_are_held_past_a_client_timeout_as_the_seed_says():
+    # Slow requests are held for an hour, so their clients always give up first. Each request is sent
+    # once the one before has reached the server, and whether it was held is read from the server's
+    # count, not from how long it took.
+    faults = Faults(seed=2, slow_rate=0.5, slow_seconds=3600)
     injector = FaultInjector(faults)
-    expected = ["timeout" if injector.decide().slow else "ok" for _ in range(12)]
-    assert got == expected and "timeout" in got and "ok" in got
+    expected = ["held" if injector.decide().slow else "ok" for _ in range(12)]
+    before = emulator_threads()
+    with EmulatorServer(faults=faults) as server, ThreadPoolExecutor(max_workers=12) as pool:
+        ours = emulator_threads() - before
+        got, held = [], []
+        for n in range(12):
+            held_so_far = server.stats().get("fault slow", 0)
+            call = pool.submit(httpx.get, server.base_url + SENDERS, params={"Channel": "whatsapp"}, timeout=2)
+            # Counted as the server reads the request, before it is held or answered.
+            wait_until(lambda n=n: server.stats()["total"] == n + 1, f"request {n} to reach the server")
+            if server.stats().get("fault slow", 0) > held_so_far:
+                got.append("held")
+                held.append(call)
+            else:
+                got.append("ok")
+                assert call.result().status_code == 200
+        for call in held:
+            assert isinstance(call.exception(), httpx.TimeoutException)
+    assert got == expected and "held" in got and "ok" in got
+    # Stopping did not wait for the requests still held: the server's thread has ended.
+    assert len(ours) == 1 and not any(t.is_alive() for t in ours)
 
 
 def test_latency_is_added_to_every_request():
-    with EmulatorServer(faults=Faults(latency=0.05)) as server, httpx.Client(base_url=server.base_url) as api:
-        start = time.perf_counter()
-        for _ in range(4):
-            api.get(SENDERS, params={"Channel": "whatsapp"})
-        assert time.perf_counter() - start >= 0.2
+    with GatedServer(open_gate=True, faults=Faults(latency=0.05)) as server, httpx.Client(base_url=server.base_url) as api:
+        assert api.get(SENDERS, params={"Channel": "whatsapp"}).status_code == 200
+        sid = api.post(SENDERS, json=PAYLOAD).json()["sid"]
+        assert api.get(f"{SENDERS}/{sid}").status_code == 200
+        assert api.delete(f"{SENDERS}/{sid}").status_code == 204
+        assert server.waits == [0.05] * 4
+    # And the wait is real: a write waits behind it, unanswered and not yet made.
+    with EmulatorServer(faults=Faults(latency=3600)) as server:
+        with pytest.raises(httpx.TimeoutException):
+            httpx.post(server.base_url + SENDERS, json=PAYLOAD, timeout=0.25)
+        wait_until(lambda: server.stats()["total"] == 1, "the request to reach the server")
+        assert server.senders() == []
 
 
 def test_set_faults_while_running():
@@ -184,10 +252,8 @@ def test_stats_count_the_faults_injected():
                 expected["fault 5xx"] += 1
             elif d.drop_after_commit:
                 expected["fault drop"] += 1
-            try:
+            with contextlib.suppress(httpx.RemoteProtocolError):
                 api.post(SENDERS, json={"sender_id": f"whatsapp:+1500555{n:04d}", "profile": {"name": "A"}})
-            except httpx.RemoteProtocolError:
-                pass
         stats = server.stats()
     assert all(expected.values())
     assert {k: stats.get(k, 0) for k in expected} == expected
@@ -195,33 +261,24 @@ def test_stats_count_the_faults_injected():
 
 
 def test_slow_write_is_processed_after_the_client_gave_up():
-    payload = {"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}}
-    with EmulatorServer(faults=Faults(slow_rate=1.0, slow_seconds=0.3)) as server:
-        with pytest.raises(httpx.TimeoutException):
-            httpx.post(server.base_url + SENDERS, json=payload, timeout=0.05)
-        server.set_faults(Faults())
-        # Poll the state (no fixed sleep): the write lands once the server's delay is over.
-        deadline = time.monotonic() + 5
-        while not server.senders() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert [s["sender_id"] for s in server.senders()] == [payload["sender_id"]]
+    with GatedServer(faults=Faults(slow_rate=1.0, slow_seconds=60)) as server:
+        with pytest.raises(httpx.TimeoutException):  # held at the gate: no answer can come in time
+            httpx.post(server.base_url + SENDERS, json=PAYLOAD, timeout=0.25)
+        assert server.holding.wait(10) and server.waits == [60]
+        assert server.senders() == []  # the client gave up; the write is still held
+        server.release()
+        wait_until(server.senders, "the held write to land")
+        assert [s["sender_id"] for s in server.senders()] == [PAYLOAD["sender_id"]]
 
 
 def test_a_client_that_leaves_mid_request_is_not_a_server_error(caplog):
-    import logging
-    import socket
-
     caplog.set_level(logging.DEBUG)
     with EmulatorServer() as server:
         host, port = server.base_url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port))) as sock:
             sock.sendall(b"POST /v2/Channels/Senders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Content-Length: 100\r\n\r\n{\"sender_id\":")
-            deadline = time.monotonic() + 5
-            while server.stats().get("POST /v2/Channels/Senders", 0) < 1 and time.monotonic() < deadline:
-                time.sleep(0.01)
-        deadline = time.monotonic() + 5
-        while server.stats().get("client gone", 0) < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
+            wait_until(lambda: server.stats().get("POST /v2/Channels/Senders", 0) >= 1, "the request to arrive")
+        wait_until(lambda: server.stats().get("client gone", 0) >= 1, "the server to notice the client left")
         assert server.stats()["client gone"] == 1 and server.senders() == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.emulator.state import SenderStore
+from reconciler.emulator.store import SenderStore
 
 
 def _body(n: int) -> dict:

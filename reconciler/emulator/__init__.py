@@ -5,9 +5,25 @@
 ...     print(server.base_url)
 
 See docs/emulator.md for the behaviour, the options and the known differences from Twilio.
+``EmulatorServer`` is imported on first use, so that importing :mod:`reconciler.emulator.cli` (to
+register the ``emulator`` command) does not load aiohttp.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from reconciler.emulator.faults import Faults
-from reconciler.emulator.server import EmulatorServer
+
+if TYPE_CHECKING:
+    from reconciler.emulator.server import EmulatorServer
 
 __all__ = ["EmulatorServer", "Faults"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "EmulatorServer":
+        from reconciler.emulator.server import EmulatorServer
+
+        return EmulatorServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,9 @@
-"""``reconciler emulator``: run the emulator in the foreground until SIGINT or SIGTERM."""
+"""``reconciler emulator``: run the emulator in the foreground until SIGINT or SIGTERM.
+
+:data:`emulator_command` is the complete click command (options, help, defaults); the main CLI
+registers it with ``cli.add_command(emulator_command)``. Importing this module loads neither
+aiohttp nor the server: :func:`run_emulator` imports them when it runs.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.emulator.faults import Faults
-from reconciler.emulator.server import EmulatorServer
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.emulator.server import EmulatorServer
 
 
 def load_seed(path: str) -> list[dict[str, Any]]:
@@ -62,6 +69,8 @@ def run_emulator(
     slow_seconds: float,
     fault_seed: int,
 ) -> None:
+    from reconciler.emulator.server import EmulatorServer
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler.emulator")

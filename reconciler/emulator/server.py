@@ -18,28 +18,23 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import urlencode
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn
 
 from aiohttp import web
 
 from reconciler.emulator.faults import FaultInjector, Faults
-from reconciler.emulator.state import (
-    CODE_INVALID_PARAMETER,
-    ApiProblem,
-    SenderStore,
-    dumps,
-    invalid,
-)
+from reconciler.emulator.pages import page_meta, parse_list_query
+from reconciler.emulator.records import dumps
+from reconciler.emulator.store import SenderStore
+from reconciler.emulator.validation import ApiProblem, invalid
+from reconciler.models import SENDERS_PATH
 
 log = logging.getLogger("reconciler.emulator")
 
-LIST_PATH = "/v2/Channels/Senders"
-INSTANCE_PATH = "/v2/Channels/Senders/{Sid}"
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 1000
-CHANNELS = ("whatsapp", "rcs")
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+INSTANCE_PATH = SENDERS_PATH + "/{Sid}"
 _JSON_HEADERS = {"Content-Type": "application/json"}
 #: What aiohttp makes of _JSON_HEADERS for a text body; a body given as bytes gets it spelt out.
 _JSON_UTF8_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -47,29 +42,10 @@ _JSON_UTF8_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 _DROP_AFTER_COMMIT: contextvars.ContextVar[bool] = contextvars.ContextVar("drop_after_commit", default=False)
 
 
-_dumps = dumps
-
-
 def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        status=problem.status, text=_dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})}
+        status=problem.status, text=dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})}
     )
-
-
-def _encode_token(page: int, after: int) -> str:
-    raw = f"p{page}:a{after}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> tuple[int, int]:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        page_part, after_part = raw.split(":")
-        if not (page_part.startswith("p") and after_part.startswith("a")):
-            raise ValueError
-        return int(page_part[1:]), int(after_part[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid(f"Invalid PageToken: {token!r}", CODE_INVALID_PARAMETER) from None
 
 
 class _DropConnection(Exception):
@@ -255,8 +231,8 @@ class EmulatorServer:
 
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=1024 * 1024)
-        app.router.add_get(LIST_PATH, self._list, allow_head=False)
-        app.router.add_post(LIST_PATH, self._create)
+        app.router.add_get(SENDERS_PATH, self._list, allow_head=False)
+        app.router.add_post(SENDERS_PATH, self._create)
         app.router.add_get(INSTANCE_PATH, self._fetch, allow_head=False)
         app.router.add_post(INSTANCE_PATH, self._update)
         app.router.add_delete(INSTANCE_PATH, self._delete)
@@ -276,8 +252,12 @@ class EmulatorServer:
         expected = self._credentials.get(user)
         return bool(sep) and expected is not None and _same(password, expected)
 
+    async def _delay(self, seconds: float) -> None:
+        """Hold a request for ``seconds`` (latency, slow faults): the one place the server waits."""
+        await asyncio.sleep(seconds)
+
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         route = request.match_info.route.resource
         key = f"{request.method} {route.canonical if route is not None else request.path}"
         stats = self._stats
@@ -286,11 +266,23 @@ class EmulatorServer:
         request_id = "RQ" + uuid.uuid4().hex
         faults = self._faults
         if faults.faults.latency:
-            await asyncio.sleep(faults.faults.latency)
+            await self._delay(faults.faults.latency)
         headers = {"T-Request-Id": request_id}
         if not self._authorized(request):
             problem = ApiProblem(401, 20003, "Authenticate")
             return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
+        refused = await self._inject_faults(request, faults, headers)
+        if refused is not None:
+            return refused
+        response = await self._handle(request, handler)
+        response.headers["T-Request-Id"] = request_id
+        return response
+
+    async def _inject_faults(
+        self, request: web.Request, faults: FaultInjector, headers: dict[str, str]
+    ) -> web.Response | None:
+        """The fault response for this request, if it gets one; otherwise hold it or mark it, as drawn."""
+        stats = self._stats
         decision = faults.decide(write=request.method in ("POST", "DELETE"))
         if decision.throttle:
             stats["fault 429"] = stats.get("fault 429", 0) + 1
@@ -308,20 +300,25 @@ class EmulatorServer:
                 await request.read()
             except ConnectionResetError:
                 self._client_gone(stats)
-            await asyncio.sleep(faults.faults.slow_seconds)
+            await self._delay(faults.faults.slow_seconds)
+        # Awaited, not a task: the handler runs in this context and sees the value.
         _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
+        return None
+
+    async def _handle(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        """The handler's response, with every failure in Twilio's error shape."""
         try:
-            response = await handler(request)
+            return await handler(request)
         except ApiProblem as problem:
-            response = _problem_response(problem)
+            return _problem_response(problem)
         except web.HTTPException as exc:  # unknown route or method: still Twilio's error shape
             code = 20404 if exc.status == 404 else exc.status
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
-            response = _problem_response(ApiProblem(exc.status, code, message))
+            return _problem_response(ApiProblem(exc.status, code, message))
         except ConnectionResetError:  # the client left before its request was read in full
-            self._client_gone(stats)
+            self._client_gone(self._stats)
         except _DropConnection:
-            stats["fault drop"] = stats.get("fault drop", 0) + 1
+            self._stats["fault drop"] = self._stats.get("fault drop", 0) + 1
             # The write is committed. Abort the socket and end the handler the way aiohttp ends one
             # whose client went away, so nothing is written and nothing is logged.
             transport = request.transport
@@ -330,12 +327,10 @@ class EmulatorServer:
             raise asyncio.CancelledError() from None
         except Exception:  # a bug of ours: still answer in Twilio's shape, and say what happened
             log.exception("emulator: %s %s failed", request.method, request.path)
-            response = _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
-        response.headers["T-Request-Id"] = request_id
-        return response
+            return _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
 
     @staticmethod
-    def _client_gone(stats: dict[str, int]) -> None:
+    def _client_gone(stats: dict[str, int]) -> NoReturn:
         """Nobody is left to answer: end the request quietly, as aiohttp does for a premature disconnect
         (an exception here would be logged as a server error with a traceback)."""
         stats["client gone"] = stats.get("client gone", 0) + 1
@@ -353,64 +348,25 @@ class EmulatorServer:
             raise invalid("Invalid JSON in the request body") from None
 
     async def _list(self, request: web.Request) -> web.Response:
-        query = request.query
-        channel = query.get("Channel")
-        if not channel:
-            raise invalid("Missing required parameter Channel", CODE_INVALID_PARAMETER)
-        if channel not in CHANNELS:
-            raise invalid(f"Invalid Channel {channel!r}: supported values are whatsapp and rcs", CODE_INVALID_PARAMETER)
-        size_text = query.get("PageSize")
-        if size_text is None:
-            page_size = DEFAULT_PAGE_SIZE
-        else:
-            try:
-                page_size = int(size_text)
-            except ValueError:
-                raise invalid(f"Invalid PageSize {size_text!r}: must be an integer", CODE_INVALID_PARAMETER) from None
-            if not 1 <= page_size <= MAX_PAGE_SIZE:
-                raise invalid(
-                    f"Invalid PageSize {page_size}: must be between 1 and {MAX_PAGE_SIZE}", CODE_INVALID_PARAMETER
-                )
-        token = query.get("PageToken") or None
-        page, after = _decode_token(token) if token else (0, None)
-        if channel == "whatsapp":
-            senders, next_after, previous_after, _ = self._store.page_json(after, page_size)
+        query = parse_list_query(request.query)
+        if query.channel == "whatsapp":
+            senders, next_after, previous_after, _ = self._store.page_json(query.after, query.page_size)
         else:  # an RCS sender cannot be created here
             senders, next_after, previous_after = b"[]", None, None
-        base = f"{self._store.base_url}{LIST_PATH}"
-
-        def url(page_no: int, after_seq: int | None) -> str:
-            params: dict[str, Any] = {"Channel": channel, "PageSize": page_size, "Page": page_no}
-            if after_seq is not None:
-                params["PageToken"] = _encode_token(page_no, after_seq)
-            return f"{base}?{urlencode(params)}"
-
-        meta = {
-            "page": page,
-            "page_size": page_size,
-            "first_page_url": url(0, None),
-            "previous_page_url": (
-                None
-                if previous_after is None
-                else url(max(page - 1, 0), None if previous_after < 0 else previous_after)
-            ),
-            "url": url(page, after),
-            "next_page_url": None if next_after is None else url(page + 1, next_after),
-            "key": "senders",
-        }
-        # What _dumps({"senders": [...], "meta": meta}) writes, with the senders' array as the store encoded it.
-        body = b'{"senders":' + senders + b',"meta":' + _dumps(meta).encode() + b"}"
+        meta = page_meta(f"{self._store.base_url}{SENDERS_PATH}", query, next_after, previous_after)
+        # What dumps({"senders": [...], "meta": meta}) writes, with the senders' array as the store encoded it.
+        body = b'{"senders":' + senders + b',"meta":' + dumps(meta).encode() + b"}"
         return web.Response(body=body, headers=_JSON_UTF8_HEADERS)
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         sender = self._store.create(body)
         self._commit_and_maybe_drop(request)
-        return web.Response(status=202, text=_dumps(sender), headers=_JSON_HEADERS)
+        return web.Response(status=202, text=dumps(sender), headers=_JSON_HEADERS)
 
     async def _fetch(self, request: web.Request) -> web.Response:
         sender = self._store.fetch(request.match_info["Sid"])
-        return web.Response(text=_dumps(sender), headers=_JSON_HEADERS)
+        return web.Response(text=dumps(sender), headers=_JSON_HEADERS)
 
     async def _update(self, request: web.Request) -> web.Response:
         sid = request.match_info["Sid"]
@@ -418,7 +374,7 @@ class EmulatorServer:
         body = await self._json_body(request)
         sender = self._store.update(sid, body)
         self._commit_and_maybe_drop(request)
-        return web.Response(status=202, text=_dumps(sender), headers=_JSON_HEADERS)
+        return web.Response(status=202, text=dumps(sender), headers=_JSON_HEADERS)
 
     async def _delete(self, request: web.Request) -> web.Response:
         self._store.delete(request.match_info["Sid"])

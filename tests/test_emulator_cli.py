@@ -1,0 +1,169 @@
+"""``emulator_command``, the click command of ``reconciler emulator``, through a group of its own.
+
+The subprocess tests in tests/integration/test_emulator_cli.py run it as a user does; these check
+what a group gets when it registers it: options, defaults, environment variables, and a cheap import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import reconciler.emulator as emulator_package
+from reconciler.emulator import cli as emulator_cli
+from reconciler.emulator.cli import emulator_command
+from reconciler.errors import ReconcilerError
+from tests.conftest import REPO_ROOT, clean_env
+
+DEFAULTS = {
+    "host": "127.0.0.1",
+    "port": 8080,
+    "state_file": None,
+    "seed_file": None,
+    "account_sid": None,
+    "auth_token": None,
+    "api_key": None,
+    "api_secret": None,
+    "public_url": None,
+    "transition_delay": 0.0,
+    "review_delay": None,
+    "latency": 0.0,
+    "rate_429": 0.0,
+    "retry_after": None,
+    "rate_5xx": 0.0,
+    "rate_drop": 0.0,
+    "slow_rate": 0.0,
+    "slow_seconds": 0.0,
+    "fault_seed": 0,
+}
+
+
+@click.group()
+def group() -> None:
+    """A stand-in for the main CLI."""
+
+
+group.add_command(emulator_command)
+
+
+@pytest.fixture(autouse=True)
+def _emulator_logger():
+    """run_emulator gives the emulator's logger a handler on the (captured) stderr: take it off again."""
+    logger = logging.getLogger("reconciler.emulator")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """What the command passes to run_emulator, instead of serving."""
+    seen: list[dict] = []
+    monkeypatch.setattr(emulator_cli, "run_emulator", lambda **options: seen.append(options))
+    return seen
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
+    # No TWILIO_* of the machine running the tests reaches the command.
+    base = {k: None for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET")}
+    return CliRunner().invoke(group, list(args), env={**base, **(env or {})})
+
+
+def test_the_command_is_named_emulator_and_says_what_it_does():
+    assert emulator_command.name == "emulator"
+    assert group.get_command(click.Context(group), "emulator") is emulator_command
+    help_text = invoke("emulator", "--help").output
+    assert "Run a local Senders API emulator until Ctrl-C (see docs/emulator.md)." in help_text
+    assert "Prints the base URL on the first line of stdout." in help_text
+
+
+def test_no_options_give_the_documented_defaults(calls):
+    result = invoke("emulator")
+    assert result.exit_code == 0, result.output
+    assert calls == [DEFAULTS]
+
+
+def test_every_option_reaches_run_emulator(calls, tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text('{"senders": []}')
+    args = {
+        "--host": "::1", "--port": "0", "--state": str(tmp_path / "state.json"), "--seed": str(seed),
+        "--account-sid": "AC1", "--auth-token": "t", "--api-key": "SK1", "--api-secret": "s",
+        "--public-url": "http://proxy:9", "--transition-delay": "1.5", "--review-delay": "4",
+        "--latency": "0.25", "--rate-429": "0.1", "--retry-after": "2", "--rate-5xx": "0.2",
+        "--rate-drop": "0.3", "--slow-rate": "0.4", "--slow-seconds": "5", "--fault-seed": "7",
+    }  # fmt: skip
+    result = invoke("emulator", *[part for pair in args.items() for part in pair])
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        {
+            "host": "::1", "port": 0, "state_file": str(tmp_path / "state.json"), "seed_file": str(seed),
+            "account_sid": "AC1", "auth_token": "t", "api_key": "SK1", "api_secret": "s",
+            "public_url": "http://proxy:9", "transition_delay": 1.5, "review_delay": 4.0,
+            "latency": 0.25, "rate_429": 0.1, "retry_after": 2.0, "rate_5xx": 0.2,
+            "rate_drop": 0.3, "slow_rate": 0.4, "slow_seconds": 5.0, "fault_seed": 7,
+        }
+    ]  # fmt: skip
+
+
+def test_credentials_come_from_the_environment(calls):
+    env = {"TWILIO_ACCOUNT_SID": "AC2", "TWILIO_AUTH_TOKEN": "tok", "TWILIO_API_KEY": "SK2", "TWILIO_API_SECRET": "sec"}
+    assert invoke("emulator", env=env).exit_code == 0
+    assert calls == [{**DEFAULTS, "account_sid": "AC2", "auth_token": "tok", "api_key": "SK2", "api_secret": "sec"}]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--port", "70000"], "--port"),
+        (["--rate-429", "1.5"], "--rate-429"),
+        (["--latency", "-1"], "--latency"),
+        (["--seed", "/nonexistent/seed.json"], "--seed"),
+    ],
+)
+def test_out_of_range_options_are_usage_errors(calls, args, words):
+    result = invoke("emulator", *args)
+    assert result.exit_code == 2 and words in result.output
+    assert calls == []
+
+
+def test_half_a_credential_pair_is_a_usage_error():
+    result = invoke("emulator", "--account-sid", "AC1")
+    assert result.exit_code == 2
+    assert "give both --account-sid and --auth-token, or neither" in result.output
+
+
+def test_a_bad_seed_file_is_a_reconciler_error_before_anything_listens(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"senders": [{"sender_id": "nope", "profile": {"name": "X"}}]}))
+    result = invoke("emulator", "--port", "0", "--seed", str(seed))
+    assert isinstance(result.exception, ReconcilerError)
+    assert "senders[0]" in str(result.exception) and "sender_id" in str(result.exception)
+    assert result.output == ""  # no base URL: nothing was served
+
+
+def test_importing_the_command_does_not_load_aiohttp():
+    code = (
+        "import sys; import reconciler.emulator.cli as c; "
+        "print(c.emulator_command.name, 'aiohttp' in sys.modules, 'reconciler.emulator.server' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=clean_env(), check=True
+    ).stdout
+    assert out.split() == ["emulator", "False", "False"]
+
+
+def test_the_package_still_offers_the_server():
+    from reconciler.emulator import EmulatorServer, Faults
+    from reconciler.emulator.server import EmulatorServer as FromServer
+
+    assert EmulatorServer is FromServer and Faults(seed=1).seed == 1
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        _ = emulator_package.NoSuchThing

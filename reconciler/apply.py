@@ -258,14 +258,21 @@ async def wait_until_settled(
     max_interval: float = 10.0,
     clock: Callable[[], float] | None = None,
     sleep: Callable[[float], Any] = asyncio.sleep,
+    on_round: Callable[[dict[str, LiveSender | None], tuple[str, ...], float], None] | None = None,
 ) -> Settled:
-    """Poll the list (one read per round) until no sender in ``sender_ids`` is in a transient status."""
+    """Poll the list (one read per round) until no sender in ``sender_ids`` is in a transient status.
+
+    ``on_round(statuses, still_moving, seconds_elapsed)`` is called after every read.
+    """
     now = clock or asyncio.get_running_loop().time
-    deadline = now() + timeout
+    started = now()
+    deadline = started + timeout
     while True:
         live = {s.sender_id: s for s in await api.list_senders()}
         statuses = {sid: live.get(sid) for sid in sender_ids}
         moving = tuple(sid for sid, s in statuses.items() if s is not None and s.is_transient)
+        if on_round is not None:
+            on_round(statuses, moving, now() - started)
         if not moving:
             return Settled(statuses, ())
         remaining = deadline - now()

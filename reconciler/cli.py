@@ -14,15 +14,32 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
 from reconciler import __version__, render
-from reconciler.errors import ApplyRefused, ConfigError, ReconcilerError, UnsafePlanError
-from reconciler.render.report import INTERRUPTED_PLANNING, NOTHING_TO_APPLY, STOPPED_WAITING, STOPPING, timed_out_line
-from reconciler.render.words import config_error_lines, forced_lines, plural, problem_lines
+from reconciler.emulator.cli import emulator_command
+from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
+from reconciler.progress import Progress, WaitLog
+from reconciler.render.report import (
+    CANCELLED,
+    INTERRUPTED,
+    INTERRUPTED_PLANNING,
+    NOTHING_TO_APPLY,
+    STOPPED_WAITING,
+    timed_out_line,
+)
+from reconciler.render.words import (
+    blocked_message,
+    config_error_lines,
+    forced_lines,
+    plural,
+    problem_lines,
+    usage_hints,
+)
 from reconciler.session import (
     DEFAULT_FILE,
     ApiSettings,
@@ -53,9 +70,15 @@ def _options(*decorators: Callable[[_F], _F]) -> Callable[[_F], _F]:
 
 # --------------------------------------------------------------------------- options, defined once
 
+def _no_empty_path(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not path.strip() for path in value):
+        raise click.BadParameter("an empty path (is the variable in -f \"$VAR\" unset?)")
+    return value
+
+
 files_option = click.option(
     "-f", "--file", "files", multiple=True, default=(DEFAULT_FILE,), show_default=True, metavar="PATH",
-    help="Desired-state file, or a directory of *.yaml/*.yml files. Repeat to combine several.",
+    callback=_no_empty_path, help="Desired-state file, or a directory of *.yaml/*.yml files. Repeat to combine several.",
 )
 target_option = click.option(
     "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
@@ -95,6 +118,26 @@ def _settings(base_url: str, request_timeout: float, max_attempts: int, backoff:
 def _echo_lines(lines: list[str], err: bool = True) -> None:
     for line in lines:
         click.echo(line, err=err)
+
+
+def _json_errors(fmt: str) -> None:
+    """With ``--format json``, an error too is a JSON document on stdout, so the artifact is never empty."""
+    if fmt == "json":
+        obj = click.get_current_context().obj
+        if isinstance(obj, dict):
+            obj[_JSON_ERRORS] = True
+
+
+_JSON_ERRORS = "reconciler.json_errors"
+
+
+@contextmanager
+def _planning() -> Iterator[None]:
+    """Ctrl-C (or SIGTERM) while reading and planning: one line, nothing was changed."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted(INTERRUPTED_PLANNING) from None
 
 
 def _echo_plan(planned: Planned, fmt: str) -> None:
@@ -164,19 +207,23 @@ def schema() -> None:
 def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | None, allow_delete: bool, force: bool,
          targets: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change, changing nothing."""
+    _json_errors(fmt)
     session = Session.for_files(_settings(**options), files)
-    planned = session.plan(files, allow_delete=allow_delete, targets=targets, force=force)
+    with _planning():
+        planned = session.plan(files, allow_delete=allow_delete, targets=targets, force=force)
     _echo_plan(planned, fmt)
     violations = planned.plan.safety_violations(planned.safety)
     if violations and not force:
         raise UnsafePlanError(violations, saved=False)
     _echo_lines(forced_lines(violations))
+    problems = _problems_exit(planned)
+    if problems is not None:
+        if out:
+            click.echo(f"Error: the plan has problems, so it was not saved to {out}", err=True)
+        return problems
     if out:
         session.save_plan(out, planned)
         click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
-    problems = _problems_exit(planned)
-    if problems is not None:
-        return problems
     return EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK
 
 
@@ -185,7 +232,7 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
 @files_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: the plan and each action's outcome as one JSON document on stdout.")
+              help="json: the plan and each action's outcome as one JSON document on stdout (needs --auto-approve).")
 @click.option("--wait", is_flag=True, help="Wait until created and updated senders leave transient statuses.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True,
               help="Seconds --wait waits at most.")
@@ -201,7 +248,11 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
     that it was not edited and that no sender it touches changed since.
     """
-    try:
+    _json_errors(fmt)
+    if fmt == "json" and not (auto_approve or plan_file):
+        raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
+                               "(review it with 'plan', or save it with 'plan --out' and apply that file)")
+    with _planning():
         if plan_file:
             session = Session(_settings(**options))
             given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
@@ -211,39 +262,39 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
         else:
             session = Session.for_files(_settings(**options), files)
             planned = session.plan(files, allow_delete=allow_delete, targets=targets, force=force)
-    except KeyboardInterrupt:
-        raise ApplyRefused(INTERRUPTED_PLANNING) from None
     the_plan = planned.plan
     if fmt == "text":
         _echo_plan(planned, fmt)
     the_plan.check_safety(planned.safety, force=planned.forced)
-    report, settled, wait_stopped = None, None, False
-    if the_plan.allowed_actions:
-        if not plan_file:
-            _confirm(auto_approve)
-        interrupts = Interrupts(on_stop=lambda: click.echo(STOPPING, err=True))
-        with _signals_to(interrupts), _progress(len(the_plan.allowed_actions)) as progress:
-            report = session.apply(the_plan, concurrency=concurrency, interrupts=interrupts, on_outcome=progress)
-        if wait and not report.interrupted:
-            try:
-                settled = session.wait(report, timeout)
-            except KeyboardInterrupt:  # the writes are done: still report them
-                wait_stopped = True
-                click.echo(STOPPED_WAITING, err=True)
-    elif fmt == "text":
-        click.echo(NOTHING_TO_APPLY)
+    if the_plan.problems:  # like Terraform: a plan with errors is not applied in part
+        _echo_lines(problem_lines(the_plan))
+        raise ApplyRefused(blocked_message(the_plan))
+    if not the_plan.allowed_actions:
+        click.echo(render.render_apply_json(the_plan, None, None) if fmt == "json" else NOTHING_TO_APPLY, nl=fmt != "json")
+        return EXIT_OK
+    if not plan_file:
+        _confirm(auto_approve)
+    progress = Progress(len(the_plan.allowed_actions))
+    interrupts = Interrupts(on_stop=progress.stopping)
+    with _signals_to(interrupts), progress:
+        report = session.apply(the_plan, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
+    if fmt == "text":
+        click.echo(render.render_report(report, color=render.wants_color(sys.stdout)), nl=False)
+    settled, wait_stopped = None, False
+    if wait and not report.interrupted:
+        try:
+            settled = session.wait(report, timeout, on_round=WaitLog())
+        except KeyboardInterrupt:  # the writes are done and reported
+            wait_stopped = True
+            click.echo(STOPPED_WAITING, err=True)
     if fmt == "json":
         click.echo(render.render_apply_json(the_plan, report, settled), nl=False)
-    else:
-        if report is not None:
-            click.echo(render.render_report(report), nl=False)
-        if settled is not None:
-            click.echo(render.render_settled(settled), nl=False)
-            if settled.timed_out:
-                click.echo(timed_out_line(settled, timeout), err=True)
-    _echo_lines(problem_lines(the_plan))
-    ok = (report is None or report.ok) and not the_plan.problems and not wait_stopped
-    return EXIT_OK if ok and (settled is None or not settled.timed_out) else EXIT_ERROR
+    elif settled is not None:
+        click.echo(render.render_settled(settled), nl=False)
+    if settled is not None and settled.timed_out:
+        click.echo(timed_out_line(settled, timeout), err=True)
+    ok = report.ok and not wait_stopped and (settled is None or not settled.timed_out)
+    return EXIT_OK if ok else EXIT_ERROR
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -251,9 +302,14 @@ def _confirm(auto_approve: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ApplyRefused("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve")
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
+    try:
+        answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False,
+                              err=True)
+    except click.exceptions.Abort:  # Ctrl-C or Ctrl-D at the prompt: the same as any answer but yes
+        click.echo("", err=True)
+        answer = ""
     if answer.strip() != "yes":
-        raise ApplyRefused("apply cancelled: nothing was changed")
+        raise ApplyRefused(CANCELLED)
 
 
 @contextmanager
@@ -269,21 +325,6 @@ def _signals_to(interrupts: Interrupts) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[object], None] | None]:
-    """A progress bar on stderr when it is a terminal and the run is long enough to want one."""
-    if total < 10 or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("Applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("apply", total=total)
-        yield lambda _outcome: bar.advance(task)
-
-
 @cli.command()
 @files_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -294,7 +335,9 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], **options:
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
-    planned = Session.for_files(_settings(**options), files).plan(files, targets=targets)
+    _json_errors(fmt)
+    with _planning():
+        planned = Session.for_files(_settings(**options), files).plan(files, targets=targets)
     click.echo((render.render_drift_json if fmt == "json" else render.render_drift)(planned.plan), nl=False)
     problems = _problems_exit(planned)
     if problems is not None:
@@ -304,16 +347,20 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], **options:
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
+@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @target_option
 @api_options
-def export(output: str | None, targets: tuple[str, ...], **options: Any) -> int:
+def export(output: str | None, force: bool, targets: tuple[str, ...], **options: Any) -> int:
     """Write the live senders as a senders.yaml, to start managing an existing account."""
-    exported = Session(_settings(**options)).export(targets)
+    if output and not force and Path(output).exists():
+        raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
+    with _planning():
+        exported = Session(_settings(**options)).export(targets)
     for s in exported.skipped:
         click.echo(f"Warning: sender {s.sender_id}: {s.path} left out, it does not pass validation: {s.reason}", err=True)
     if output:
         write_file(output, exported.text)
-        click.echo(f"Wrote {exported.count} senders to {output}", err=True)
+        click.echo(f"Wrote {plural(exported.count, 'sender')} to {output}", err=True)
     else:
         click.echo(exported.text, nl=False)
     return EXIT_OK
@@ -325,15 +372,19 @@ def export(output: str | None, targets: tuple[str, ...], **options: Any) -> int:
               help="The one-time code Meta sent (env RECONCILER_VERIFICATION_CODE); asked for when missing.")
 @api_options
 def verify(sender_id: str, code: str | None, **options: Any) -> int:
-    """Submit the verification code (OTP) of a sender in PENDING_VERIFICATION."""
+    """Submit the verification code (OTP) of a sender in PENDING_VERIFICATION.
+
+    SENDER_ID is the sender's 'whatsapp:+E164' id, or its XE... SID.
+    """
     session = Session(_settings(**options))
-    sender = session.pending_verification(sender_id)
+    with _planning():
+        sender = session.pending_verification(sender_id)
     if not code:
         if not sys.stdin.isatty():
             raise ReconcilerError("no verification code: pass --code or set RECONCILER_VERIFICATION_CODE")
         code = click.prompt("Verification code", hide_input=True, err=True)
     status = session.verify(sender, str(code))
-    click.echo(f"Submitted the verification code for {sender_id}; status: {status or 'unknown'}.")
+    click.echo(f"Submitted the verification code for {sender.sender_id}; status: {status or 'unknown'}.")
     return EXIT_OK
 
 
@@ -348,13 +399,7 @@ def demo(path: str | None, do_apply: bool) -> int:
     return run_demo(path, apply=do_apply, echo=click.echo, color=render.wants_color(sys.stdout))
 
 
-def _add_emulator_command() -> None:
-    from reconciler.emulator.cli import emulator_command
-
-    cli.add_command(emulator_command)
-
-
-_add_emulator_command()
+cli.add_command(emulator_command)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -371,18 +416,41 @@ def main(argv: list[str] | None = None) -> None:
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
             signal.signal(signal.SIGTERM, _terminate)
+    meta: dict[str, Any] = {}
     try:
-        code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=meta)
     except ReconcilerError as exc:
+        if meta.get(_JSON_ERRORS):
+            _echo_output(render.render_error_json(exc))
         _echo_lines(render.error_lines(exc))
         sys.exit(EXIT_ERROR)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
+        _echo_lines(["", f"Error: {INTERRUPTED}"])
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         exc.show()
+        _echo_lines(usage_hints(exc.format_message(), _envvar_of(exc)))
         # click uses 2 for usage errors; here 2 means "changes", so every error is 1.
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # stdout or stderr closed or full: say so once, where it can still be said
+        with contextlib.suppress(OSError):
+            click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _envvar_of(error: click.ClickException) -> str | None:
+    """The environment variable a refused option value came from, if it came from one."""
+    if not isinstance(error, click.BadParameter) or error.param is None or error.ctx is None:
+        return None
+    name, envvar = error.param.name, getattr(error.param, "envvar", None)
+    if name is None or not isinstance(envvar, str):
+        return None
+    return envvar if error.ctx.get_parameter_source(name) == ParameterSource.ENVIRONMENT else None
+
+
+def _echo_output(text: str) -> None:
+    with contextlib.suppress(OSError):
+        click.echo(text, nl=False)

@@ -104,7 +104,7 @@ def _same_types(a: Any, b: Any) -> bool:
     if type(a) is dict:
         return all(_same_types(value, b[key]) for key, value in a.items())
     if type(a) is list:
-        return all(_same_types(x, y) for x, y in zip(a, b))
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
     return True
 
 

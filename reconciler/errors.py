@@ -156,3 +156,7 @@ class PlanFileError(ReconcilerError):
 
 class ApplyRefused(ReconcilerError):
     """Apply was not confirmed (no terminal and no --auto-approve, or the answer was not yes)."""
+
+
+class Interrupted(ReconcilerError):
+    """A person or a signal stopped the run before anything was changed."""

@@ -77,7 +77,8 @@ class Notice:
 class Problem:
     """A sender the tool will not change as the file asks; apply skips it and exits 1.
 
-    ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``.
+    ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
     """
 
     sender_id: str
@@ -93,8 +94,11 @@ class Plan:
     actions: tuple[Action, ...] = ()
     notices: tuple[Notice, ...] = ()
     problems: tuple[Problem, ...] = ()
-    #: How many live senders the plan was computed against (after targets), for the safety thresholds.
+    #: How many live senders the account has (all of them, whatever the targets).
     live_count: int = 0
+    #: How many of them the files could change (all but ignored ones and the sandbox, whatever the targets):
+    #: what the safety thresholds weigh a plan against.
+    managed_count: int = 0
     #: sender_id → fingerprint of the live sender the action was planned from ("absent" for a create).
     fingerprints: tuple[tuple[str, str], ...] = ()
     targets: tuple[str, ...] = ()
@@ -141,7 +145,7 @@ class Plan:
 
     def safety_violations(self, safety: Safety) -> tuple[SafetyViolation, ...]:
         """Each threshold the plan crosses (empty when it is safe)."""
-        total = self.live_count
+        total = self.managed_count
         if total == 0 or total < safety.min_senders:
             return ()
         out = []
@@ -197,23 +201,33 @@ def build_plan(
     ``targets`` limits the plan to those sender ids (both sides); a target that matches no
     sender is a problem, so a typo cannot silently plan nothing.
     """
-    wanted = desired.by_id()
+    wanted = dict(desired.by_id())
     problems: list[Problem] = []
     notices: list[Notice] = []
     actions: list[Action] = []
     prints: dict[str, str] = {}
 
     have: dict[str, LiveSender] = {}
+    twice: dict[str, list[str]] = {}
     for sender in live:
         if sender.sender_id in have:
-            problems.append(Problem(sender.sender_id, "listed_twice", sids=(have[sender.sender_id].sid, sender.sid)))
+            twice.setdefault(sender.sender_id, [have[sender.sender_id].sid]).append(sender.sid)
             continue
         have[sender.sender_id] = sender
+    # The safety thresholds weigh a plan against every live sender the files could change, whatever the targets.
+    managed_count = sum(1 for s in have if s not in desired.ignore and s != SANDBOX_SENDER_ID)
+    for sender_id, sids in twice.items():  # which one is meant is unknown: neither is touched
+        problems.append(Problem(sender_id, "listed_twice", sids=tuple(sids)))
+        wanted.pop(sender_id, None)
+        del have[sender_id]
 
-    target_set = frozenset(targets)
+    by_sid = {s.sid: s.sender_id for s in have.values()}
+    target_set = frozenset(by_sid.get(t, t) for t in targets)  # a live sender's SID names it too
     if target_set:
         for t in sorted(target_set - wanted.keys() - have.keys()):
-            problems.append(Problem(t, "target_unmatched"))
+            meant = "whatsapp:" + t
+            suggestion = meant if meant in wanted or meant in have else None
+            problems.append(Problem(t, "target_unmatched", after=suggestion))
         wanted = {k: v for k, v in wanted.items() if k in target_set}
         have = {k: v for k, v in have.items() if k in target_set}
 
@@ -245,7 +259,8 @@ def build_plan(
         actions=tuple(actions),
         notices=tuple(sorted(notices, key=lambda n: (n.sender_id, n.kind))),
         problems=tuple(sorted(problems, key=lambda p: p.sender_id)),
-        live_count=len(have),
+        live_count=len(live),
+        managed_count=managed_count,
         fingerprints=tuple(sorted(prints.items())),
         targets=tuple(sorted(target_set)),
     )
@@ -332,6 +347,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     """
     return {
         "live_count": plan.live_count,
+        "managed_count": plan.managed_count,
         "targets": list(plan.targets),
         "actions": [
             {
@@ -382,6 +398,7 @@ def plan_from_data(data: Mapping[str, Any]) -> Plan:
             for p in data["problems"]
         ),
         live_count=int(data["live_count"]),
+        managed_count=int(data["managed_count"]),
         fingerprints=tuple(sorted((str(k), str(v)) for k, v in dict(data["fingerprints"]).items())),
         targets=tuple(str(t) for t in data["targets"]),
     )

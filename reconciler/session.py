@@ -254,21 +254,23 @@ class Session:
 
         return _run(go())
 
-    def wait(self, report: ApplyReport, timeout: float) -> Settled:
+    def wait(self, report: ApplyReport, timeout: float,
+             on_round: Callable[[dict[str, LiveSender | None], tuple[str, ...], float], None] | None = None) -> Settled:
         """Poll until the created and updated senders leave transient statuses, or ``timeout`` seconds pass."""
         ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")]
 
         async def go() -> Settled:
             async with self.client() as client:
-                return await wait_until_settled(client, ids, timeout=timeout)
+                return await wait_until_settled(client, ids, timeout=timeout, on_round=on_round)
 
         return _run(go())
 
     def pending_verification(self, sender_id: str) -> LiveSender:
         """The live sender waiting for its verification code; an error when it is missing or not waiting."""
-        current = next((s for s in self.read_live() if s.sender_id == sender_id), None)
+        live = self.read_live()
+        current = next((s for s in live if sender_id in (s.sender_id, s.sid)), None)
         if current is None:
-            raise ReconcilerError(f"sender {sender_id}: not found in the account")
+            raise ReconcilerError(f"sender {sender_id}: not found in the account{_id_hint(sender_id, live)}")
         if current.status != "PENDING_VERIFICATION":
             raise ReconcilerError(
                 f"sender {sender_id}: status is {current.status}, not PENDING_VERIFICATION; nothing to verify"
@@ -300,6 +302,16 @@ class Session:
         header = (f"Exported by reconciler {__version__} from {self.base_url}: {len(senders)} senders.\n"
                   "Every field below is managed; remove a field to stop managing it.")
         return Exported(to_yaml(senders, header=header), len(senders), tuple(skipped))
+
+
+def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
+    """For an id that matches no sender: the one it probably means."""
+    if given.startswith("whatsapp:"):
+        return ""
+    meant = "whatsapp:" + given
+    if any(s.sender_id == meant for s in live):
+        return f"; did you mean {meant}?"
+    return "; give the sender id as 'whatsapp:' followed by the number (e.g. whatsapp:+15017122661), or its XE... SID"
 
 
 def write_file(path: str | Path, text: str) -> None:

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconciler.plan import Plan
-from reconciler.render.documents import FORMAT_VERSION, plan_dict, render_apply_json, render_drift_json, render_json
+from reconciler.render.documents import (
+    FORMAT_VERSION,
+    plan_dict,
+    render_apply_json,
+    render_drift_json,
+    render_error_json,
+    render_json,
+)
 from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown
 from reconciler.render.report import render_drift, render_report, render_settled, report_summary
 from reconciler.render.style import wants_color
@@ -38,6 +45,7 @@ __all__ = [
     "render_apply_json",
     "render_drift",
     "render_drift_json",
+    "render_error_json",
     "render_json",
     "render_markdown",
     "render_report",

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.apply import ApplyReport, Outcome, Settled
+from reconciler.errors import ApiError, ReconcilerError
 from reconciler.plan import Action, Plan
 from reconciler.render.words import action_note, notice_message, outcome_message, problem_message
 
@@ -100,3 +101,12 @@ def render_drift_json(plan: Plan) -> str:
            "problems": problems_list(plan)}
     return json.dumps(doc, ensure_ascii=False) + "\n"
 
+
+
+def render_error_json(error: ReconcilerError) -> str:
+    """An error as the JSON document a ``--format json`` run leaves on stdout instead of its usual one."""
+    code = error.code if isinstance(error, ApiError) else None
+    status = error.status if isinstance(error, ApiError) else None
+    doc = {"format_version": FORMAT_VERSION,
+           "error": {"kind": type(error).__name__, "message": str(error), "status": status, "code": code}}
+    return json.dumps(doc, ensure_ascii=False) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.plan import Plan
-from reconciler.render.text import summary_line
+from reconciler.render.text import closing_line, summary_line
 from reconciler.render.values import show_field
 from reconciler.render.words import notice_message, problem_message
 
@@ -29,8 +29,9 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     When the whole would exceed ``limit`` characters, details are dropped from the end (and, if
     still too long, table rows), never the summary; a line says how many were left out.
     """
+    verdict = closing_line(plan) if plan.problems else summary_line(plan)
     head = ["### reconciler plan", "",
-            f"**{summary_line(plan)}**" if plan.actions else "**No changes.** Live senders match the file.", ""]
+            f"**{verdict}**" if plan.actions or plan.problems else "**No changes.** Live senders match the file.", ""]
     if plan.problems:
         head.append(f"> [!WARNING]\n> {len(plan.problems)} sender(s) cannot be changed as the file asks:")
         head.extend(f"> - `{p.sender_id}`: {_md_cell(problem_message(p))}" for p in plan.problems)

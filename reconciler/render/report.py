@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from reconciler.apply import ApplyReport, Settled
+from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.plan import Plan
-from reconciler.render.text import summary_line
-from reconciler.render.words import outcome_message, status_text
+from reconciler.render.style import Style, plain, styler
+from reconciler.render.text import blocked_count, summary_line
+from reconciler.render.words import outcome_message, plural, status_text
 
 _MARKS = {"done": "✓", "failed": "✗", "not_started": "·", "interrupted": "?"}
 _COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
@@ -20,17 +21,42 @@ def report_summary(report: ApplyReport) -> str:
     return f"{head}: " + ", ".join(parts) + "."
 
 
-def render_report(report: ApplyReport) -> str:
-    """Each action's outcome, a line each, then the summary."""
+#: Not-started actions listed one by one at most; the rest are counted.
+NOT_STARTED_LISTED = 10
+#: The order of the report: what needs a look first.
+_ORDER = {"failed": 0, "interrupted": 1, "unconfirmed": 2, "done": 3, "not_started": 4}
+_COLOURS = {"failed": "error", "interrupted": "warn", "unconfirmed": "warn", "done": "create", "not_started": "dim"}
+
+
+def _group(outcome: Outcome) -> str:
+    return "unconfirmed" if outcome.result == "done" and outcome.confirmed is False else outcome.result
+
+
+def outcome_line(outcome: Outcome, style: Style = plain) -> str:
+    group = _group(outcome)
+    mark = "!" if group == "unconfirmed" else _MARKS[outcome.result]
+    status = f" [{outcome.final_status}]" if outcome.final_status else ""
+    text = str(outcome.error) if outcome.error else f"sender {outcome.sender_id}: {outcome_message(outcome)}"
+    return f"  {style(mark, _COLOURS[group])} {outcome.action} {text}{status}"
+
+
+def render_report(report: ApplyReport, *, color: bool = False) -> str:
+    """Each action's outcome, failures first, a line each (long not-started lists counted), then the summary."""
+    style = styler(color)
     lines = [""]
-    for o in report.outcomes:
-        mark = "!" if o.result == "done" and o.confirmed is False else _MARKS[o.result]
-        status = f" [{o.final_status}]" if o.final_status else ""
-        text = str(o.error) if o.error else f"sender {o.sender_id}: {outcome_message(o)}"
-        lines.append(f"  {mark} {o.action} {text}{status}")
+    ordered = sorted(report.outcomes, key=lambda o: _ORDER[_group(o)])
+    not_started = [o for o in ordered if o.result == "not_started"]
+    for o in ordered:
+        if o.result != "not_started":
+            lines.append(outcome_line(o, style))
+    for o in not_started[:NOT_STARTED_LISTED]:
+        lines.append(outcome_line(o, style))
+    if len(not_started) > NOT_STARTED_LISTED:
+        rest = len(not_started) - NOT_STARTED_LISTED
+        lines.append(f"  {style('·', 'dim')} … and {rest} more not started (apply --format json lists every outcome)")
     if report.confirm_error:
         lines.append(f"  ! could not confirm the outcome from the API: {report.confirm_error}")
-    lines.append(report_summary(report))
+    lines.append(style(report_summary(report), "bold"))
     return "\n".join(lines) + "\n"
 
 
@@ -43,19 +69,33 @@ def timed_out_line(settled: Settled, timeout: float) -> str:
     return f"Error: still in transient states after {timeout:g} s: {', '.join(settled.timed_out)}"
 
 
+#: Senders named on drift's line at most; ``--format json`` lists them all.
+DRIFT_NAMED = 20
+
+
 def render_drift(plan: Plan) -> str:
-    """One line: what drifted, or that nothing did."""
+    """One line: what drifted, or that nothing did; never "no drift" about senders that were not compared."""
+    problems = f"{blocked_count(plan)} and could not be compared (see the errors below)" if plan.problems else ""
     if not plan.drifted:
-        return f"No drift: live senders match the file ({plan.live_count} live senders read).\n"
+        if problems:
+            return f"No drift among the senders compared, but {problems}.\n"
+        return f"No drift: live senders match the file ({plural(plan.live_count, 'live sender')} read).\n"
     line = summary_line(plan, head="Drift") if plan.has_changes else "Drift:"
     declined = len(plan.declined_renames)
     if declined:
         line = line.rstrip(".") + f"; {declined} display name(s) refused by Meta."
-    return f"{line} Senders: {', '.join(plan.drifted_senders())}\n"
+    senders = plan.drifted_senders()
+    named = ", ".join(senders[:DRIFT_NAMED])
+    if len(senders) > DRIFT_NAMED:
+        named += f" and {len(senders) - DRIFT_NAMED} more (--format json lists them all)"
+    also = f". Also, {problems}." if problems else ""
+    return f"{line} Senders: {named}{also}\n"
 
 
 #: What the tool says when a person or a signal stops it.
-STOPPING = "\nStopping: no new changes start; waiting for those in flight (signal again to abort them)."
-STOPPED_WAITING = "\nStopped waiting: the changes below were sent; 'reconciler plan' shows where they stand."
+STOPPING = "Stopping: no new changes start; waiting for those in flight (signal again to abort them)."
+STOPPED_WAITING = "\nStopped waiting: the changes above were sent; 'reconciler plan' shows where they stand."
 INTERRUPTED_PLANNING = "interrupted while planning: nothing was changed"
+INTERRUPTED = "interrupted: nothing was changed"
+CANCELLED = "apply cancelled: nothing was changed"
 NOTHING_TO_APPLY = "Nothing to apply."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.plan import Action, Plan
 from reconciler.render.style import styler
 from reconciler.render.values import list_delta, show_field
-from reconciler.render.words import action_note, notice_message, problem_message
+from reconciler.render.words import action_note, notice_message, plural, problem_message
 
 
 def summary_line(plan: Plan, head: str = "Plan") -> str:
@@ -59,8 +59,22 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for p in plan.problems:
             lines.append(f"  {style('✗', 'error')} {p.sender_id}: {problem_message(p)}")
         lines.append("")
-    if not plan.actions:
-        lines.append(f"No changes. Live senders match the file ({plan.live_count} live senders read).")
-    else:
-        lines.append(style(summary_line(plan), "bold"))
+    lines.append(style(closing_line(plan), "bold") if plan.actions or plan.problems else closing_line(plan))
     return "\n".join(lines) + "\n"
+
+
+def closing_line(plan: Plan) -> str:
+    """The plan's last line: what it would do, and never "no changes" when a sender could not be planned."""
+    if plan.problems:
+        refused = f"apply refuses it: {blocked_count(plan)} (see Problems)."
+        if plan.actions:
+            return f"{summary_line(plan)} But {refused}"
+        return f"No changes planned, but {refused.replace('apply refuses it: ', '')}"
+    if plan.actions:
+        return summary_line(plan)
+    return f"No changes. Live senders match the file ({plural(plan.live_count, 'live sender')} read)."
+
+
+def blocked_count(plan: Plan) -> str:
+    count = len({p.sender_id for p in plan.problems})
+    return f"{plural(count, 'sender')} {'has a problem' if count == 1 else 'have problems'}"

@@ -6,6 +6,7 @@ through here, so the three never disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -60,13 +61,21 @@ def problem_message(problem: Problem) -> str:
     if problem.kind == "listed_twice":
         return f"the API lists this sender twice ({', '.join(problem.sids)})"
     if problem.kind == "target_unmatched":
-        return "--target matches no sender in the file or the account"
+        hint = f"; did you mean {problem.after}?" if problem.after else ""
+        return f"--target matches no sender in the file or the account{hint}"
     if problem.kind == "name_required":
         return "cannot create: profile.name is required by the API to register a sender"
     return (
         f"{problem.path} cannot change ({problem.before!r} → {problem.after!r}): "
         "a sender stays in its WhatsApp Business Account; nothing was planned for this sender"
     )
+
+
+def blocked_message(plan: Plan) -> str:
+    """Why apply refuses a plan with problems, and the two ways on."""
+    ids = sorted({p.sender_id for p in plan.problems})
+    return (f"nothing was applied: the plan has problems with {plural(len(ids), 'sender')} ({', '.join(ids)}); "
+            "fix them in the files, or leave them out with --target to apply the others")
 
 
 def problem_lines(plan: Plan) -> list[str]:
@@ -140,3 +149,18 @@ def config_error_lines(error: ConfigError) -> list[str]:
     """``reconciler validate``'s verdict on invalid files: every issue, then the count."""
     count = len(error.issues)
     return [str(issue) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]
+
+
+def usage_hints(message: str, envvar: str | None = None) -> list[str]:
+    """A line of help after a usage error, for the mistakes people make most.
+
+    ``envvar`` names the environment variable a refused value came from.
+    """
+    if envvar:
+        return [f"Hint: the value came from the environment variable {envvar}"]
+    extra = re.search(r"unexpected extra arguments? \(([^)]*)\)", message)
+    if extra:
+        first = extra.group(1).split()[0]
+        if first.endswith((".yaml", ".yml")) or "/" in first:
+            return [f"Hint: desired-state files are given with -f: -f {first}"]
+    return []

@@ -1,0 +1,84 @@
+"""What apply shows while it works: a progress bar at a terminal, count lines in a CI log, wait progress.
+
+Part of the command line: it writes to stderr. The words come from :mod:`reconciler.render`.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import IO, Any
+
+import click
+
+from reconciler.apply import Outcome
+from reconciler.models import LiveSender
+from reconciler.render.report import STOPPING
+from reconciler.render.words import plural, status_text
+
+
+class Progress:
+    """Counts finished writes. At a terminal, a rich progress bar; elsewhere a line at every tenth of the work.
+
+        with Progress(total) as progress:
+            session.apply(plan, on_outcome=progress.landed, interrupts=Interrupts(on_stop=progress.stopping))
+    """
+
+    def __init__(self, total: int, stream: IO[str] | None = None):
+        self.total = total
+        self.finished = 0
+        self.stream = stream or sys.stderr
+        self._bar: Any = None
+        self._task: Any = None
+        self._step = max(1, total // 10)
+        self._bar_wanted = total >= 10 and self.stream.isatty()
+
+    def __enter__(self) -> Progress:
+        if self._bar_wanted:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=Console(file=self.stream), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("Applying", total=self.total)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(kind, error, tb)
+
+    def landed(self, outcome: Outcome) -> None:
+        """One action ended; a stopped one that never started does not count as progress."""
+        if outcome.result == "not_started":
+            return
+        self.finished += 1
+        if self._bar is not None:
+            self._bar.advance(self._task)
+        elif self.total > 1 and (self.finished % self._step == 0 or self.finished == self.total):
+            click.echo(f"Applying: {self.finished} of {plural(self.total, 'change')} finished", file=self.stream)
+
+    def stopping(self) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description="Stopping (in-flight changes finish)")
+            self._bar.console.print(STOPPING)
+        else:
+            click.echo(f"\n{STOPPING}", file=self.stream)
+
+
+class WaitLog:
+    """``apply --wait``'s progress: each status change, and how many senders are still moving."""
+
+    def __init__(self, stream: IO[str] | None = None):
+        self.stream = stream or sys.stderr
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, statuses: dict[str, LiveSender | None], moving: tuple[str, ...], elapsed: float) -> None:
+        for sender_id, sender in statuses.items():
+            now = sender.status if sender is not None else None
+            if sender_id in self._seen and self._seen[sender_id] != now:
+                click.echo(f"  {sender_id}: {self._seen[sender_id]} → {status_text(sender)}", file=self.stream)
+            self._seen[sender_id] = now
+        if moving:
+            click.echo(f"Still waiting for {plural(len(moving), 'sender')} ({elapsed:.0f} s elapsed)", file=self.stream)

@@ -1,10 +1,14 @@
 """The only module that speaks HTTP: a small async client for the Messaging v2 Senders API.
 
-- Reads all senders with the list endpoint (``PageSize=1000``, following ``meta.next_page_url``).
+- Reads all senders with the list endpoint (``PageSize=1000``, following ``meta.next_page_url``), and
+  refuses a list that does not end: a page seen twice, an empty page that links to another, more pages
+  than the senders the API counts (or than :data:`MAX_PAGES`) can fill.
 - Retries 429 (honouring ``Retry-After`` when present), 5xx and transport failures with exponential
-  backoff and full jitter (tenacity); every request has a timeout.
-- Converts every failure into one :class:`~reconciler.errors.ApiError` carrying Twilio's code.
-- Never puts a credential in a message, a repr or a log line.
+  backoff and full jitter (tenacity); every attempt has a deadline (see :class:`RetryPolicy`).
+- Converts every failure, whatever the server sent, into one :class:`~reconciler.errors.ApiError`
+  carrying Twilio's code, with the API's words escaped to one printable line; a write that may have been
+  applied although it failed says so (``ApiError.outcome_unknown``).
+- Never puts a credential in a message, a repr or a log line (credentials and URL checks: :mod:`reconciler.auth`).
 
 Tests inject ``transport=httpx.MockTransport(...)``; integration tests point ``base_url`` at the emulator.
 """
@@ -12,108 +16,42 @@ Tests inject ``transport=httpx.MockTransport(...)``; integration tests point ``b
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import os
-import re
-from collections.abc import AsyncIterator, Iterable, Mapping
+import sys
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import SplitResult, urlsplit
+from typing import Any, TypeVar
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
 
 from reconciler import __version__
-from reconciler.errors import ApiError, CredentialsError
+from reconciler.auth import Credentials, check_base_url, is_loopback, same_origin, shown_url
+from reconciler.errors import ApiError
 from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
+from reconciler.responses import error_fields, kind_of, live_sender, page_limit, page_parts, retry_after, senders_from_pages
+from reconciler.text import clip, escape_control
+
+# Credentials, the URL checks and senders_from_pages are imported from here by the rest of reconciler.
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_PAGES", "MAX_PAGE_SIZE", "Credentials",
+           "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback", "senders_from_pages", "shown_url"]
 
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
 MAX_PAGE_SIZE = 1000
+#: Pages read at most when the API does not say how many senders it holds: 10 million senders at 1,000 a page.
+MAX_PAGES = 10_000
 #: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
 #: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.
 DEFAULT_CONCURRENCY = 25
 DEFAULT_TIMEOUT = 30.0
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_T = TypeVar("_T")
+
 log = logging.getLogger("reconciler.http")
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """HTTP Basic credentials: an account SID + auth token, or an API key + secret.
-
-    The secret is kept out of ``repr`` and ``str`` so it cannot reach logs or tracebacks by accident.
-    """
-
-    username: str
-    secret: str = field(repr=False)
-    account_sid: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.username} (secret hidden)"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
-        """As Twilio's own tools do: an API key pair takes precedence over the auth token."""
-        env = os.environ if environ is None else environ
-        sid = env.get("TWILIO_ACCOUNT_SID") or None
-        key, key_secret = env.get("TWILIO_API_KEY"), env.get("TWILIO_API_SECRET")
-        token = env.get("TWILIO_AUTH_TOKEN")
-        if key and key_secret:
-            return cls(key, key_secret, sid)
-        if key or key_secret:
-            missing = "TWILIO_API_SECRET" if key else "TWILIO_API_KEY"
-            raise CredentialsError(f"{missing} is not set (TWILIO_API_KEY and TWILIO_API_SECRET go together)")
-        if sid and token:
-            return cls(sid, token, sid)
-        missing = [name for name, value in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not value]
-        raise CredentialsError(
-            f"no Twilio credentials: set {' and '.join(missing)} "
-            "(or TWILIO_API_KEY and TWILIO_API_SECRET with TWILIO_ACCOUNT_SID)"
-        )
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(base_url: str) -> str:
-    """Refuse a URL that would carry credentials in the clear to another machine, or in itself.
-
-    A URL is printed (export header), logged (``--verbose``) and saved (plan files): credentials written
-    into it (``https://AC...:token@host``) would go everywhere it goes, so such a URL is refused.
-    """
-    try:
-        parts = urlsplit(base_url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise CredentialsError(f"base URL {_shown_url(base_url)!r} is not a valid URL") from None
-    if "@" in parts.netloc:
-        raise CredentialsError(
-            "the base URL must not hold credentials (user:secret@host): give them in TWILIO_ACCOUNT_SID and "
-            "TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
-        )
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CredentialsError(f"base URL {_shown_url(base_url)!r} must be an absolute http(s) URL")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise CredentialsError(
-            f"refusing to send credentials over plain http to {parts.hostname}: use https "
-            "(plain http is allowed only to a loopback address, such as the emulator)"
-        )
-    return base_url.rstrip("/")
 
 
 # --------------------------------------------------------------------------- retries
@@ -121,7 +59,13 @@ def check_base_url(base_url: str) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. ``backoff`` is the base of the exponential wait, ``max_backoff`` its cap (seconds)."""
+    """How hard to try. ``backoff`` is the base of the exponential wait, ``max_backoff`` its cap (seconds).
+
+    ``timeout`` is the deadline of one attempt, from sending the request to the last byte of the answer,
+    so a server that trickles its headers or body cannot stretch it. One call (a page, a write) therefore
+    lasts at most ``attempts × timeout`` plus the waits between attempts (each at most ``max_backoff``,
+    a ``Retry-After`` included), plus any wait for one of the client's ``concurrency`` connections.
+    """
 
     attempts: int = 6
     backoff: float = 0.5
@@ -138,20 +82,24 @@ class _WaitRetryAfter(wait_base):
 
     def __call__(self, retry_state: RetryCallState) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = exc.retry_after if isinstance(exc, _RetryableError) else None
         if retry_after is not None:
             return min(retry_after, self.policy.max_backoff)
-        return self.fallback(retry_state)
+        return float(self.fallback(retry_state))
 
 
 class _RetryableError(ApiError):
-    """An ApiError worth another try, with the server's ``Retry-After`` when it sent one."""
+    """An ApiError worth another try (429, 5xx, a timeout, a transport failure), with the server's ``Retry-After``."""
 
     retry_after: float | None = None
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ApiError) and exc.retryable
+async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
+    """``awaitable``'s result, or ``asyncio.TimeoutError`` once ``seconds`` have passed."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):  # no extra task per request, unlike wait_for before 3.12
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
 
 
 # --------------------------------------------------------------------------- client
@@ -183,10 +131,12 @@ class SendersClient:
         retry: RetryPolicy = RetryPolicy(),
         concurrency: int = DEFAULT_CONCURRENCY,
         page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = MAX_PAGES,
     ):
         self.base_url = check_base_url(base_url)
         self.retry = retry
         self.page_size = page_size
+        self.max_pages = max_pages
         self.stats = Stats()
         self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
         self._transport = transport
@@ -228,23 +178,32 @@ class SendersClient:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[httpx.AsyncClient]:
-        """A client with its own connection, kept for this request; at most ``concurrency`` at once."""
+        """A client with its own connection, kept for this request; at most ``concurrency`` at once.
+
+        A connection whose request failed midway (timed out, dropped, cancelled) is closed, not reused.
+        """
         if self._gate is None:
             self._gate = asyncio.Semaphore(self._slots)
         async with self._gate:
             http = self._idle.pop() if self._idle else self._open()
             try:
                 yield http
-            finally:
-                self._idle.append(http)
+            except BaseException:
+                if http in self._clients:
+                    self._clients.remove(http)
+                    await http.aclose()
+                raise
+            self._idle.append(http)
 
     # ---- reads
 
     async def list_senders(self) -> list[LiveSender]:
         """Every WhatsApp sender of the account, following ``meta.next_page_url`` to the end."""
         senders: list[LiveSender] = []
+        number = 0
         async for _, items in self._pages():
-            senders.extend(_live(item) for item in items)
+            number += 1
+            senders.extend(live_sender(item, index, number) for index, item in enumerate(items))
         return senders
 
     async def read_pages(self) -> list[bytes]:
@@ -261,67 +220,99 @@ class SendersClient:
         url: str | None = SENDERS_PATH
         params: dict[str, Any] | None = {"Channel": CHANNEL, "PageSize": self.page_size}
         seen: set[str] = set()
-        while url:
+        limit, why = self.max_pages, f"{self.max_pages} pages, the most this client reads"
+        while url is not None:
             if url in seen:  # a server that loops its pages must not loop us
-                raise ApiError(f"the API returned the same page twice ({_shown_url(url)})")
+                raise ApiError("the API returned the same page twice", method="GET", url=shown_url(url))
+            if len(seen) >= limit:
+                raise ApiError(f"the list goes on past {why}: refusing to read on", method="GET", url=shown_url(url))
             seen.add(url)
-            raw, body = await self._request("GET", url, params=params, raw=True)
-            page = body.get("senders") if isinstance(body, dict) else None
-            if not isinstance(page, list):
-                raise ApiError("the list response has no 'senders' array", method="GET", url=_shown_url(url))
-            yield raw, page
-            meta = body.get("meta") or {}
-            url, params = meta.get("next_page_url") or None, None
-            if url is not None:
-                self._check_same_origin(url)
-
-    def _check_same_origin(self, url: str) -> None:
-        """A next page is read from the API's own host only: the request carries the credentials."""
-        try:
-            parts = urlsplit(url)
-            if not parts.scheme and not parts.netloc:
-                return  # relative: resolved against the base URL
-            same = "@" not in parts.netloc and _origin(parts) == _origin(urlsplit(self.base_url))
-        except ValueError:
-            same = False
-        if not same:
-            raise ApiError(
-                f"the API's next_page_url points away from {self.base_url} ({_shown_url(url)}): "
-                "refusing to send the credentials there"
-            )
+            response, body = await self._json("GET", url, params=params)
+            page, meta, next_url = page_parts(body, shown_url(url))
+            yield response.content, page
+            if next_url is None:
+                return
+            if not same_origin(next_url, self.base_url):
+                raise ApiError(
+                    f"the API's next_page_url points away from {self.base_url} ({shown_url(next_url)}): "
+                    "refusing to send the credentials there"
+                )
+            if not page:
+                raise ApiError("the API returned an empty page that links to a next page", method="GET", url=shown_url(url))
+            limit, why = page_limit(meta, self.page_size, self.max_pages) or (limit, why)
+            url, params = next_url, None
 
     async def fetch(self, sid: str) -> LiveSender:
-        return _live(await self._request("GET", f"{SENDERS_PATH}/{sid}"))
+        _, body = await self._json("GET", f"{SENDERS_PATH}/{sid}")
+        return live_sender(body)
 
     # ---- writes
 
     async def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", SENDERS_PATH, json=dict(body))
+        """The sender as the API made it; :class:`ApiError` for any other answer."""
+        return await self._write("POST", SENDERS_PATH, body)
 
     async def update(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", f"{SENDERS_PATH}/{sid}", json=dict(body))
+        """The sender as the API changed it; :class:`ApiError` for any other answer."""
+        return await self._write("POST", f"{SENDERS_PATH}/{sid}", body)
 
     async def verify(self, sid: str, code: str) -> dict[str, Any]:
         """Submit the one-time code Meta sent for a sender in PENDING_VERIFICATION."""
         return await self.update(sid, {"configuration": {"verification_code": code}})
 
     async def delete(self, sid: str) -> None:
-        await self._request("DELETE", f"{SENDERS_PATH}/{sid}")
+        await self._request("DELETE", f"{SENDERS_PATH}/{sid}")  # any 2xx: deleted, whatever its body
+
+    async def _write(self, method: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response, answer = await self._json(method, url, json=dict(body))
+        if not isinstance(answer, dict):
+            raise ApiError(
+                f"the API answered with {kind_of(answer)}, not a sender: the change may have been applied",
+                status=response.status_code, method=method, url=shown_url(url), outcome_unknown=True,
+            )
+        return answer
 
     # ---- plumbing
 
-    async def _request(self, method: str, url: str, *, raw: bool = False, **kwargs: Any) -> Any:
-        """The decoded JSON body (None for 204); with ``raw``, ``(body as sent, decoded body)``."""
+    async def _json(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
+        """The 2xx response and its decoded JSON body; :class:`ApiError` when there is none to decode."""
+        response = await self._request(method, url, **kwargs)
+        if response.content:
+            try:
+                return response, json.loads(response.content)
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the parser's depth
+                pass
+        write = method not in _READS
+        what = "a body that is not JSON" if response.content else "an empty body"
+        raise ApiError(
+            f"the API answered with {what}" + (": the change may have been applied" if write else ""),
+            status=response.status_code, method=method, url=shown_url(url), outcome_unknown=write,
+        )
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The 2xx response, after retries; :class:`ApiError` otherwise.
+
+        A write refused (4xx) after an earlier attempt that may have been applied is still ``outcome_unknown``.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(max(self.retry.attempts, 1)),
             wait=_WaitRetryAfter(self.retry),
-            retry=retry_if_exception(_is_retryable),
+            retry=retry_if_exception_type(_RetryableError),
             reraise=True,
             before_sleep=self._count_retry,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._once(method, url, raw=raw, **kwargs)
+        maybe_applied = False
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        return await self._once(method, url, **kwargs)
+                    except ApiError as exc:
+                        maybe_applied = maybe_applied or exc.outcome_unknown
+                        raise
+        except ApiError as exc:
+            exc.outcome_unknown = exc.outcome_unknown or maybe_applied
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _count_retry(self, state: RetryCallState) -> None:
@@ -330,80 +321,50 @@ class SendersClient:
         exc = state.outcome.exception() if state.outcome else None
         log.info("retrying after: %s", exc)
 
-    async def _once(self, method: str, url: str, *, raw: bool = False, **kwargs: Any) -> Any:
+    async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         self.stats.requests += 1
         self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
-        shown = _shown_url(url)
+        shown = shown_url(url)
+        write = method not in _READS
         try:
             async with self._connection() as http:
-                response = await http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise _RetryableError(f"timed out after {self.retry.timeout:g}s", method=method, url=shown) from exc
+                response = await _within(http.request(method, url, **kwargs), self.retry.timeout)
+        except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
+            unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
+            raise _RetryableError(
+                f"timed out: no complete answer within {self.retry.timeout:g}s",
+                method=method, url=shown, outcome_unknown=write and not unsent,
+            ) from exc
         except httpx.TransportError as exc:
             raise _RetryableError(
-                f"connection failed: {type(exc).__name__}: {exc}", method=method, url=shown
+                f"connection failed: {_described(exc)}",
+                method=method, url=shown, outcome_unknown=write and not isinstance(exc, httpx.ConnectError),
             ) from exc
+        except httpx.HTTPError as exc:  # an answer httpx cannot decode (Content-Encoding), redirects
+            raise ApiError(f"unreadable answer: {_described(exc)}", method=method, url=shown, outcome_unknown=write) from exc
+        except httpx.InvalidURL as exc:  # nothing was sent
+            raise ApiError(f"the URL cannot be requested: {_described(exc)}", method=method, url=shown) from exc
         log.debug("%s %s -> %s", method, shown, response.status_code)
-        if response.status_code == 204:
-            return None
         if response.is_success:
-            try:
-                return (response.content, response.json()) if raw else response.json()
-            except ValueError as exc:
-                raise ApiError(
-                    "the API answered with a body that is not JSON", status=response.status_code, method=method, url=shown
-                ) from exc
+            return response
         raise _error_from(response, method, shown)
 
 
-def senders_from_pages(pages: Iterable[bytes]) -> list[LiveSender]:
-    """The senders of pages read by :meth:`SendersClient.read_pages`, in order."""
-    return [_live(item) for raw in pages for item in json.loads(raw)["senders"]]
-
-
-def _live(item: Any) -> LiveSender:
-    try:
-        return LiveSender.model_validate(item)
-    except Exception as exc:  # pydantic.ValidationError, TypeError
-        raise ApiError(f"the API returned a sender this tool cannot read: {exc}") from exc
-
-
-def _shown_url(url: str) -> str:
-    """``url`` fit to print: anything that looks like ``user:secret@`` is cut out, parsed or not."""
-    return re.sub(r"^([^/?#]*//)?[^/?#]*@", lambda m: m.group(1) or "", url)
-
-
-def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+def _described(exc: BaseException) -> str:
+    text = str(exc)
+    return clip(escape_control(f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
 
 
 def _error_from(response: httpx.Response, method: str, url: str) -> ApiError:
     """Twilio's error body is ``{code, message, more_info, status}``; fall back to the HTTP reason."""
-    code = message = more_info = None
-    try:
-        body = response.json()
-        if isinstance(body, dict):
-            code = body.get("code") if isinstance(body.get("code"), int) else None
-            message = body.get("message") if isinstance(body.get("message"), str) else None
-            more_info = body.get("more_info") if isinstance(body.get("more_info"), str) else None
-    except ValueError:
-        pass
+    code, message, more_info = error_fields(response.content)
     status = response.status_code
-    kwargs = dict(status=status, code=code, more_info=more_info, method=method, url=url)
-    text = message or response.reason_phrase or "request failed"
+    text = message or clip(escape_control(response.reason_phrase or "request failed"))
+    # A 4xx is a refusal; a 5xx, or a 3xx this client does not follow, leaves a write's fate open.
+    unknown = method not in _READS and not 400 <= status < 500
     if status == 429 or status >= 500:
-        err = _RetryableError(text, **kwargs)
-        err.retry_after = _retry_after(response.headers.get("Retry-After"))
+        err = _RetryableError(text, status=status, code=code, more_info=more_info, method=method, url=url,
+                              outcome_unknown=unknown)
+        err.retry_after = retry_after(response.headers.get("Retry-After"))
         return err
-    return ApiError(text, **kwargs)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # an HTTP date: rare; exponential backoff is a safe answer
-    return max(seconds, 0.0)
+    return ApiError(text, status=status, code=code, more_info=more_info, method=method, url=url, outcome_unknown=unknown)

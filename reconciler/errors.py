@@ -59,7 +59,12 @@ class ConfigError(ReconcilerError):
 
 
 class ApiError(ReconcilerError):
-    """A failed call to the Senders API, with what Twilio said about it."""
+    """A failed call to the Senders API, with what Twilio said about it.
+
+    ``outcome_unknown`` is true for a write (POST, DELETE) that may have been applied although it
+    failed: it timed out, its connection dropped, the API answered 5xx, or a 2xx whose body could not
+    be read. False for a read, and for a definite refusal (a 4xx, such as Twilio's 400 / 63100).
+    """
 
     def __init__(
         self,
@@ -71,6 +76,7 @@ class ApiError(ReconcilerError):
         method: str | None = None,
         url: str | None = None,
         sender_id: str | None = None,
+        outcome_unknown: bool = False,
     ):
         self.message = message
         self.status = status
@@ -79,6 +85,7 @@ class ApiError(ReconcilerError):
         self.method = method
         self.url = url
         self.sender_id = sender_id
+        self.outcome_unknown = outcome_unknown
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -107,6 +114,7 @@ class ApiError(ReconcilerError):
             method=self.method,
             url=self.url,
             sender_id=sender_id,
+            outcome_unknown=self.outcome_unknown,
         )
 
     @property

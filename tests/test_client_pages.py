@@ -6,25 +6,35 @@ The CLI reads pages as bytes while it loads the desired state, and decodes them 
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
-from reconciler.client import RetryPolicy, SendersClient, senders_from_pages
+from reconciler.client import Credentials, RetryPolicy, SendersClient, senders_from_pages
 from reconciler.errors import ApiError
-from tests.test_client import CREDS, sender
+from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 FAST = RetryPolicy(attempts=2, backoff=0.001, max_backoff=0.01, timeout=2)
 
 
+def sender(i: int) -> dict:
+    return {"sid": f"XE{i:032x}", "sender_id": f"whatsapp:+1501712{i:04d}", "status": "ONLINE", "profile": {"name": f"S{i}"}}
+
+
+def page(*items: object) -> bytes:
+    return json.dumps({"senders": list(items), "meta": {}}).encode()
+
+
 def _client(handler) -> SendersClient:
-    return SendersClient(CREDS, base_url="https://api.test", transport=httpx.MockTransport(handler), retry=FAST)
+    creds = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
+    return SendersClient(creds, base_url="https://api.test", transport=httpx.MockTransport(handler), retry=FAST)
 
 
 def _two_pages(request: httpx.Request) -> httpx.Response:
-    page = int(request.url.params.get("PageToken", "0"))
-    nxt = "https://api.test/v2/Channels/Senders?Channel=whatsapp&PageSize=2&PageToken=1" if page == 0 else None
-    return httpx.Response(200, json={"senders": [sender(2 * page), sender(2 * page + 1)], "meta": {"next_page_url": nxt}})
+    n = int(request.url.params.get("PageToken", "0"))
+    nxt = "https://api.test/v2/Channels/Senders?Channel=whatsapp&PageSize=2&PageToken=1" if n == 0 else None
+    return httpx.Response(200, json={"senders": [sender(2 * n), sender(2 * n + 1)], "meta": {"next_page_url": nxt}})
 
 
 def test_pages_decode_to_the_senders_list_senders_returns():
@@ -52,3 +62,29 @@ def test_a_page_without_senders_is_an_api_error():
 def test_a_sender_that_cannot_be_read_is_an_api_error():
     with pytest.raises(ApiError, match="cannot read"):
         senders_from_pages([b'{"senders": [{"sid": 1}]}'])
+
+
+@pytest.mark.parametrize(("bad", "expected"), [
+    pytest.param(dict(sender(5), webhook=["x"]),
+                 "sender whatsapp:+15017120005: the API returned a sender this tool cannot read: webhook: "
+                 "Input should be a valid dictionary", id="by-sender-id"),
+    pytest.param({"sid": "XE" + "5" * 32, "profile": {}},
+                 f"the API returned a sender this tool cannot read (sid XE{'5' * 32}): sender_id: Field required", id="by-sid"),
+    pytest.param({"sid": 5, "sender_id": None},
+                 "the API returned a sender this tool cannot read (senders[1] on page 2): sid: Input should be a valid string; "
+                 "sender_id: Input should be a valid string", id="by-place"),
+    pytest.param("whatsapp:+15017120005", "(senders[1] on page 2): it is a string, not an object", id="not-an-object"),
+    pytest.param(dict(sender(5), sender_id="whatsapp:+1\n\x1b[31m", status=3),
+                 "sender whatsapp:+1\\n\\x1b[31m: the API returned a sender this tool cannot read: status: "
+                 "Input should be a valid string", id="escaped"),
+])
+def test_a_malformed_sender_is_one_line_naming_the_sender_and_the_field(bad, expected):
+    with pytest.raises(ApiError) as caught:
+        senders_from_pages([page(sender(1)), page(sender(2), bad)])
+    assert str(caught.value).endswith(expected) and str(caught.value).isprintable(), str(caught.value)
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"senders": "x"}', b"{}"])
+def test_a_page_that_is_no_list_response_is_an_api_error(raw):
+    with pytest.raises(ApiError, match="page 2 of the list"):
+        senders_from_pages([page(sender(1)), raw])

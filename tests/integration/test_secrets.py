@@ -179,9 +179,10 @@ def test_client_refuses_a_next_page_off_its_origin(next_url):
 
 
 def test_client_follows_a_next_page_on_its_own_origin():
+    one = [{"sid": "XE" + "0" * 32, "sender_id": "whatsapp:+15017122661"}]  # an empty page may not link onward
     pages = iter([
-        {"senders": [], "meta": {"next_page_url": "https://messaging.twilio.com:443/v2/Channels/Senders?PageToken=2"}},
-        {"senders": [], "meta": {"next_page_url": "/v2/Channels/Senders?PageToken=3"}},
+        {"senders": one, "meta": {"next_page_url": "https://messaging.twilio.com:443/v2/Channels/Senders?PageToken=2"}},
+        {"senders": one, "meta": {"next_page_url": "/v2/Channels/Senders?PageToken=3"}},
         {"senders": [], "meta": {"next_page_url": None}},
     ])
 

@@ -20,7 +20,10 @@ from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
 from reconciler.plan import Action, ActionKind, Plan, plan_update
 
-Result = Literal["done", "failed", "not_started", "interrupted"]
+#: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), so it
+#: may or may not have been applied; the confirming read settles it as ``done`` or ``not_applied``. Only a
+#: definite refusal (a 4xx with Twilio's code) is ``failed``.
+Result = Literal["done", "failed", "unknown", "not_applied", "not_started", "interrupted"]
 
 
 class SendersApi(Protocol):
@@ -36,6 +39,8 @@ class SendersApi(Protocol):
 Detail = Literal[
     "created", "adopted_updated", "adopted_same", "updated", "deleted", "already_deleted",  # done
     "refused",  # failed: the API said no (``error`` says why)
+    "lost",  # unknown, or not_applied once the confirming read settled it (``error`` says what was lost)
+    "settled",  # done: the answer was lost, but the confirming read shows the change
     "stopped",  # not_started
     "in_flight",  # interrupted: the API may or may not have applied it
 ]
@@ -81,6 +86,8 @@ class ApplyReport:
             "done": sum(1 for o in self.outcomes if o.ok),
             "failed": self.count("failed"),
             "unconfirmed": sum(1 for o in self.outcomes if o.result == "done" and o.confirmed is False),
+            "unknown": self.count("unknown"),
+            "not_applied": self.count("not_applied"),
             "not_started": self.count("not_started"),
             "interrupted": self.count("interrupted"),
         }
@@ -120,6 +127,8 @@ async def apply_plan(
                 return await _perform(action, api)
             except ApiError as exc:
                 err = exc.for_sender(action.sender_id)
+                if err.outcome_unknown:
+                    return Outcome(action.action, action.sender_id, "unknown", "lost", sid=action.sid, error=err)
                 return Outcome(action.action, action.sender_id, "failed", "refused", sid=action.sid, error=err)
             except asyncio.CancelledError:
                 return Outcome(action.action, action.sender_id, "interrupted", "in_flight", sid=action.sid)
@@ -163,7 +172,7 @@ async def apply_plan(
     report.outcomes = [not_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks, strict=False)]
     report.interrupted = stop.is_set() or abort.is_set()
 
-    if confirm and any(o.result == "done" for o in report.outcomes) and not abort.is_set():
+    if confirm and any(o.result in ("done", "unknown") for o in report.outcomes) and not abort.is_set():
         await _confirm(report, plan, api)
     return report
 
@@ -219,7 +228,8 @@ async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
 
 
 async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
-    """One list read: every done action must show in live state (a rename in review counts as shown)."""
+    """One list read: every done action must show in live state (a rename in review counts as shown), and
+    every write whose answer was lost is settled by what the list shows."""
     try:
         live = await api.list_senders()
     except ApiError as exc:
@@ -228,17 +238,23 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
     by_id = {s.sender_id: s for s in live}
     actions = {(a.sender_id, a.action): a for a in plan.actions}
     for o in report.outcomes:
-        if o.result != "done":
+        if o.result not in ("done", "unknown"):
             continue
         current = by_id.get(o.sender_id)
         o.final_status = current.status if current else None
         if o.action == "delete":
-            o.confirmed = current is None
+            shown = current is None
         elif current is None:
-            o.confirmed = False
+            shown = False
         else:
             update, problem, _ = plan_update(target_state(actions[(o.sender_id, o.action)]), current)
-            o.confirmed = update is None and problem is None
+            shown = update is None and problem is None
+        if o.result == "done":
+            o.confirmed = shown
+        else:  # the list is the only answer there is
+            o.result, o.detail, o.confirmed = ("done", "settled", True) if shown else ("not_applied", "lost", None)
+            if shown and current is not None and o.sid is None:
+                o.sid = current.sid
 
 
 @dataclass

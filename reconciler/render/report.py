@@ -8,8 +8,9 @@ from reconciler.render.style import Style, plain, styler
 from reconciler.render.text import blocked_count, summary_line
 from reconciler.render.words import outcome_message, plural, status_text
 
-_MARKS = {"done": "✓", "failed": "✗", "not_started": "·", "interrupted": "?"}
-_COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
+_MARKS = {"done": "✓", "failed": "✗", "unknown": "?", "not_applied": "✗", "not_started": "·", "interrupted": "?"}
+_COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "unknown": "outcome unknown",
+            "not_applied": "not applied (the answer was lost)", "not_started": "not started",
             "interrupted": "interrupted (outcome unknown)"}
 
 
@@ -24,8 +25,9 @@ def report_summary(report: ApplyReport) -> str:
 #: Not-started actions listed one by one at most; the rest are counted.
 NOT_STARTED_LISTED = 10
 #: The order of the report: what needs a look first.
-_ORDER = {"failed": 0, "interrupted": 1, "unconfirmed": 2, "done": 3, "not_started": 4}
-_COLOURS = {"failed": "error", "interrupted": "warn", "unconfirmed": "warn", "done": "create", "not_started": "dim"}
+_ORDER = {"failed": 0, "not_applied": 1, "unknown": 2, "interrupted": 3, "unconfirmed": 4, "done": 5, "not_started": 6}
+_COLOURS = {"failed": "error", "not_applied": "error", "unknown": "warn", "interrupted": "warn", "unconfirmed": "warn",
+            "done": "create", "not_started": "dim"}
 
 
 def _group(outcome: Outcome) -> str:
@@ -36,7 +38,8 @@ def outcome_line(outcome: Outcome, style: Style = plain) -> str:
     group = _group(outcome)
     mark = "!" if group == "unconfirmed" else _MARKS[outcome.result]
     status = f" [{outcome.final_status}]" if outcome.final_status else ""
-    text = str(outcome.error) if outcome.error else f"sender {outcome.sender_id}: {outcome_message(outcome)}"
+    refused = outcome.error is not None and outcome.detail == "refused"
+    text = str(outcome.error) if refused else f"sender {outcome.sender_id}: {outcome_message(outcome)}"
     return f"  {style(mark, _COLOURS[group])} {outcome.action} {text}{status}"
 
 

@@ -99,6 +99,10 @@ def outcome_message(outcome: Outcome) -> str:
     detail = outcome.detail
     if outcome.error is not None and detail == "refused":
         text = outcome.error.message
+    elif outcome.error is not None and detail == "lost":
+        verdict = ("and the API's list does not show the change: not applied; a re-run retries it"
+                   if outcome.result == "not_applied" else "outcome unknown: 'reconciler plan' shows where it stands")
+        text = f"the API's answer was lost ({outcome.error.message}); {verdict}"
     elif detail == "updated":
         text = f"updated {outcome.fields} field(s)"
     else:
@@ -116,6 +120,8 @@ _DETAILS = {
     "deleted": "deleted",
     "already_deleted": "already deleted",
     "refused": "refused by the API",
+    "lost": "the API's answer was lost",
+    "settled": "applied (the answer was lost; the API's list shows the change)",
     "stopped": "not started: apply was stopped",
     "in_flight": "interrupted while in flight: the API may or may not have applied it",
 }

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from reconciler.plan import Plan
 from reconciler.render.text import closing_line, summary_line
 from reconciler.render.values import show_field
 from reconciler.render.words import notice_message, problem_message
+from reconciler.text import escape_control
 
 #: GitHub refuses comments longer than this many characters.
 GITHUB_COMMENT_LIMIT = 65_536
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]!|~#:])")  # what can start markup mid-line
 
 
-def _md_code(path: str, value: Any) -> str:
-    text = show_field(path, value)
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{_md_cell(text)}{fence}"
+def md_text(text: str) -> str:
+    """Text that renders as itself: no link, image, emphasis, HTML, table cell break or ``@`` mention."""
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(escape_control(text), quote=False))
+    return escaped.replace("@", "@\u200b")  # a zero-width space: GitHub makes no mention of it
+
+
+def md_code(text: str) -> str:
+    """A code span that no backtick inside can close, safe in a table cell."""
+    text = escape_control(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _html(text: str) -> str:
+    return html.escape(escape_control(text))
+
+
+def _md_value(path: str, value: Any) -> str:
+    return md_code(show_field(path, value))
 
 
 def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
@@ -34,11 +53,11 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             f"**{verdict}**" if plan.actions or plan.problems else "**No changes.** Live senders match the file.", ""]
     if plan.problems:
         head.append(f"> [!WARNING]\n> {len(plan.problems)} sender(s) cannot be changed as the file asks:")
-        head.extend(f"> - `{p.sender_id}`: {_md_cell(problem_message(p))}" for p in plan.problems)
+        head.extend(f"> - {md_code(p.sender_id)}: {md_text(problem_message(p))}" for p in plan.problems)
         head.append("")
     if plan.notices:
         head.append("Notices:")
-        head.extend(f"- `{n.sender_id}`: {_md_cell(notice_message(n))}" for n in plan.notices)
+        head.extend(f"- {md_code(n.sender_id)}: {md_text(notice_message(n))}" for n in plan.notices)
         head.append("")
 
     rows = []
@@ -46,16 +65,17 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     for a in plan.actions:
         what = a.action if a.allowed else f"{a.action}, gated"
         fields = ", ".join(c.path for c in a.changes) or "—"
-        rows.append(f"| {a.symbol} | `{a.sender_id}` | {what} | {_md_cell(fields)} |")
-        body = [f"<details><summary>{a.symbol} <code>{a.sender_id}</code> ({what})</summary>", ""]
+        rows.append(f"| {a.symbol} | {md_code(a.sender_id)} | {what} | {fields} |")  # our own field names
+        body = [f"<details><summary>{a.symbol} <code>{_html(a.sender_id)}</code> ({what})</summary>", ""]
         if a.changes:
             body += ["| field | before | after |", "| --- | --- | --- |"]
             body += [
-                f"| `{c.path}` | {_md_code(c.path, c.before) if a.action != 'create' else ''} | {_md_code(c.path, c.after)} |"
+                f"| {md_code(c.path)} | {_md_value(c.path, c.before) if a.action != 'create' else ''} | "
+                f"{_md_value(c.path, c.after)} |"
                 for c in a.changes
             ]
         elif a.action == "delete":
-            body.append(f"Deletes `{a.sid}`." + ("" if a.allowed else " Gated: pass `--allow-delete`."))
+            body.append(f"Deletes {md_code(a.sid or '')}." + ("" if a.allowed else " Gated: pass `--allow-delete`."))
         body += ["", "</details>", ""]
         details.append("\n".join(body))
 

@@ -7,6 +7,7 @@ from reconciler.plan import Plan
 from reconciler.render.style import Style, plain, styler
 from reconciler.render.text import blocked_count, summary_line
 from reconciler.render.words import outcome_message, plural, status_text
+from reconciler.text import escape_control
 
 _MARKS = {"done": "✓", "failed": "✗", "unknown": "?", "not_applied": "✗", "not_started": "·", "interrupted": "?"}
 _COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "unknown": "outcome unknown",
@@ -40,7 +41,7 @@ def outcome_line(outcome: Outcome, style: Style = plain) -> str:
     status = f" [{outcome.final_status}]" if outcome.final_status else ""
     refused = outcome.error is not None and outcome.detail == "refused"
     text = str(outcome.error) if refused else f"sender {outcome.sender_id}: {outcome_message(outcome)}"
-    return f"  {style(mark, _COLOURS[group])} {outcome.action} {text}{status}"
+    return f"  {style(mark, _COLOURS[group])} {outcome.action} {escape_control(text + status)}"
 
 
 def render_report(report: ApplyReport, *, color: bool = False) -> str:
@@ -64,7 +65,7 @@ def render_report(report: ApplyReport, *, color: bool = False) -> str:
 
 
 def render_settled(settled: Settled) -> str:
-    lines = ["Final statuses:"] + [f"  {sid}: {status_text(s)}" for sid, s in settled.statuses.items()]
+    lines = ["Final statuses:"] + [escape_control(f"  {sid}: {status_text(s)}") for sid, s in settled.statuses.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +93,7 @@ def render_drift(plan: Plan) -> str:
     if len(senders) > DRIFT_NAMED:
         named += f" and {len(senders) - DRIFT_NAMED} more (--format json lists them all)"
     also = f". Also, {problems}." if problems else ""
-    return f"{line} Senders: {named}{also}\n"
+    return escape_control(f"{line} Senders: {named}{also}") + "\n"
 
 
 #: What the tool says when a person or a signal stops it.

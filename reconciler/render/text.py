@@ -6,6 +6,7 @@ from reconciler.plan import Action, Plan
 from reconciler.render.style import styler
 from reconciler.render.values import list_delta, show_field
 from reconciler.render.words import action_note, notice_message, plural, problem_message
+from reconciler.text import escape_control
 
 
 def summary_line(plan: Plan, head: str = "Plan") -> str:
@@ -27,7 +28,7 @@ def heading(action: Action) -> str:
     note = action_note(action)
     if note:
         extra.append(note)
-    return f"{action.symbol} {action.sender_id} ({', '.join(extra)})"
+    return escape_control(f"{action.symbol} {action.sender_id} ({', '.join(extra)})")
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
@@ -52,12 +53,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     if plan.notices:
         lines.append(style("Notices:", "bold"))
         for n in plan.notices:
-            lines.append(f"  {style('!', 'warn')} {n.sender_id}: {notice_message(n)}")
+            lines.append(f"  {style('!', 'warn')} {escape_control(f'{n.sender_id}: {notice_message(n)}')}")
         lines.append("")
     if plan.problems:
         lines.append(style("Problems (these senders are left as they are):", "bold"))
         for p in plan.problems:
-            lines.append(f"  {style('✗', 'error')} {p.sender_id}: {problem_message(p)}")
+            lines.append(f"  {style('✗', 'error')} {escape_control(f'{p.sender_id}: {problem_message(p)}')}")
         lines.append("")
     lines.append(style(closing_line(plan), "bold") if plan.actions or plan.problems else closing_line(plan))
     return "\n".join(lines) + "\n"

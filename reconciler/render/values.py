@@ -6,11 +6,12 @@ import json
 from typing import Any
 
 from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS
+from reconciler.text import escape_control
 
 
 def show(value: Any) -> str:
     """A value as it reads best in a plan: JSON literals, so '' and null stay visible."""
-    return json.dumps(value, ensure_ascii=False)
+    return escape_control(json.dumps(value, ensure_ascii=False))
 
 
 def _readable_items(path: str, value: Any) -> list[str] | None:

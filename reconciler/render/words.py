@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from reconciler.errors import ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
 from reconciler.models import DISPLAY_NAME_IN_REVIEW, DISPLAY_NAME_RETRYABLE, LiveSender
 from reconciler.plan import Action, Notice, Plan, Problem, offline_reasons
+from reconciler.text import escape_control
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
@@ -80,7 +81,7 @@ def blocked_message(plan: Plan) -> str:
 
 def problem_lines(plan: Plan) -> list[str]:
     """The plan's problems as the error lines that close a command."""
-    return [f"Error: sender {p.sender_id}: {problem_message(p)}" for p in plan.problems]
+    return [escape_control(f"Error: sender {p.sender_id}: {problem_message(p)}") for p in plan.problems]
 
 
 def status_text(sender: LiveSender | None) -> str:

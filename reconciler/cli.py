@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -437,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:  # stdout or stderr closed or full: say so once, where it can still be said
         with contextlib.suppress(OSError):
             click.echo(f"Error: cannot write the output: {exc.strerror or exc}", err=True)
+        _discard_stdout()
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
@@ -449,6 +451,14 @@ def _envvar_of(error: click.ClickException) -> str | None:
     if name is None or not isinstance(envvar, str):
         return None
     return envvar if error.ctx.get_parameter_source(name) == ParameterSource.ENVIRONMENT else None
+
+
+def _discard_stdout() -> None:
+    """What could not be written is dropped, so the interpreter's last flush does not fail a second time."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _echo_output(text: str) -> None:

@@ -166,5 +166,9 @@ class ApplyRefused(ReconcilerError):
     """Apply was not confirmed (no terminal and no --auto-approve, or the answer was not yes)."""
 
 
+class OutputError(ReconcilerError):
+    """An output file (saved plan, export) cannot be written where it was asked for."""
+
+
 class Interrupted(ReconcilerError):
     """A person or a signal stopped the run before anything was changed."""

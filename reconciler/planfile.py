@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.fs import atomic_write
+from reconciler.fs import read_regular
 from reconciler.models import LiveSender, Safety
 from reconciler.plan import Plan, fingerprint, plan_from_data, plan_to_data
 
@@ -28,6 +28,8 @@ KIND = "reconciler-plan"
 #: 2: notices and problems as data (kind and values), no longer as sentences.
 VERSION = "2"
 PLAN_KEY_ENV = "RECONCILER_PLAN_KEY"
+#: A saved plan larger than this is refused unread (10,000 actions take about 10 MB).
+MAX_PLAN_BYTES = 64 * 1024 * 1024
 
 
 def signing_key(secret: str, environ: Mapping[str, str] | None = None) -> bytes:
@@ -62,11 +64,6 @@ def dump_plan(
     return json.dumps({**payload, "signature": "hmac-sha256:" + signature}, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_plan(path: str | Path, text: str) -> None:
-    """Write atomically, so a pipeline never uploads half a plan."""
-    atomic_write(path, text)
-
-
 @dataclass(frozen=True)
 class SavedPlan:
     """A verified saved plan."""
@@ -82,13 +79,22 @@ class SavedPlan:
 def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
     """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign."""
     name = str(path)
+    if name == "-":
+        raise PlanFileError("a saved plan is read from a file, not from standard input: give its path")
     try:
-        raw = Path(path).read_text(encoding="utf-8")
-        doc = json.loads(raw)
+        raw = read_regular(path, limit=MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise PlanFileError(f"{name}: not a saved plan ({type(exc).__name__}: {exc})") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PlanFileError(f"{name}: cannot read the plan file ({reason})") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        hint = ""
+        if name.endswith((".yaml", ".yml")):
+            hint = f"; to plan and apply a desired-state file, give it with -f: reconciler apply -f {name}"
+        raise PlanFileError(f"{name}: not a saved plan ({type(exc).__name__}: {exc}){hint}") from None
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
         raise PlanFileError(f"{name}: not a reconciler saved plan")
     if doc.get("format_version") != VERSION:

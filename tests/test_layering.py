@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 #: Module (or package) → the modules of ours it may import. ``reconciler`` itself (the version) is always allowed.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
-    "fs": set(),
+    "fs": {"errors"},
     "text": set(),
     "models": {"errors"},
     "config": {"config", "models", "errors"},

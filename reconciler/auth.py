@@ -92,6 +92,13 @@ def check_base_url(base_url: str) -> str:
             f"refusing to send credentials over plain http to {escape_control(parts.hostname)}: use https "
             "(plain http is allowed only to a loopback address, such as the emulator)"
         )
+    path = parts.path.rstrip("/")
+    if path.lower().endswith(("/v2", "/v2/channels", "/v2/channels/senders")) or parts.query or parts.fragment:
+        origin = f"{parts.scheme}://{parts.netloc}"
+        raise CredentialsError(
+            f"base URL {shown_url(base_url)!r} holds the API's own path: give the origin only ({origin}); "
+            "the tool adds /v2/Channels/Senders itself"
+        )
     return base_url.rstrip("/")
 
 

@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         exc.show()
-        _echo_lines(usage_hints(exc.format_message(), _envvar_of(exc)))
+        _echo_lines(usage_hints(exc.format_message(), _envvar_of(exc, sys.argv[1:] if argv is None else argv)))
         # click uses 2 for usage errors; here 2 means "changes", so every error is 1.
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
@@ -443,14 +443,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-def _envvar_of(error: click.ClickException) -> str | None:
-    """The environment variable a refused option value came from, if it came from one."""
-    if not isinstance(error, click.BadParameter) or error.param is None or error.ctx is None:
+def _envvar_of(error: click.ClickException, args: list[str]) -> str | None:
+    """The environment variable a refused option value came from: it is set, and the option was not given."""
+    if not isinstance(error, click.BadParameter) or error.param is None:
         return None
-    name, envvar = error.param.name, getattr(error.param, "envvar", None)
-    if name is None or not isinstance(envvar, str):
+    envvar = getattr(error.param, "envvar", None)
+    if not isinstance(envvar, str) or os.environ.get(envvar) is None:
         return None
-    return envvar if error.ctx.get_parameter_source(name) == ParameterSource.ENVIRONMENT else None
+    given = any(arg == opt or arg.startswith(opt + "=") for arg in args for opt in error.param.opts)
+    return None if given else envvar
 
 
 def _discard_stdout() -> None:

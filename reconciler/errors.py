@@ -86,6 +86,8 @@ class ApiError(ReconcilerError):
         self.url = url
         self.sender_id = sender_id
         self.outcome_unknown = outcome_unknown
+        #: For a refusal of the credentials (401/403): the environment variables they came from, names only.
+        self.credential_vars: tuple[str, ...] = ()
         super().__init__(self._render())
 
     def _render(self) -> str:

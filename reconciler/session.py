@@ -138,6 +138,7 @@ class Session:
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
         self.credentials = credentials if credentials is not None else Credentials.from_env(environ)
+        self._from_env = credentials is None
         self._environ = environ
 
     @classmethod
@@ -152,6 +153,20 @@ class Session:
     def client(self, concurrency: int = DEFAULT_CONCURRENCY) -> SendersClient:
         return SendersClient(self.credentials, base_url=self.base_url, retry=self.retry, concurrency=concurrency)
 
+    def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        try:
+            return asyncio.run(coroutine)
+        except ApiError as exc:
+            raise self._explained(exc) from None
+
+    def _explained(self, error: BaseException) -> BaseException:
+        """A refusal of the credentials, with the names of the variables they came from."""
+        if isinstance(error, ApiError) and error.status in (401, 403) and self._from_env:
+            key = self.credentials.username.startswith("SK")
+            error.credential_vars = ("TWILIO_API_KEY", "TWILIO_API_SECRET") if key else (
+                "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+        return error
+
     def plan_key(self) -> bytes:
         return signing_key(self.credentials.secret, self._environ)
 
@@ -162,7 +177,7 @@ class Session:
             async with self.client() as api:
                 return await api.list_senders()
 
-        return _run(go())
+        return self._run(go())
 
     def plan(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
              force: bool = False) -> Planned:
@@ -220,7 +235,7 @@ class Session:
         finally:
             sys.setswitchinterval(interval)
         if "error" in outcome:
-            raise outcome["error"]
+            raise self._explained(outcome["error"])
         pages: list[bytes] = outcome["pages"]
         return desired, pages
 
@@ -252,7 +267,7 @@ class Session:
                 return await apply_plan(plan, client, concurrency=concurrency, stop=stop, abort=abort,
                                         on_outcome=on_outcome)
 
-        return _run(go())
+        return self._run(go())
 
     def wait(self, report: ApplyReport, timeout: float,
              on_round: Callable[[dict[str, LiveSender | None], tuple[str, ...], float], None] | None = None) -> Settled:
@@ -263,7 +278,7 @@ class Session:
             async with self.client() as client:
                 return await wait_until_settled(client, ids, timeout=timeout, on_round=on_round)
 
-        return _run(go())
+        return self._run(go())
 
     def pending_verification(self, sender_id: str) -> LiveSender:
         """The live sender waiting for its verification code; an error when it is missing or not waiting."""
@@ -287,7 +302,7 @@ class Session:
                 except ApiError as exc:
                     raise exc.for_sender(sender.sender_id) from None
 
-        body = _run(go())
+        body = self._run(go())
         status = body.get("status") if isinstance(body, dict) else None
         return status if isinstance(status, str) else None
 
@@ -317,10 +332,6 @@ def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
 def write_file(path: str | Path, text: str) -> None:
     """Write an output file (plan, export) atomically."""
     atomic_write(path, text)
-
-
-def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
-    return asyncio.run(coroutine)
 
 
 @contextmanager

@@ -107,3 +107,45 @@ def test_drift_exit_codes(env, senders_file, capsys):
     assert capsys.readouterr().out.startswith("Drift: 1 to create")
     env.add_sender({"sender_id": A, "profile": {"name": "Acme"}})
     assert run("drift", "-f", senders_file) == EXIT_OK
+
+
+def test_refused_credentials_name_the_variables_they_came_from(env, senders_file, monkeypatch, capsys):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
+    assert run("plan", "-f", senders_file) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert "401" in err and "Hint: the API refused the credentials from TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in err
+    assert "not-the-token" not in err
+
+
+def test_a_base_url_with_the_api_path_is_refused_with_the_origin_to_use(env, senders_file, capsys):
+    assert run("plan", "-f", senders_file, "--base-url", env.base_url + "/v2") == EXIT_ERROR
+    assert f"give the origin only ({env.base_url})" in capsys.readouterr().err
+
+
+def test_a_bad_value_from_the_environment_names_the_variable(env, senders_file, monkeypatch, capsys):
+    monkeypatch.setenv("RECONCILER_CONCURRENCY", "abc")
+    assert run("apply", "-f", senders_file, "--auto-approve") == EXIT_ERROR
+    assert "environment variable RECONCILER_CONCURRENCY" in capsys.readouterr().err
+
+
+def test_a_file_given_as_an_argument_gets_the_f_hint(senders_file, capsys):
+    assert run("plan", senders_file) == EXIT_ERROR
+    assert f"Hint: desired-state files are given with -f: -f {senders_file}" in capsys.readouterr().err
+
+
+def test_an_empty_f_path_is_refused(capsys):
+    assert run("validate", "-f", "") == EXIT_ERROR
+    assert "an empty path" in capsys.readouterr().err
+
+
+def test_a_failing_json_run_leaves_an_error_document(env, senders_file, monkeypatch, capsys):
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
+    assert run("drift", "-f", senders_file, "--format", "json") == EXIT_ERROR
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["error"]["kind"] == "ApiError" and doc["error"]["status"] == 401
+
+
+def test_apply_json_needs_auto_approve(env, senders_file, capsys):
+    assert run("apply", "-f", senders_file, "--format", "json") == EXIT_ERROR
+    assert "--format json needs --auto-approve" in capsys.readouterr().err
+    assert env.senders() == []

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from reconciler.errors import ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
+from reconciler.errors import ApiError, ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
 from reconciler.models import DISPLAY_NAME_IN_REVIEW, DISPLAY_NAME_RETRYABLE, LiveSender
 from reconciler.plan import Action, Notice, Plan, Problem, offline_reasons
 from reconciler.text import escape_control
@@ -149,6 +149,12 @@ def error_lines(error: ReconcilerError) -> list[str]:
         ]
     if isinstance(error, UnsafePlanError):
         return [f"Error: {unsafe_message(error)}"]
+    if isinstance(error, ApiError) and error.credential_vars:
+        names = " and ".join(error.credential_vars)
+        return [f"Error: {error}",
+                f"Hint: the API refused the credentials from {names}: check that they are current and belong to "
+                "the account this base URL serves (TWILIO_API_KEY and TWILIO_API_SECRET, when set, take precedence "
+                "over the auth token)"]
     return [f"Error: {error}"]
 
 

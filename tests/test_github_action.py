@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -383,8 +384,39 @@ def test_docs_name_this_release():
     assert f"rev: v{__version__}" in gitops and "your-org" not in gitops
     uses = re.findall(r"uses: whatsapp-senders-reconciler/whatsapp-senders-reconciler@(\S+)", gitops)
     assert uses and set(uses) == {f"v{major}"}
-    assert "pip install reconciler\n" not in gitops
+    assert "pip install reconciler" not in gitops
+    assert set(re.findall(r"whatsapp-senders-reconciler==(\S+?)\"", gitops)) == {__version__}
     assert (REPO_ROOT / "CHANGELOG.md").read_text().count(f"## {__version__}") == 1
+
+
+ZIZMOR_CONFIG = """\
+rules:
+  unpinned-uses:
+    config:
+      policies:
+        "whatsapp-senders-reconciler/*": ref-pin
+        "*": hash-pin
+"""
+
+
+def test_the_documented_workflows_pass_zizmor(tmp_path):
+    """The docs' workflows are what users copy: no finding of medium severity or above (offline).
+
+    Only the action itself may be named by its moving tag (@v1), as the docs recommend.
+    """
+    zizmor = shutil.which("zizmor")
+    if zizmor is None:
+        pytest.skip("zizmor is not installed (pip install -e '.[test]')")
+    blocks = re.findall(r"```yaml\n(.*?)```", (REPO_ROOT / "docs" / "gitops.md").read_text(), re.S)
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for i, block in enumerate(b for b in blocks if "\njobs:" in b):
+        (workflows / f"doc{i}.yml").write_text(block)
+    assert len(list(workflows.iterdir())) == 2
+    (tmp_path / "zizmor.yml").write_text(ZIZMOR_CONFIG)
+    result = subprocess.run([zizmor, "--offline", "--min-severity", "medium", "--config", "zizmor.yml",
+                             ".github/workflows/"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --------------------------------------------------------------------------- pure helpers

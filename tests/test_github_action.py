@@ -392,6 +392,7 @@ def test_docs_name_this_release():
 ZIZMOR_CONFIG = """\
 rules:
   unpinned-uses:
+    ignore: []
     config:
       policies:
         "whatsapp-senders-reconciler/*": ref-pin

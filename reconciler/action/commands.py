@@ -119,9 +119,9 @@ def comment_body(inputs: Inputs, wf: Workflow, result: CliRun, saved: bool) -> s
     else:
         parts.append("### reconciler plan")
     if result.returncode == 1:
-        parts.append("> [!CAUTION]\n> The plan failed (exit 1). Fix the error below and push again.")
+        parts.append("> [!CAUTION]\n> The plan failed (exit 1):")
         parts.append(fenced(result.stderr_tail()))
-    footer = []
+    footer = [" ".join(f"`{md_cell(name)}`" for name in inputs.files) or "`senders.yaml`"]
     if saved:
         footer.append(f"saved plan `{md_cell(inputs.plan_file)}`")
     if sha := wf.head_sha():

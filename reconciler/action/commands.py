@@ -1,0 +1,277 @@
+"""The action's three commands: run ``reconciler`` and report the outcome to GitHub.
+
+``action.yml`` installs the package and runs ``python -m reconciler.action``. Inputs arrive
+as environment variables (never templated into a script), the CLI runs as a subprocess, and the
+results go where GitHub reads them:
+
+- ``plan``: the Markdown plan into the step summary and into one sticky pull-request comment
+  (found again by a hidden marker and edited in place, through ``gh api``); the plan saved with
+  ``--out``; outputs ``exitcode``, ``has-changes``, ``plan-file``, ``summary``.
+- ``apply``: a saved plan (``plan-file``), or plan-and-apply with ``--auto-approve``; the JSON
+  report (``--format json``) saved to ``report-file``; outputs ``exitcode``, ``report-file``, ``summary``.
+- ``drift``: outputs ``exitcode``, ``drifted``, ``summary``, ``report-file``; fails on drift, or
+  only warns with ``fail-on-drift: false``.
+
+Environment (set by action.yml from the inputs): ``INPUT_COMMAND``, ``INPUT_FILES``,
+``INPUT_PLAN_FILE``, ``INPUT_REPORT_FILE``, ``INPUT_ARGS``, ``INPUT_FAIL_ON_DRIFT``,
+``INPUT_COMMENT``, ``INPUT_COMMENT_ID``; ``GH_TOKEN`` for the comment; GitHub's own
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_NAME``, ``GITHUB_EVENT_PATH``, ...
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.action.github import ActionError, CliRun, Workflow, fenced, md_cell, run_cli, sticky_comment
+
+COMMANDS = ("plan", "apply", "drift")
+DEFAULT_PLAN_FILE = "reconciler-plan.json"
+DEFAULT_REPORT_FILES = {"apply": "reconciler-apply.json", "drift": "reconciler-drift.json"}
+#: The hidden first line of the pull-request comment, by which a later run finds it again.
+MARKER = "<!-- reconciler-plan -->"
+#: Options the action sets itself; in ``args`` they would contradict the inputs.
+_OWN_OPTIONS = ("-f", "--file", "--format", "--out")
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+_COMMENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    command: str
+    files: tuple[str, ...]
+    plan_file: str
+    report_file: str
+    args: tuple[str, ...]
+    fail_on_drift: bool
+    comment: bool
+    marker: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Inputs:
+        command = env.get("INPUT_COMMAND", "").strip()
+        if command not in COMMANDS:
+            raise ActionError(f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}")
+        files = tuple(_split("files", env.get("INPUT_FILES", "")))
+        args = tuple(_split("args", env.get("INPUT_ARGS", "")))
+        for arg in args:
+            if arg.split("=", 1)[0] in _OWN_OPTIONS or (arg.startswith("-f") and not arg.startswith("--")):
+                raise ActionError(f"input 'args': {arg} is set by the action; use the 'files' or 'plan-file' inputs")
+        comment_id = env.get("INPUT_COMMENT_ID", "").strip()
+        if comment_id and not _COMMENT_ID.fullmatch(comment_id):
+            raise ActionError("input 'comment-id' may hold only letters, digits, '.', '_' and '-' (at most 64)")
+        plan_file = env.get("INPUT_PLAN_FILE", "").strip()
+        return cls(
+            command=command,
+            files=files,
+            plan_file=plan_file or (DEFAULT_PLAN_FILE if command == "plan" else ""),
+            report_file=env.get("INPUT_REPORT_FILE", "").strip() or DEFAULT_REPORT_FILES.get(command, ""),
+            args=args,
+            fail_on_drift=_flag(env, "INPUT_FAIL_ON_DRIFT", "fail-on-drift", default=True),
+            comment=_flag(env, "INPUT_COMMENT", "comment", default=True),
+            marker=f"<!-- reconciler-plan:{comment_id} -->" if comment_id else MARKER,
+        )
+
+    def file_args(self) -> list[str]:
+        return [arg for name in self.files for arg in ("-f", name)]
+
+
+def _split(name: str, value: str) -> list[str]:
+    """One or more values a line; quotes as in a shell, for names with spaces."""
+    try:
+        return [word for line in value.splitlines() for word in shlex.split(line)]
+    except ValueError as exc:
+        raise ActionError(f"input '{name}': {exc}") from None
+
+
+def _flag(env: Mapping[str, str], key: str, name: str, *, default: bool) -> bool:
+    text = env.get(key, "").strip().lower()
+    if not text:
+        return default
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ActionError(f"input '{name}' must be true or false, not {text!r}")
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def plan_summary(markdown: str) -> str:
+    """The plan's summary line, from the Markdown's first bold line (``Plan: 1 to create, ...``)."""
+    for line in markdown.splitlines():
+        if line.startswith("**"):
+            return line.replace("**", "").strip()
+    return ""
+
+
+def comment_body(inputs: Inputs, wf: Workflow, result: CliRun, saved: bool) -> str:
+    """The pull-request comment: marker, the plan (or the failure), where it came from."""
+    parts = [inputs.marker]
+    if result.stdout.strip():
+        parts.append(result.stdout.rstrip())
+    else:
+        parts.append("### reconciler plan")
+    if result.returncode == 1:
+        parts.append("> [!CAUTION]\n> The plan failed (exit 1):")
+        parts.append(fenced(result.stderr_tail()))
+    footer = [" ".join(f"`{md_cell(name)}`" for name in inputs.files) or "`senders.yaml`"]
+    if saved:
+        footer.append(f"saved plan `{md_cell(inputs.plan_file)}`")
+    if sha := wf.head_sha():
+        footer.append(f"commit `{sha[:12]}`")
+    if url := wf.run_url():
+        footer.append(f"[workflow run]({url})")
+    if footer:
+        parts.append("<sub>" + " · ".join(footer) + "</sub>")
+    return "\n\n".join(parts) + "\n"
+
+
+def do_plan(inputs: Inputs, wf: Workflow) -> int:
+    plan_path = Path(inputs.plan_file)
+    try:
+        plan_path.unlink(missing_ok=True)  # an old plan must never pass for this run's
+        plan_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ActionError(f"plan-file {inputs.plan_file}: {exc.strerror}") from None
+    argv = ["plan", *inputs.file_args(), "--format", "markdown", "--out", inputs.plan_file, "--detailed-exitcode",
+            *inputs.args]
+    result = run_cli(argv, wf)
+    saved = plan_path.is_file()
+    summary = plan_summary(result.stdout)
+    wf.set_outputs({
+        "exitcode": str(result.returncode),
+        "has-changes": str(summary.startswith("Plan:")).lower(),
+        "plan-file": inputs.plan_file if saved else "",
+        "summary": summary,
+    })
+    body = comment_body(inputs, wf, result, saved)
+    wf.add_summary(body.removeprefix(inputs.marker).lstrip())
+    if inputs.comment:
+        number = wf.pull_request_number()
+        if number is not None:
+            url = sticky_comment(wf, number, inputs.marker, body)
+            wf.set_outputs({"comment-url": url})
+    if result.returncode not in (0, 2):
+        wf.error(f"reconciler plan failed (exit {result.returncode}); see the log above")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- apply
+
+
+def apply_summary(doc: Mapping[str, Any]) -> str:
+    """``Apply complete: 2 done.`` / ``Apply finished with errors: 1 done, 1 failed.``, from the JSON report."""
+    report = doc.get("apply") or {}
+    counts = report.get("summary") or {}
+    words = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
+             "interrupted": "interrupted (outcome unknown)"}
+    parts = [f"{counts.get('done', 0)} done"] + [f"{counts[k]} {w}" for k, w in words.items() if counts.get(k)]
+    head = ("Apply interrupted" if report.get("interrupted") else
+            "Apply complete" if report.get("ok") else "Apply finished with errors")
+    return f"{head}: " + ", ".join(parts) + "."
+
+
+def apply_markdown(doc: Mapping[str, Any]) -> str:
+    outcomes = (doc.get("apply") or {}).get("outcomes") or []
+    lines = ["### reconciler apply", "", f"**{apply_summary(doc)}**", ""]
+    if outcomes:
+        lines += ["| sender | action | result | status | error |", "| --- | --- | --- | --- | --- |"]
+        for o in outcomes:
+            error = o.get("error") or {}
+            text = f"{error.get('code') or ''} {error.get('message') or ''}".strip()
+            lines.append(f"| `{md_cell(str(o.get('sender_id')))}` | {md_cell(str(o.get('action')))} | "
+                         f"{md_cell(str(o.get('result')))} | {md_cell(str(o.get('final_status') or ''))} | {md_cell(text)} |")
+    else:
+        lines.append("Nothing to apply.")
+    return "\n".join(lines) + "\n"
+
+
+def do_apply(inputs: Inputs, wf: Workflow) -> int:
+    if inputs.plan_file:
+        if not Path(inputs.plan_file).is_file():
+            raise ActionError(f"plan-file {inputs.plan_file}: no such file; save one with the plan command, "
+                              "or leave plan-file empty to plan and apply in one step")
+        argv = ["apply", inputs.plan_file, "--format", "json", *inputs.args]
+    else:
+        argv = ["apply", *inputs.file_args(), "--auto-approve", "--format", "json", *inputs.args]
+    result = run_cli(argv, wf, echo_stdout=False)
+    doc = result.json()
+    report_file = ""
+    if doc is not None:
+        wf.write_file(inputs.report_file, result.stdout)
+        report_file = inputs.report_file
+        wf.add_summary(apply_markdown(doc))
+    if doc is not None:
+        print(apply_summary(doc), flush=True)
+    wf.set_outputs({
+        "exitcode": str(result.returncode),
+        "report-file": report_file,
+        "summary": apply_summary(doc) if doc is not None else "",
+    })
+    if result.returncode != 0:
+        wf.error(f"reconciler apply failed (exit {result.returncode}); see the log above")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def drift_summary(doc: Mapping[str, Any]) -> str:
+    if not doc.get("drift"):
+        return f"No drift: live senders match the file ({doc.get('live_senders', 0)} live senders read)."
+    s = doc.get("summary") or {}
+    line = f"Drift: {s.get('create', 0)} to create, {s.get('update', 0)} to update, {s.get('delete', 0)} to delete"
+    if doc.get("gated"):
+        line += f" ({doc['gated']} gated)"
+    return line + ". Senders: " + ", ".join(str(x) for x in doc.get("senders") or [])
+
+
+def do_drift(inputs: Inputs, wf: Workflow) -> int:
+    result = run_cli(["drift", *inputs.file_args(), "--format", "json", *inputs.args], wf)
+    doc = result.json()
+    drifted = result.returncode == 2
+    summary = drift_summary(doc) if doc is not None else ""
+    if doc is not None:
+        wf.write_file(inputs.report_file, result.stdout)
+        wf.add_summary(f"### reconciler drift\n\n**{md_cell(summary)}**\n")
+    wf.set_outputs({
+        "exitcode": str(result.returncode),
+        "drifted": str(drifted).lower(),
+        "summary": summary,
+        "report-file": inputs.report_file if doc is not None else "",
+    })
+    if result.returncode not in (0, 2):
+        wf.error(f"reconciler drift failed (exit {result.returncode}); see the log above")
+        return 1
+    if drifted:
+        if inputs.fail_on_drift:
+            wf.error(f"WhatsApp senders drifted from the file: {summary}")
+            return 1
+        wf.warning(f"WhatsApp senders drifted from the file: {summary}")
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+_COMMANDS = {"plan": do_plan, "apply": do_apply, "drift": do_drift}
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    """Run the action; the exit code fails the step (1) or not (0)."""
+    env = os.environ if env is None else env
+    wf = Workflow(env)
+    try:
+        inputs = Inputs.from_env(env)
+        return _COMMANDS[inputs.command](inputs, wf)
+    except ActionError as exc:
+        wf.error(str(exc))
+        return 1

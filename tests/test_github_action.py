@@ -1,0 +1,439 @@
+"""The GitHub Action (action.yml → ``python -m reconciler.action``) as a runner runs it.
+
+Each test gives the module GitHub's environment files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), an
+event (GITHUB_EVENT_PATH), and a fake ``gh`` first on PATH: a small stateful stand-in for the
+issue-comments API that records every call. The CLI underneath talks to the emulator on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from reconciler import __version__
+from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment
+from tests.conftest import REPO_ROOT, SECRETS, clean_env
+
+A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
+REPO = "acme/senders"
+PR_NUMBER = 7
+HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
+ACTION = YAML(typ="safe").load((REPO_ROOT / "action.yml").read_text())
+
+FAKE_GH = '''\
+import json, os, sys
+
+state_path, log_path = os.environ["FAKE_GH_STATE"], os.environ["FAKE_GH_LOG"]
+args = sys.argv[1:]
+stdin = sys.stdin.read() if "--input" in args else None
+with open(log_path, "a") as log:
+    log.write(json.dumps({"argv": args, "stdin": stdin, "token": bool(os.environ.get("GH_TOKEN"))}) + "\\n")
+if os.environ.get("FAKE_GH_FAIL"):
+    sys.exit("gh: Resource not accessible by integration (HTTP 403)")
+with open(state_path) as fh:
+    state = json.load(fh)
+comments = state["comments"]
+base = "https://github.com/" + state["repo"]
+if args[0] != "api":
+    sys.exit("fake gh: only 'gh api'")
+if args[1] == "--paginate":  # gh prints one JSON array a page, back to back
+    assert args[2] == f"repos/{state['repo']}/issues/{state['number']}/comments?per_page=100", args
+    pages = [comments[i:i + 2] for i in range(0, len(comments), 2)] or [[]]
+    sys.stdout.write("".join(json.dumps(page) for page in pages))
+elif args[1:3] == ["--method", "POST"]:
+    assert args[3] == f"repos/{state['repo']}/issues/{state['number']}/comments", args
+    new = {"id": state["next_id"], "body": json.loads(stdin)["body"], "user": {"login": "github-actions[bot]"},
+           "html_url": f"{base}/pull/{state['number']}#issuecomment-{state['next_id']}"}
+    state["next_id"] += 1
+    comments.append(new)
+    print(json.dumps(new))
+elif args[1:3] == ["--method", "PATCH"]:
+    wanted = int(args[3].rsplit("/", 1)[1])
+    (found,) = [c for c in comments if c["id"] == wanted]
+    found["body"] = json.loads(stdin)["body"]
+    print(json.dumps(found))
+else:
+    sys.exit(f"fake gh: unexpected {args}")
+with open(state_path, "w") as fh:
+    json.dump(state, fh)
+'''
+
+
+class Runner:
+    """One workflow job: a workspace, GitHub's files, a fake gh, and the emulator's environment."""
+
+    def __init__(self, tmp_path: Path, base_env: dict[str, str]):
+        self.dir = tmp_path
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        gh = self.bin / "gh"
+        gh.write_text(f"#!{sys.executable}\n" + FAKE_GH)
+        gh.chmod(0o755)
+        self.state = tmp_path / "gh-state.json"
+        self.log = tmp_path / "gh-log.jsonl"
+        self.log.touch()
+        self.save_state({"repo": REPO, "number": PR_NUMBER, "next_id": 1001, "comments": [
+            {"id": 900, "body": "Looks good to me.", "user": {"login": "reviewer"}, "html_url": "x"},
+        ]})
+        self.base_env = {k: v for k, v in base_env.items() if not k.startswith(("GITHUB_", "INPUT_", "GH_", "RUNNER_"))}
+        self.workspace = tmp_path / "workspace"
+        self.workspace.mkdir()
+        self.runs = 0
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        self.state.write_text(json.dumps(state))
+
+    def comments(self) -> list[dict[str, Any]]:
+        return json.loads(self.state.read_text())["comments"]
+
+    def gh_calls(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.workspace / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def run(self, event: str = "pull_request", **inputs: str) -> Step:
+        """Run one step of the action with these inputs (``plan_file="x"`` is input ``plan-file``)."""
+        self.runs += 1
+        step = self.dir / f"step{self.runs}"
+        step.mkdir()
+        event_path = step / "event.json"
+        payload = {"pull_request": {"number": PR_NUMBER, "head": {"sha": HEAD_SHA}}} if event == "pull_request" else {}
+        event_path.write_text(json.dumps(payload))
+        env = {
+            **self.base_env,
+            "PATH": f"{self.bin}{os.pathsep}{self.base_env.get('PATH', '')}",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(step / "output"),
+            "GITHUB_STEP_SUMMARY": str(step / "summary.md"),
+            "GITHUB_EVENT_NAME": event,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_SHA": "f" * 40,
+            "GH_TOKEN": "ghs_not_a_real_token",
+            "FAKE_GH_STATE": str(self.state),
+            "FAKE_GH_LOG": str(self.log),
+        }
+        env.update({"INPUT_" + name.upper(): value for name, value in inputs.items()})
+        proc = subprocess.run([sys.executable, "-m", "reconciler.action"], env=env, cwd=self.workspace,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        return Step(proc, step)
+
+
+class Step:
+    def __init__(self, proc: subprocess.CompletedProcess[str], step: Path):
+        self.returncode, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
+        self.outputs = parse_outputs(step / "output")
+        summary = step / "summary.md"
+        self.summary = summary.read_text() if summary.exists() else ""
+        everything = self.stdout + self.stderr + self.summary + json.dumps(self.outputs)
+        assert not any(secret in everything for secret in SECRETS)
+        assert "Traceback" not in everything, everything
+        assert set(self.outputs) <= set(ACTION["outputs"]), "every output is declared in action.yml"
+
+
+def parse_outputs(path: Path) -> dict[str, str]:
+    """GITHUB_OUTPUT as the runner reads it: ``name=value`` lines and ``name<<DELIM`` blocks."""
+    if not path.exists():
+        return {}
+    outputs, lines = {}, iter(path.read_text().splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            value = []
+            for body in lines:
+                if body == delimiter:
+                    break
+                value.append(body)
+            else:
+                raise AssertionError(f"output {name}: delimiter {delimiter} never closes")
+            outputs[name] = "\n".join(value)
+        elif line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs
+
+
+@pytest.fixture
+def runner(tmp_path, emulator_env):
+    return Runner(tmp_path, emulator_env)
+
+
+def senders_file(runner: Runner, about: str, name: str = "accounts/prod/senders.yaml") -> str:
+    runner.write(name, f"""
+        senders:
+          - sender_id: "{A}"
+            profile: {{name: Acme, about: "{about}"}}
+          - sender_id: "{B}"
+            profile: {{name: Beta}}
+        """)
+    return name
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, emulator):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    files = senders_file(runner, about="fresh bread")
+    first = runner.run(command="plan", files=files)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.outputs == {
+        "exitcode": "2", "has-changes": "true", "plan-file": "reconciler-plan.json",
+        "summary": "Plan: 1 to create, 1 to update, 0 to delete.",
+        "comment-url": f"https://github.com/{REPO}/pull/{PR_NUMBER}#issuecomment-1001",
+    }
+    saved = json.loads((runner.workspace / "reconciler-plan.json").read_text())
+    assert [a["sender_id"] for a in saved["actions"]] == [A, B]
+    assert "### reconciler plan" in first.summary and "fresh bread" in first.summary
+    assert "<!-- reconciler-plan -->" not in first.summary
+    reviewer, ours = runner.comments()
+    assert reviewer["body"] == "Looks good to me."
+    assert ours["body"].startswith("<!-- reconciler-plan -->\n") and "fresh bread" in ours["body"]
+    assert f"commit `{HEAD_SHA[:12]}`" in ours["body"] and "actions/runs/4242" in ours["body"]
+    assert all(call["token"] for call in runner.gh_calls())
+
+    files = senders_file(runner, about="sourdough")
+    second = runner.run(command="plan", files=files)
+    assert second.returncode == 0 and second.outputs["comment-url"] == first.outputs["comment-url"]
+    assert [c["id"] for c in runner.comments()] == [900, 1001], "no second comment"
+    body = runner.comments()[1]["body"]
+    assert "sourdough" in body and "fresh bread" not in body
+    methods = [call["argv"][1:3] for call in runner.gh_calls() if call["argv"][1] == "--method"]
+    assert methods == [["--method", "POST"], ["--method", "PATCH"]]
+    assert runner.gh_calls()[-1]["argv"][3] == f"repos/{REPO}/issues/comments/1001"
+
+
+def test_comments_of_two_accounts_stay_apart(runner, emulator):
+    prod = senders_file(runner, about="prod", name="prod/senders.yaml")
+    staging = senders_file(runner, about="staging", name="staging/senders.yaml")
+    assert runner.run(command="plan", files=prod, comment_id="prod", plan_file="prod.json").returncode == 0
+    assert runner.run(command="plan", files=staging, comment_id="staging", plan_file="staging.json").returncode == 0
+    assert runner.run(command="plan", files=prod, comment_id="prod", plan_file="prod.json").returncode == 0
+    bodies = [c["body"] for c in runner.comments()[1:]]
+    assert [b.splitlines()[0] for b in bodies] == ["<!-- reconciler-plan:prod -->", "<!-- reconciler-plan:staging -->"]
+
+
+def test_no_changes_and_no_pull_request_means_no_comment(runner, emulator):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "same"}})
+    emulator.add_sender({"sender_id": B, "profile": {"name": "Beta"}})
+    step = runner.run(event="push", command="plan", files=senders_file(runner, about="same"))
+    assert step.returncode == 0
+    assert (step.outputs["exitcode"], step.outputs["has-changes"]) == ("0", "false")
+    assert step.outputs["summary"] == "No changes. Live senders match the file."
+    assert runner.gh_calls() == [] and "No changes." in step.summary
+
+
+def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
+    runner.write("senders.yaml", "senders:\n  - sender_id: whatsapp:+1 501 712 2661\n")
+    stale = runner.write("reconciler-plan.json", "{}")
+    step = runner.run(command="plan")
+    assert step.returncode == 1
+    assert (step.outputs["exitcode"], step.outputs["plan-file"], step.outputs["has-changes"]) == ("1", "", "false")
+    assert not stale.exists(), "a plan file left from before must not pass for this run's"
+    assert "::error::reconciler plan failed (exit 1)" in step.stdout
+    body = runner.comments()[1]["body"]
+    assert "The plan failed" in body and "senders.yaml:2:16: senders[0].sender_id" in body
+    # The CLI's own output is never read as workflow commands.
+    token = re.search(r"^::stop-commands::(\w+)$", step.stdout, re.M)
+    assert token and step.stdout.index("senders.yaml:2:16") < step.stdout.index(f"::{token[1]}::")
+
+
+def test_a_comment_that_cannot_be_posted_is_a_warning_not_a_failure(runner, emulator):
+    runner.base_env["FAKE_GH_FAIL"] = "1"
+    step = runner.run(command="plan", files=senders_file(runner, about="x"))
+    assert step.returncode == 0 and step.outputs["exitcode"] == "2"
+    assert "::warning::the plan was not commented on pull request #7: gh api exited 1: " in step.stdout
+    assert "HTTP 403" in step.stdout and step.outputs["comment-url"] == ""
+
+
+def test_comment_false_posts_nothing(runner, emulator):
+    step = runner.run(command="plan", files=senders_file(runner, about="x"), comment="false")
+    assert step.returncode == 0 and runner.gh_calls() == [] and "comment-url" not in step.outputs
+
+
+# --------------------------------------------------------------------------- apply
+
+
+def test_apply_of_the_saved_plan_writes_the_json_report(runner, emulator):
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    files = senders_file(runner, about="new")
+    assert runner.run(command="plan", files=files, plan_file="plans/senders.json").returncode == 0
+    step = runner.run(event="push", command="apply", plan_file="plans/senders.json")
+    assert step.returncode == 0, step.stdout
+    assert step.outputs == {"exitcode": "0", "report-file": "reconciler-apply.json",
+                            "summary": "Apply complete: 2 done."}
+    report = json.loads((runner.workspace / "reconciler-apply.json").read_text())
+    assert report["apply"]["ok"] is True and report["apply"]["summary"]["done"] == 2
+    assert {s["sender_id"]: s["profile"].get("about") for s in emulator.senders()} == {A: "new", B: None}
+    assert "**Apply complete: 2 done.**" in step.summary and f"| `{A}` | update | done | ONLINE |" in step.summary
+    # Applied once: the same plan again is stale and changes nothing.
+    again = runner.run(event="push", command="apply", plan_file="plans/senders.json")
+    assert again.returncode == 1 and again.outputs["exitcode"] == "1" and again.outputs["report-file"] == ""
+    assert "stale" in again.stdout
+
+
+def test_apply_without_a_plan_file_plans_and_applies(runner, emulator):
+    step = runner.run(event="push", command="apply", files=senders_file(runner, about="new"), report_file="out/r.json")
+    assert step.returncode == 0 and step.outputs["report-file"] == "out/r.json"
+    assert len(emulator.senders()) == 2 and (runner.workspace / "out" / "r.json").is_file()
+
+
+def test_apply_of_a_missing_plan_file_is_a_clear_error(runner, emulator):
+    step = runner.run(event="push", command="apply", plan_file="nowhere.json")
+    assert step.returncode == 1 and emulator.senders() == []
+    assert step.stdout.strip().splitlines() == [
+        "::error::plan-file nowhere.json: no such file; save one with the plan command, "
+        "or leave plan-file empty to plan and apply in one step"]
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def test_drift_sets_drifted_and_fails_or_warns(runner, emulator):
+    files = senders_file(runner, about="new")
+    assert runner.run(event="push", command="apply", files=files).returncode == 0
+    clean = runner.run(event="schedule", command="drift", files=files)
+    assert clean.returncode == 0 and clean.outputs["drifted"] == "false" and clean.outputs["exitcode"] == "0"
+    assert clean.outputs["summary"] == "No drift: live senders match the file (2 live senders read)."
+
+    emulator.add_sender({"sender_id": C, "profile": {"name": "Made in the Console"}})
+    failing = runner.run(event="schedule", command="drift", files=files)
+    assert failing.returncode == 1
+    assert (failing.outputs["drifted"], failing.outputs["exitcode"]) == ("true", "2")
+    assert failing.outputs["summary"] == f"Drift: 0 to create, 0 to update, 1 to delete (1 gated). Senders: {C}"
+    assert f"::error::WhatsApp senders drifted from the file: {failing.outputs['summary']}" in failing.stdout
+    assert json.loads((runner.workspace / "reconciler-drift.json").read_text())["senders"] == [C]
+
+    warning = runner.run(event="schedule", command="drift", files=files, fail_on_drift="false")
+    assert warning.returncode == 0 and warning.outputs["drifted"] == "true"
+    assert "::warning::WhatsApp senders drifted" in warning.stdout and "::error::" not in warning.stdout
+    assert runner.gh_calls() == []
+
+
+def test_drift_error_always_fails(runner, emulator):
+    runner.base_env.pop("TWILIO_AUTH_TOKEN")
+    step = runner.run(event="schedule", command="drift", files=senders_file(runner, about="x"), fail_on_drift="false")
+    assert step.returncode == 1 and step.outputs["exitcode"] == "1" and step.outputs["drifted"] == "false"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"command": "destroy"}, "::error::input 'command' must be one of plan, apply, drift, not 'destroy'"),
+    ({"command": "plan", "args": "--format json"}, "::error::input 'args': --format is set by the action"),
+    ({"command": "plan", "args": "-fother.yaml"}, "::error::input 'args': -fother.yaml is set by the action"),
+    ({"command": "plan", "args": "--target 'unclosed"}, "::error::input 'args': No closing quotation"),
+    ({"command": "drift", "fail_on_drift": "maybe"}, "::error::input 'fail-on-drift' must be true or false"),
+    ({"command": "plan", "comment_id": "a -->"}, "::error::input 'comment-id' may hold only letters"),
+])
+def test_bad_inputs_are_one_line_errors(tmp_path, inputs, message):
+    step = Runner(tmp_path, clean_env()).run(**inputs)
+    assert step.returncode == 1
+    assert step.stdout.splitlines()[0].startswith(message) and len(step.stdout.splitlines()) == 1
+
+
+def test_files_input_takes_lines_and_quoted_names(runner, emulator):
+    runner.write("a b/senders.yaml", f'senders:\n  - sender_id: "{A}"\n    profile: {{name: A}}\n')
+    runner.write("c/senders.yaml", f'senders:\n  - sender_id: "{B}"\n    profile: {{name: B}}\n')
+    step = runner.run(event="push", command="plan", files="'a b/senders.yaml'\nc/senders.yaml\n")
+    assert step.outputs["summary"] == "Plan: 2 to create, 0 to update, 0 to delete."
+
+
+# --------------------------------------------------------------------------- action.yml itself
+
+
+def test_action_yml_templates_inputs_only_into_env():
+    steps = ACTION["runs"]["steps"]
+    assert ACTION["runs"]["using"] == "composite"
+    for step in steps:
+        assert "${{" not in step["run"], f"template injection: {step['name']}"
+    run = next(s for s in steps if s.get("id") == "run")
+    passed = {v for v in run["env"].values() if "inputs." in v}
+    assert passed == {f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"] if name != "python"}
+    assert "-m reconciler.action" in run["run"]
+    assert '"$GITHUB_ACTION_PATH"' in steps[0]["run"], "installed from the action's own checkout"
+
+
+def test_env_names_match_what_the_module_reads():
+    source = "\n".join(p.read_text() for p in (REPO_ROOT / "reconciler" / "action").glob("*.py"))
+    read = set(re.findall(r'"(INPUT_[A-Z_]+)"', source))
+    run = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "run")
+    assert read == {k for k in run["env"] if k.startswith("INPUT_")}
+
+
+def test_docs_name_this_release():
+    major = __version__.split(".")[0]
+    gitops = (REPO_ROOT / "docs" / "gitops.md").read_text()
+    assert f"rev: v{__version__}" in gitops and "your-org" not in gitops
+    uses = re.findall(r"uses: whatsapp-senders-reconciler/whatsapp-senders-reconciler@(\S+)", gitops)
+    assert uses and set(uses) == {f"v{major}"}
+    assert "pip install reconciler" not in gitops
+    assert set(re.findall(r"whatsapp-senders-reconciler==(\S+?)\"", gitops)) == {__version__}
+    assert (REPO_ROOT / "CHANGELOG.md").read_text().count(f"## {__version__}") == 1
+
+
+ZIZMOR_CONFIG = """\
+rules:
+  unpinned-uses:
+    ignore: []
+    config:
+      policies:
+        "whatsapp-senders-reconciler/*": ref-pin
+        "*": hash-pin
+"""
+
+
+def test_the_documented_workflows_pass_zizmor(tmp_path):
+    """The docs' workflows are what users copy: no finding of medium severity or above (offline).
+
+    Only the action itself may be named by its moving tag (@v1), as the docs recommend.
+    """
+    zizmor = shutil.which("zizmor")
+    if zizmor is None:
+        pytest.skip("zizmor is not installed (pip install -e '.[test]')")
+    blocks = re.findall(r"```yaml\n(.*?)```", (REPO_ROOT / "docs" / "gitops.md").read_text(), re.S)
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for i, block in enumerate(b for b in blocks if "\njobs:" in b):
+        (workflows / f"doc{i}.yml").write_text(block)
+    assert len(list(workflows.iterdir())) == 2
+    (tmp_path / "zizmor.yml").write_text(ZIZMOR_CONFIG)
+    result = subprocess.run([zizmor, "--offline", "--min-severity", "medium", "--config", "zizmor.yml",
+                             ".github/workflows/"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_an_oversized_comment_is_cut_at_a_details_block():
+    head = "<!-- reconciler-plan -->\n### reconciler plan\n\n**Plan: 900 to update.**\n"
+    block = "\n<details><summary>x</summary>\n\n" + "y" * 300 + "\n\n</details>\n"
+    body = head + block * 400
+    cut = fit_comment(body)
+    assert len(body) > COMMENT_LIMIT >= len(cut)
+    assert cut.startswith(head) and cut.count("<details>") == cut.count("</details>")
+    assert cut.endswith("the step summary and the log have all of it._\n")
+    assert fit_comment(head) == head
+
+
+def test_fenced_text_cannot_close_its_fence():
+    assert fenced("a ``` b") == "````\na ``` b\n````"
+    assert fenced("plain") == "```\nplain\n```"

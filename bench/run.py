@@ -23,6 +23,7 @@ a ``--quick`` smoke run writes neither unless given ``--out`` or ``--plot``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -185,7 +186,7 @@ def bench_size(n: int, latency: float, work: Path, concurrency: int, sdk: bool, 
         server.stop()
 
     best = None
-    for attempt in range(repeat):  # apply changes the senders: a freshly seeded emulator each time
+    for _attempt in range(repeat):  # apply changes the senders: a freshly seeded emulator each time
         server = emulator(n, latency)
         try:
             wall, cpu, rss, out = measure(server, [py, "-m", "reconciler", "apply", "--auto-approve", "-f", str(changed),
@@ -267,7 +268,7 @@ def table(runs: list[Run], latency: float, concurrency: int) -> str:
     ns = sorted({r.n for r in runs if r.what == "plan"})
     if len(ns) >= 2:
         lines.append("")
-        for small, big in zip(ns, ns[1:]):
+        for small, big in itertools.pairwise(ns):
             a, b = by[("plan", small)], by[("plan", big)]
             lines.append(f"plan CPU {big:,} / {small:,}: {b.cpu / a.cpu:.1f}× (N grew {big / small:g}×)")
     lines += [

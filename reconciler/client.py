@@ -166,7 +166,7 @@ class SendersClient:
         http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=self._auth,
-            headers={"User-Agent": f"reconciler/{__version__}", "Accept": "application/json"},
+            headers={"User-Agent": f"whatsapp-senders-reconciler/{__version__}", "Accept": "application/json"},
             timeout=httpx.Timeout(self.retry.timeout),
             transport=self._transport,
             verify=self._ssl_context if self._ssl_context is not None else True,

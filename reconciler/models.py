@@ -354,7 +354,7 @@ class Safety(_Strict):
 class SendersFile(_Strict):
     """The whole desired-state file (``senders.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="reconciler senders.yaml")
+    model_config = ConfigDict(extra="forbid", frozen=True, title="whatsapp-senders-reconciler senders.yaml")
 
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)

@@ -69,7 +69,8 @@ def validate_files(files: Sequence[str | Path]) -> DesiredState:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the desired-state file, for editors."""
-    return {"$schema": JSON_SCHEMA_DIALECT, **senders_file_json_schema()}
+    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
+            **senders_file_json_schema()}
 
 
 @dataclass(frozen=True)

@@ -284,7 +284,9 @@ def test_apply_of_the_saved_plan_writes_the_json_report(runner, emulator):
     assert "**Apply complete: 2 done.**" in step.summary and f"| `{A}` | update | done | ONLINE |" in step.summary
     # Applied once: the same plan again is stale and changes nothing.
     again = runner.run(event="push", command="apply", plan_file="plans/senders.json")
-    assert again.returncode == 1 and again.outputs["exitcode"] == "1" and again.outputs["report-file"] == ""
+    assert again.returncode == 1 and again.outputs["exitcode"] == "1"
+    assert again.outputs["report-file"] == "reconciler-apply.json" and "stale" in again.outputs["summary"]
+    assert json.loads((runner.workspace / "reconciler-apply.json").read_text())["error"]["kind"] == "StalePlanError"
     assert "stale" in again.stdout
 
 

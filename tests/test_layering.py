@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "progress": {"apply", "models", "render"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
-    "github_action": {"errors"},
+    "action": {"action", "fs", "errors"},
     "precommit": {"cli"},
     "__main__": {"cli"},
 }

@@ -191,7 +191,7 @@ def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
     schema = senders_file_json_schema()
     text = json.dumps(schema)
     assert "null" not in text
-    assert schema["title"] == "reconciler senders.yaml"
+    assert schema["title"] == "whatsapp-senders-reconciler senders.yaml"
     assert schema["additionalProperties"] is False
     websites = schema["$defs"]["Profile"]["properties"]["websites"]
     assert websites["maxItems"] == 2

@@ -168,15 +168,11 @@ def do_plan(inputs: Inputs, wf: Workflow) -> int:
 
 
 def apply_summary(doc: Mapping[str, Any]) -> str:
-    """``Apply complete: 2 done.`` / ``Apply finished with errors: 1 done, 1 failed.``, from the JSON report."""
-    report = doc.get("apply") or {}
-    counts = report.get("summary") or {}
-    words = {"failed": "failed", "unconfirmed": "not confirmed by the API", "not_started": "not started",
-             "interrupted": "interrupted (outcome unknown)"}
-    parts = [f"{counts.get('done', 0)} done"] + [f"{counts[k]} {w}" for k, w in words.items() if counts.get(k)]
-    head = ("Apply interrupted" if report.get("interrupted") else
-            "Apply complete" if report.get("ok") else "Apply finished with errors")
-    return f"{head}: " + ", ".join(parts) + "."
+    """``Apply complete: 2 done.``, as the CLI words it in the JSON report; the error of a failed run."""
+    error = doc.get("error")
+    if isinstance(error, Mapping):
+        return f"Error: {error.get('message')}"
+    return str((doc.get("apply") or {}).get("summary_line") or "")
 
 
 def apply_markdown(doc: Mapping[str, Any]) -> str:
@@ -189,7 +185,7 @@ def apply_markdown(doc: Mapping[str, Any]) -> str:
             text = f"{error.get('code') or ''} {error.get('message') or ''}".strip()
             lines.append(f"| `{md_cell(str(o.get('sender_id')))}` | {md_cell(str(o.get('action')))} | "
                          f"{md_cell(str(o.get('result')))} | {md_cell(str(o.get('final_status') or ''))} | {md_cell(text)} |")
-    else:
+    elif not isinstance(doc.get("error"), Mapping):
         lines.append("Nothing to apply.")
     return "\n".join(lines) + "\n"
 

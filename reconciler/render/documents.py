@@ -8,6 +8,7 @@ from typing import Any
 from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.plan import Action, Plan
+from reconciler.render.report import report_summary
 from reconciler.render.words import action_note, notice_message, outcome_message, problem_message
 
 FORMAT_VERSION = "1"
@@ -73,6 +74,7 @@ def report_dict(report: ApplyReport) -> dict[str, Any]:
         "ok": report.ok,
         "interrupted": report.interrupted,
         "summary": report.summary(),
+        "summary_line": report_summary(report),
         "confirm_error": None if report.confirm_error is None else str(report.confirm_error),
         "outcomes": [outcome_dict(o) for o in report.outcomes],
     }

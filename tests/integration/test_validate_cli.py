@@ -106,7 +106,7 @@ def test_schema_is_json_schema_of_the_file() -> None:
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["title"] == "reconciler senders.yaml"
+    assert schema["title"] == "whatsapp-senders-reconciler senders.yaml"
     assert set(schema["properties"]) == {"defaults", "senders", "ignore", "safety"}
     assert schema["$defs"]["Profile"]["properties"]["about"]["maxLength"] == 139
 

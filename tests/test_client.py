@@ -10,14 +10,10 @@ import pytest
 
 from reconciler.client import Credentials, RetryPolicy, SendersClient, check_base_url
 from reconciler.errors import ApiError, CredentialsError
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.factories import CREDS, TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.factories import api_sender as sender
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.01, timeout=2)
-CREDS = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
-
-
-def sender(i: int) -> dict:
-    return {"sid": f"XE{i:032x}", "sender_id": f"whatsapp:+1501712{i:04d}", "status": "ONLINE", "profile": {"name": f"S{i}"}}
 
 
 def run(coro):

@@ -12,7 +12,8 @@ import pytest
 
 from reconciler.client import RetryPolicy, SendersClient, senders_from_pages
 from reconciler.errors import ApiError
-from tests.test_client import CREDS, sender
+from tests.factories import CREDS
+from tests.factories import api_sender as sender
 
 FAST = RetryPolicy(attempts=2, backoff=0.001, max_backoff=0.01, timeout=2)
 

@@ -15,8 +15,7 @@ from collections import Counter
 import pytest
 
 from reconciler.emulator import Faults
-from tests.conftest import run_cli
-from tests.integration.figures import faults_of, record
+from tests.factories import faults_of, record, run_cli
 
 SANDBOX = "whatsapp:+14155238886"
 IGNORED = "whatsapp:+15017120999"

@@ -20,8 +20,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.emulator import Faults
-from tests.conftest import CLI_OUTPUTS, run_cli
-from tests.integration.figures import record
+from tests.factories import CLI_OUTPUTS, record, run_cli
 
 CREATES = 24
 
@@ -159,7 +158,7 @@ def test_signal_while_planning_changes_nothing(emulator, emulator_env, tmp_path,
 
 def test_signal_while_waiting_still_reports_the_applied_changes(tmp_path):
     from reconciler.emulator import EmulatorServer
-    from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env
+    from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env
 
     f = desired_file(tmp_path)
     with EmulatorServer(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, transition_delay=600) as server:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from reconciler.emulator import Faults
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, _free_port, clean_env, run_cli
-from tests.integration.test_plan_apply import write
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env, run_cli
+from tests.factories import free_port as _free_port
+from tests.factories import write_yaml as write
 
 
 def test_a_file_error_wins_over_an_unreachable_api_and_does_not_wait_for_it(tmp_path):

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ..conftest import FIXTURES, REPO_ROOT, clean_env, run_cli
+from tests.factories import FIXTURES, REPO_ROOT, clean_env, run_cli
 
 EXAMPLE = REPO_ROOT / "senders.yaml.example"
 

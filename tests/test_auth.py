@@ -8,7 +8,7 @@ import reconciler.auth as auth
 import reconciler.client as client
 from reconciler.auth import Credentials, check_base_url, same_origin, shown_url
 from reconciler.errors import CredentialsError
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
 
 # --------------------------------------------------------------------------- credentials
 

@@ -12,10 +12,9 @@ import pytest
 
 from reconciler import __version__
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 A = "whatsapp:+15017122661"
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "tok_" + "s3cr3t" * 5
 
 
 def run(*argv: str) -> int:
@@ -29,8 +28,8 @@ def run(*argv: str) -> int:
 def env(monkeypatch, emulator):
     for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "RECONCILER_PLAN_KEY", "RECONCILER_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", TEST_ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
     monkeypatch.setenv("TWILIO_MESSAGING_BASE_URL", emulator.base_url)
     return emulator
 

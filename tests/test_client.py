@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.client import MAX_PAGES, Credentials, RetryPolicy, SendersClient
 from reconciler.errors import ApiError
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.01, timeout=2)
 CREDS = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)

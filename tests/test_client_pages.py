@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.client import Credentials, RetryPolicy, SendersClient, senders_from_pages
 from reconciler.errors import ApiError
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 FAST = RetryPolicy(attempts=2, backoff=0.001, max_backoff=0.01, timeout=2)
 

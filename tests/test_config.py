@@ -16,7 +16,7 @@ from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file
 from reconciler.errors import ConfigError
 from reconciler.models import VERTICALS, DesiredState, SendersFile
 
-from .conftest import FIXTURES, REPO_ROOT
+from tests.factories import FIXTURES, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "senders.yaml.example"
 CONFIG_FIXTURES = FIXTURES / "config"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from reconciler.config import MAX_FILE_BYTES, load_desired
 from reconciler.errors import ConfigError
-from tests.conftest import CLI_OUTPUTS, REPO_ROOT, clean_env
+from tests.factories import CLI_OUTPUTS, REPO_ROOT, clean_env
 
 EXAMPLE = (REPO_ROOT / "senders.yaml.example").read_text(encoding="utf-8")
 #: What a YAML parser reacts to; inserted at random into a valid file.

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorServer
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
 
 SENDERS = "/v2/Channels/Senders"
 SID_RE = re.compile(r"^XE[0-9a-f]{32}$")

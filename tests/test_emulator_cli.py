@@ -19,7 +19,7 @@ import reconciler.emulator as emulator_package
 from reconciler.emulator import cli as emulator_cli
 from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ReconcilerError
-from tests.conftest import REPO_ROOT, clean_env
+from tests.factories import REPO_ROOT, clean_env
 
 DEFAULTS = {
     "host": "127.0.0.1",

@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException  # noqa:
 from twilio.rest import Client  # noqa: E402
 from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList as L  # noqa: E402
 
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN  # noqa: E402
+from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN  # noqa: E402
 
 
 @pytest.fixture

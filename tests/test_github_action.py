@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 
 from reconciler import __version__
 from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment
-from tests.conftest import REPO_ROOT, SECRETS, clean_env
+from tests.factories import REPO_ROOT, SECRETS, clean_env
 
 A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
 REPO = "acme/senders"

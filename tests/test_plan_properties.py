@@ -8,19 +8,21 @@ not just its bookkeeping. The same property against the real emulator lives in t
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, DesiredSender, DesiredState, LiveSender
-from reconciler.plan import build_plan
+from reconciler.plan import Plan, build_plan
+from tests.factories import number
 
-NUMBERS = [f"whatsapp:+1501712{i:04d}" for i in range(2661, 2671)]
+NUMBERS = [number(i) for i in range(2661, 2671)]
+Record = dict[str, Any]
 text = st.text(alphabet="abcdefgh XYZ", max_size=12)
 urls = st.sampled_from(["", "https://a.example", "https://b.example/x", "http://c.example"])
-emails = st.lists(st.one_of(st.sampled_from(["a@example.com", "b@example.org"]),
-                            st.fixed_dictionaries({"email": st.just("c@example.net"), "label": st.sampled_from(["Work", "Email"])})),
-                  max_size=2)
+labelled = st.fixed_dictionaries({"email": st.just("c@example.net"), "label": st.sampled_from(["Work", "Email"])})
+emails = st.lists(st.one_of(st.sampled_from(["a@example.com", "b@example.org"]), labelled), max_size=2)
 
 profile = st.fixed_dictionaries({}, optional={
     "name": st.text(alphabet="abcdef", min_size=1, max_size=8),
@@ -34,14 +36,14 @@ webhook = st.fixed_dictionaries({}, optional={"callback_url": urls, "callback_me
 
 
 @st.composite
-def desired_sender(draw, sender_id):
-    sections = draw(st.fixed_dictionaries({}, optional={"profile": profile, "webhook": webhook}))
-    sections.setdefault("profile", {})["name"] = sections.get("profile", {}).get("name", "Name")
-    return DesiredSender(sender_id=sender_id, **sections)
+def desired_sender(draw: st.DrawFn, sender_id: str) -> DesiredSender:
+    sections: dict[str, dict[str, Any]] = draw(st.fixed_dictionaries({}, optional={"profile": profile, "webhook": webhook}))
+    sections.setdefault("profile", {}).setdefault("name", "Name")
+    return DesiredSender.model_validate({"sender_id": sender_id, **sections})
 
 
 @st.composite
-def live_sender(draw, sender_id, index):
+def live_sender(draw: st.DrawFn, sender_id: str, index: int) -> Record:
     return {
         "sid": f"XE{index:032x}",
         "sender_id": sender_id,
@@ -53,7 +55,7 @@ def live_sender(draw, sender_id, index):
 
 
 @st.composite
-def scenario(draw):
+def scenario(draw: st.DrawFn) -> tuple[DesiredState, list[Record]]:
     ids = draw(st.lists(st.sampled_from(NUMBERS), unique=True, max_size=6))
     live_ids = draw(st.lists(st.sampled_from(NUMBERS), unique=True, max_size=6))
     desired = [draw(desired_sender(i)) for i in ids]
@@ -63,7 +65,7 @@ def scenario(draw):
     return DesiredState(senders=tuple(desired), ignore=frozenset(ignore)), live
 
 
-def api_merge(record: dict, body: dict) -> None:
+def api_merge(record: Record, body: dict[str, Any]) -> None:
     """The API's partial merge: sent fields replace, omitted ones stay; labels filled in; names go to review."""
     for section, fields in body.items():
         if section == "sender_id":
@@ -82,7 +84,7 @@ def api_merge(record: dict, body: dict) -> None:
             target[name] = value
 
 
-def simulate_apply(plan, live: list[dict]) -> list[dict]:
+def simulate_apply(plan: Plan, live: list[Record]) -> list[Record]:
     by_id = {s["sender_id"]: copy.deepcopy(s) for s in live}
     for n, action in enumerate(plan.allowed_actions):
         if action.action == "delete":
@@ -98,7 +100,7 @@ def simulate_apply(plan, live: list[dict]) -> list[dict]:
 
 @settings(max_examples=300, deadline=None)
 @given(scenario(), st.booleans())
-def test_apply_then_plan_is_empty(case, allow_delete):
+def test_apply_then_plan_is_empty(case: tuple[DesiredState, list[Record]], allow_delete: bool) -> None:
     desired, live = case
     plan = build_plan(desired, [LiveSender.model_validate(s) for s in live], allow_delete=allow_delete)
     after = simulate_apply(plan, live)
@@ -110,7 +112,7 @@ def test_apply_then_plan_is_empty(case, allow_delete):
 
 @settings(max_examples=200, deadline=None)
 @given(scenario())
-def test_plan_never_touches_unmanaged_fields_or_ignored_senders(case):
+def test_plan_never_touches_unmanaged_fields_or_ignored_senders(case: tuple[DesiredState, list[Record]]) -> None:
     desired, live = case
     plan = build_plan(desired, [LiveSender.model_validate(s) for s in live], allow_delete=True)
     managed = {s.sender_id: set(s.managed_fields()) for s in desired.senders}

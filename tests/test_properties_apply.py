@@ -16,20 +16,21 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import apply_plan
+from reconciler.apply import ApplyReport, apply_plan
 from reconciler.client import Credentials, RetryPolicy, SendersClient
 from reconciler.config import load_desired
 from reconciler.emulator import EmulatorServer, Faults
-from reconciler.plan import build_plan
-from tests.integration.figures import faults_of, record
+from reconciler.models import DesiredState, LiveSender
+from reconciler.plan import Plan, build_plan
+from tests.factories import SANDBOX, faults_of, number, record, url_of
 
-SANDBOX = "whatsapp:+14155238886"
-NUMBERS = [f"whatsapp:+1501712{i:04d}" for i in range(2661, 2669)]
+NUMBERS = [number(i) for i in range(2661, 2669)]
 SECTIONS = ("configuration", "webhook", "profile")
 
 text = st.text(alphabet="abcdef XYZ.,!é", max_size=10)
@@ -50,8 +51,8 @@ configuration_fields = {"verification_method": st.sampled_from(["sms", "voice"])
 
 
 @st.composite
-def sections(draw, require_name: bool) -> dict[str, Any]:
-    out = {}
+def sections(draw: st.DrawFn, require_name: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name, fields in (("profile", profile_fields), ("webhook", webhook_fields),
                          ("configuration", configuration_fields)):
         chosen = draw(st.fixed_dictionaries({}, optional=fields))
@@ -63,7 +64,7 @@ def sections(draw, require_name: bool) -> dict[str, Any]:
 
 
 @st.composite
-def scenario(draw) -> dict[str, Any]:
+def scenario(draw: st.DrawFn) -> dict[str, Any]:
     live_ids = draw(st.lists(st.sampled_from(NUMBERS), unique=True, max_size=6))
     wanted_ids = draw(st.lists(st.sampled_from(NUMBERS), unique=True, max_size=6))
     ignore = draw(st.lists(st.sampled_from([n for n in NUMBERS if n not in wanted_ids] or [SANDBOX]),
@@ -98,7 +99,9 @@ def flat(sender: dict[str, Any]) -> dict[str, Any]:
     return {f"{section}.{name}": value for section in SECTIONS for name, value in (sender.get(section) or {}).items()}
 
 
-async def plan_apply_plan(base_url: str, path, allow_delete: bool, retry: RetryPolicy):
+async def plan_apply_plan(
+    base_url: str, path: Path, allow_delete: bool, retry: RetryPolicy
+) -> tuple[DesiredState, Plan, ApplyReport]:
     desired = load_desired([path], environ={})
     creds = Credentials("AC" + "0" * 32, "token")
     async with SendersClient(creds, base_url=base_url, retry=retry, concurrency=4) as api:
@@ -107,7 +110,7 @@ async def plan_apply_plan(base_url: str, path, allow_delete: bool, retry: RetryP
     return desired, first, report
 
 
-def check(case: dict[str, Any], tmp_path, faults: Faults | None) -> None:
+def check(case: dict[str, Any], tmp_path: Path, faults: Faults | None) -> None:
     path = tmp_path / "senders.yaml"
     path.write_text(desired_yaml(case))
     with EmulatorServer() as server:
@@ -118,14 +121,12 @@ def check(case: dict[str, Any], tmp_path, faults: Faults | None) -> None:
         if faults:
             server.set_faults(faults)
         retry = RetryPolicy(attempts=12, backoff=0.001, max_backoff=0.01, timeout=5)
-        desired, first, report = asyncio.run(plan_apply_plan(server.base_url, path, case["allow_delete"], retry))
+        desired, first, report = asyncio.run(plan_apply_plan(url_of(server), path, case["allow_delete"], retry))
         server.set_faults(Faults())
         injected = faults_of(server.stats())
         assert report.ok, [o.as_dict() for o in report.outcomes if not o.ok]
         after = {s["sender_id"]: s for s in server.senders()}
         # Plan again from the new live state: nothing left but deletes gated by a missing --allow-delete.
-        from reconciler.models import LiveSender
-
         again = build_plan(desired, [LiveSender.model_validate(s) for s in after.values()],
                            allow_delete=case["allow_delete"])
     assert again.allowed_actions == (), again.actions
@@ -158,11 +159,11 @@ examples = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 
 @examples
 @given(scenario())
-def test_plan_apply_plan_is_empty_and_touches_only_what_it_manages(tmp_path, case):
+def test_plan_apply_plan_is_empty_and_touches_only_what_it_manages(tmp_path: Path, case: dict[str, Any]) -> None:
     check(case, tmp_path, faults=None)
 
 
 @examples
 @given(scenario(), st.integers(0, 2**16))
-def test_the_same_holds_under_429s_5xx_and_dropped_connections(tmp_path, case, seed):
+def test_the_same_holds_under_429s_5xx_and_dropped_connections(tmp_path: Path, case: dict[str, Any], seed: int) -> None:
     check(case, tmp_path, Faults(seed=seed, rate_429=0.1, rate_5xx=0.1, rate_drop_after_commit=0.05))

@@ -11,16 +11,15 @@ import pytest
 from reconciler.client import Credentials
 from reconciler.errors import ConfigError, CredentialsError, PlanFileError, ReconcilerError, StalePlanError
 from reconciler.session import ApiSettings, Interrupts, Session, json_schema, validate_files
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 A, B = "whatsapp:+15017122661", "whatsapp:+15017122662"
-ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
-AUTH_TOKEN = "tok_" + "s3cr3t" * 5
 
 
 @pytest.fixture
 def session(emulator) -> Session:
     return Session(ApiSettings(base_url=emulator.base_url, max_attempts=1),
-                   credentials=Credentials(ACCOUNT_SID, AUTH_TOKEN, ACCOUNT_SID), environ={})
+                   credentials=Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID), environ={})
 
 
 def write(tmp_path: Path, *senders: str) -> str:
@@ -73,7 +72,7 @@ def test_saved_plan_round_trip_and_staleness(session, emulator, tmp_path):
     planned = session.plan([f])
     out = tmp_path / "plan.json"
     session.save_plan(out, planned)
-    assert AUTH_TOKEN not in out.read_text()
+    assert TEST_AUTH_TOKEN not in out.read_text()
     loaded = session.load_saved_plan(out)
     assert loaded.plan.actions == planned.plan.actions and loaded.safety == planned.safety
     emulator.add_sender({"sender_id": A, "profile": {"name": "Someone else"}})

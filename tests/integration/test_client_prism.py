@@ -17,8 +17,8 @@ from reconciler.apply import apply_plan
 from reconciler.client import Credentials, SendersClient
 from reconciler.models import DesiredSender, DesiredState
 from reconciler.plan import build_plan
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-from tests.integration.test_emulator_prism import violations
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.prism import violations
 
 pytestmark = pytest.mark.prism
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import clean_env, run_cli
+from tests.factories import clean_env, run_cli
 
 
 @pytest.mark.parametrize(("shell", "marker"), [

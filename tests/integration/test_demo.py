@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tests.conftest import REPO_ROOT, run_cli
+from pathlib import Path
+
+from tests.factories import REPO_ROOT, run_cli
 
 
-def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path):
+def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path: Path) -> None:
     result = run_cli("demo", cwd=REPO_ROOT)
     assert result.returncode == 0, result.output
     out = result.stdout
@@ -18,7 +20,7 @@ def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path):
     assert "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)." in out
 
 
-def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path):
+def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path: Path) -> None:
     result = run_cli("demo", "--apply", cwd=tmp_path)  # no senders.yaml.example here: the packaged copy
     assert result.returncode == 0, result.output
     final = result.stdout.rsplit("$ reconciler plan", 1)[1]
@@ -27,6 +29,6 @@ def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path):
     assert "reconciler verify whatsapp:+15017122663 --code CODE" in final
 
 
-def test_packaged_example_is_the_repository_example():
+def test_packaged_example_is_the_repository_example() -> None:
     packaged = (REPO_ROOT / "reconciler" / "demo" / "senders.yaml").read_bytes()
     assert packaged == (REPO_ROOT / "senders.yaml.example").read_bytes()

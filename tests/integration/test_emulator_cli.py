@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import (
+from tests.factories import (
     CLI_OUTPUTS,
     REPO_ROOT,
     SECRETS,

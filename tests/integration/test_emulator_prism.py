@@ -21,27 +21,13 @@ import httpx
 import pytest
 
 from reconciler.emulator import Faults
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
+from tests.prism import violations
 
 pytestmark = pytest.mark.prism
 
 SENDERS = "/v2/Channels/Senders"
 UNDECLARED_STATUS = "Unable to match the returned status code"
-
-
-def violations(r: httpx.Response) -> list[dict]:
-    found: list[dict] = []
-    header = r.headers.get("sl-violations")
-    if header:
-        found += json.loads(header)
-    ctype = r.headers.get("content-type", "")
-    if "problem+json" in ctype or "stoplight.io/prism/errors#" in r.text[:200]:
-        problem = r.json()
-        found.append(
-            {"severity": "Error", "message": f"{problem.get('title')}: {problem.get('detail')}", "problem": problem}
-        )
-        found += problem.get("validation") or []
-    return found
 
 
 def ok(r: httpx.Response, status: int) -> httpx.Response:

@@ -7,28 +7,29 @@ live state equals the file, no sender is duplicated or lost, nothing is deleted 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
-import time
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from reconciler.emulator import Faults
-from tests.conftest import run_cli
-from tests.integration.figures import faults_of, record
+from reconciler.apply import ApplyReport, apply_plan
+from reconciler.client import RetryPolicy, SendersClient, Stats
+from reconciler.config import load_desired
+from reconciler.emulator import EmulatorServer, Faults
+from reconciler.plan import build_plan
+from tests.factories import CREDS, SANDBOX, faults_of, number, record, run_cli
 
-SANDBOX = "whatsapp:+14155238886"
+Sender = dict[str, Any]
 IGNORED = "whatsapp:+15017120999"
 RETIRED = "whatsapp:+15017120998"  # live, not in the file: deleted only with --allow-delete
 KEEP = "keep me"  # an unmanaged field's value, which no apply may change
 
 
-def number(i: int) -> str:
-    return f"whatsapp:+1501712{i:04d}"
-
-
-def seed_live(emulator) -> None:
+def seed_live(emulator: EmulatorServer) -> dict[str, Sender]:
     """20 senders the file manages (15 to update, 5 already right), one ignored, one retired, the sandbox."""
     for i in range(20):
         emulator.add_sender({
@@ -40,9 +41,10 @@ def seed_live(emulator) -> None:
     emulator.add_sender({"sender_id": IGNORED, "profile": {"name": "Hands off", "about": "managed elsewhere"}})
     emulator.add_sender({"sender_id": RETIRED, "profile": {"name": "Retired"}})
     emulator.add_sender({"sender_id": SANDBOX, "profile": {"name": "Twilio Sandbox"}})
+    return {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
 
 
-def realistic_file(tmp_path, creates: int = 20) -> str:
+def realistic_file(tmp_path: Path, creates: int = 20) -> str:
     """40 senders: 20 to create, 15 to update, 5 unchanged; an ignored sender; relaxed update threshold."""
     lines = ["safety: {max_update_percent: 100}", f'ignore: ["{IGNORED}"]', "defaults:",
              "  webhook: {callback_method: POST}", "senders:"]
@@ -60,13 +62,13 @@ def realistic_file(tmp_path, creates: int = 20) -> str:
     return str(path)
 
 
-def fault_env(emulator_env, **extra: str) -> dict[str, str]:
+def fault_env(emulator_env: dict[str, str], **extra: str) -> dict[str, str]:
     """Short backoffs and timeouts: a retry costs milliseconds, not seconds."""
     return {**emulator_env, "RECONCILER_MAX_ATTEMPTS": "10", "RECONCILER_BACKOFF": "0.005",
             "RECONCILER_REQUEST_TIMEOUT": "5", **extra}
 
 
-def check_converged(emulator, before: dict[str, dict], f: str, env) -> dict[str, int]:
+def check_converged(emulator: EmulatorServer, before: dict[str, Sender], f: str, env: dict[str, str]) -> dict[str, int]:
     """Live state equals the file; returns the loss/duplication counts (asserted zero)."""
     live = emulator.senders()
     counts = Counter(s["sender_id"] for s in live)
@@ -97,10 +99,11 @@ MIXED_SEEDS = [11, 12, 13, 14, 15, 16]
 
 
 @pytest.mark.parametrize("seed", MIXED_SEEDS)
-def test_one_apply_converges_under_429_5xx_and_dropped_connections(emulator, emulator_env, tmp_path, seed):
+def test_one_apply_converges_under_429_5xx_and_dropped_connections(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, seed: int
+) -> None:
     """10 % 429 (Retry-After on odd seeds only), 10 % 5xx, 5 % of writes committed then dropped."""
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=seed, rate_429=0.10, rate_5xx=0.10, rate_drop_after_commit=0.05,
                                retry_after=0.01 if seed % 2 else None))
@@ -117,10 +120,11 @@ def test_one_apply_converges_under_429_5xx_and_dropped_connections(emulator, emu
     record("mixed_faults", seed_used=str(seed), applies=1, requests=stats["total"], senders=40, **faults, **figures)
 
 
-def test_429_storm_without_retry_after(emulator, emulator_env, tmp_path):
+def test_429_storm_without_retry_after(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     """40 % of all requests throttled, no Retry-After (as Twilio): jittered backoff gets through."""
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=21, rate_429=0.4))
     env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25")
@@ -132,29 +136,39 @@ def test_429_storm_without_retry_after(emulator, emulator_env, tmp_path):
     record("429_storm", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
 
 
-def test_429_storm_with_retry_after_is_honoured(emulator, emulator_env, tmp_path):
-    """Retry-After: 0.02 with a backoff base of 60 s: only honouring the header finishes in time."""
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+async def apply_in_process(emulator: EmulatorServer, f: str, retry: RetryPolicy) -> tuple[ApplyReport, Stats]:
+    """Plan and apply as the CLI does (``--allow-delete``), through a client whose stats the test can read."""
+    desired = load_desired([f], environ={})
+    async with SendersClient(CREDS, base_url=emulator.base_url or "", retry=retry) as api:
+        plan = build_plan(desired, await api.list_senders(), allow_delete=True)
+        report = await apply_plan(plan, api, concurrency=25)
+        return report, api.stats
+
+
+def test_429_storm_with_retry_after_is_honoured(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
+    """Half of all requests throttled with ``Retry-After: 0.02``: every retry waits that, never the backoff."""
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=22, rate_429=0.5, retry_after=0.02))
-    env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="25", RECONCILER_BACKOFF="60")
-    started = time.monotonic()
-    applied = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=env, timeout=60)
-    assert applied.returncode == 0, applied.output
-    # Ignoring the header would wait a random 0-20 s (the cap) per throttled request.
-    assert time.monotonic() - started < 10
+    retry = RetryPolicy(attempts=25, backoff=0.5, max_backoff=20, timeout=5)
+    report, client = asyncio.run(asyncio.wait_for(apply_in_process(emulator, f, retry), timeout=120))
     stats = emulator.stats()
-    assert stats["fault 429"] >= 10
     emulator.set_faults(Faults())
+    assert report.ok and report.summary()["done"] == 36, [o.as_dict() for o in report.outcomes if not o.ok]
+    assert stats["fault 429"] >= 10
+    # Every throttled request was retried, and nothing else was; each retry waited what the header said
+    # (a jittered backoff of 0.5 s would have drawn a random wait instead).
+    assert client.requests == stats["total"] and client.retries == stats["fault 429"]
+    assert client.waited == pytest.approx(0.02 * client.retries)
     figures = check_converged(emulator, before, f, fault_env(emulator_env))
     record("429_storm_retry_after", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
 
 
-def test_dropped_connections_after_commit_make_no_duplicates(emulator, emulator_env, tmp_path):
+def test_dropped_connections_after_commit_make_no_duplicates(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     """A third of the writes commit and then lose their response: retried creates find their sender."""
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=31, rate_drop_after_commit=0.33))
     env = fault_env(emulator_env)
@@ -170,10 +184,11 @@ def test_dropped_connections_after_commit_make_no_duplicates(emulator, emulator_
     record("dropped_after_commit", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
 
 
-def test_responses_slower_than_the_timeout(emulator, emulator_env, tmp_path):
+def test_responses_slower_than_the_timeout(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     """Three in ten requests answer after 0.5 s against a 0.15 s timeout; the server still commits them."""
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     emulator.set_faults(Faults(seed=41, slow_rate=0.3, slow_seconds=0.5))
     env = fault_env(emulator_env, RECONCILER_REQUEST_TIMEOUT="0.15")
@@ -191,10 +206,9 @@ def test_responses_slower_than_the_timeout(emulator, emulator_env, tmp_path):
 
 @pytest.mark.parametrize(("kind", "status", "code"), [("5xx", 500, 20500), ("429", 429, 20429)])
 def test_when_retries_run_out_the_action_fails_with_its_code_and_the_rest_complete(
-    emulator, emulator_env, tmp_path, kind, status, code
-):
-    seed_live(emulator)
-    before = {s["sender_id"]: copy.deepcopy(s) for s in emulator.senders()}
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, kind: str, status: int, code: int
+) -> None:
+    before = seed_live(emulator)
     f = realistic_file(tmp_path)
     # Writes only, so the plan's read and the confirming read pass; one write at a time, so the seed
     # alone decides which writes fail (two attempts each).

@@ -4,21 +4,28 @@ safety thresholds, verify, wait, and the machine-readable outputs."""
 from __future__ import annotations
 
 import json
-import textwrap
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, clean_env, run_cli
+from reconciler.emulator import EmulatorServer
+from tests.factories import (
+    SANDBOX,
+    TEST_ACCOUNT_SID,
+    TEST_API_KEY,
+    TEST_API_SECRET,
+    A,
+    B,
+    C,
+    clean_env,
+    number,
+    run_cli,
+    url_of,
+    write_yaml,
+)
 
-A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
 
-
-def write(tmp_path, text: str, name: str = "senders.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
-
-def one_sender(tmp_path, about="new") -> str:
-    return write(tmp_path, f"""
+def one_sender(tmp_path: Path, about: str = "new") -> str:
+    return write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: Acme, about: {about}}}
@@ -27,14 +34,16 @@ def one_sender(tmp_path, about="new") -> str:
         """)
 
 
-def by_id(emulator) -> dict[str, dict]:
+def by_id(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
     return {s["sender_id"]: s for s in emulator.senders()}
 
 
 # --------------------------------------------------------------------------- saved plans
 
 
-def test_saved_plan_applies_exactly_and_holds_no_secrets(emulator, emulator_env, tmp_path):
+def test_saved_plan_applies_exactly_and_holds_no_secrets(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     planned = run_cli("plan", "-f", f, "--out", str(out), env=emulator_env)
@@ -49,7 +58,9 @@ def test_saved_plan_applies_exactly_and_holds_no_secrets(emulator, emulator_env,
     assert live[A]["profile"]["about"] == "new" and B in live
 
 
-def test_stale_saved_plan_is_refused_and_changes_nothing(emulator, emulator_env, tmp_path):
+def test_stale_saved_plan_is_refused_and_changes_nothing(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     sender = emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     assert run_cli("plan", "-f", f, "--out", str(out), env=emulator_env).returncode == 0
@@ -63,7 +74,7 @@ def test_stale_saved_plan_is_refused_and_changes_nothing(emulator, emulator_env,
     assert by_id(emulator) == before
 
 
-def test_edited_saved_plan_is_refused(emulator, emulator_env, tmp_path):
+def test_edited_saved_plan_is_refused(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     assert run_cli("plan", "-f", f, "--out", str(out), env=emulator_env).returncode == 0
     doc = json.loads(out.read_text())
@@ -74,11 +85,13 @@ def test_edited_saved_plan_is_refused(emulator, emulator_env, tmp_path):
     assert emulator.senders() == []
 
 
-def test_saved_plan_needs_the_same_credentials_or_a_shared_key(emulator, emulator_env, tmp_path):
+def test_saved_plan_needs_the_same_credentials_or_a_shared_key(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     assert run_cli("plan", "-f", f, "--out", str(out), env=emulator_env).returncode == 0
     with_key = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_API_KEY=TEST_API_KEY,
-                         TWILIO_API_SECRET=TEST_API_SECRET, TWILIO_MESSAGING_BASE_URL=emulator.base_url)
+                         TWILIO_API_SECRET=TEST_API_SECRET, TWILIO_MESSAGING_BASE_URL=url_of(emulator))
     assert run_cli("apply", str(out), env=with_key).returncode == 1
     shared = {"RECONCILER_PLAN_KEY": "team-signing-key"}
     assert run_cli("plan", "-f", f, "--out", str(out), env={**emulator_env, **shared}).returncode == 0
@@ -86,14 +99,16 @@ def test_saved_plan_needs_the_same_credentials_or_a_shared_key(emulator, emulato
     assert result.returncode == 0, result.output
 
 
-def test_saved_plan_is_refused_against_another_base_url(emulator, emulator_env, tmp_path):
+def test_saved_plan_is_refused_against_another_base_url(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     assert run_cli("plan", "-f", f, "--out", str(out), env=emulator_env).returncode == 0
     result = run_cli("apply", str(out), "--base-url", "https://messaging.twilio.com", env=emulator_env)
     assert result.returncode == 1 and "was made against" in result.stderr
 
 
-def test_garbage_plan_file_is_a_clear_error(emulator_env, tmp_path):
+def test_garbage_plan_file_is_a_clear_error(emulator_env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "plan.json"
     bad.write_text("{not json")
     result = run_cli("apply", str(bad), env=emulator_env)
@@ -103,7 +118,7 @@ def test_garbage_plan_file_is_a_clear_error(emulator_env, tmp_path):
 # --------------------------------------------------------------------------- JSON outputs
 
 
-def test_apply_json_reports_each_outcome(emulator, emulator_env, tmp_path):
+def test_apply_json_reports_each_outcome(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     f = one_sender(tmp_path)
     result = run_cli("apply", "-f", f, "--auto-approve", "--format", "json", env=emulator_env)
     assert result.returncode == 0, result.output
@@ -117,7 +132,7 @@ def test_apply_json_reports_each_outcome(emulator, emulator_env, tmp_path):
 # --------------------------------------------------------------------------- drift
 
 
-def test_drift_exit_codes_and_json(emulator, emulator_env, tmp_path):
+def test_drift_exit_codes_and_json(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     f = one_sender(tmp_path)
     drifted = run_cli("drift", "-f", f, env=emulator_env)
     assert drifted.returncode == 2 and drifted.stdout.startswith("Drift: 2 to create")
@@ -131,14 +146,14 @@ def test_drift_exit_codes_and_json(emulator, emulator_env, tmp_path):
     assert run_cli("drift", "-f", f, env=emulator_env).returncode == 2
 
 
-def test_drift_errors_exit_1_not_2(emulator, tmp_path):
+def test_drift_errors_exit_1_not_2(emulator: EmulatorServer, tmp_path: Path) -> None:
     f = one_sender(tmp_path)
-    env = clean_env(TWILIO_MESSAGING_BASE_URL=emulator.base_url)
+    env = clean_env(TWILIO_MESSAGING_BASE_URL=url_of(emulator))
     assert run_cli("drift", "-f", f, env=env).returncode == 1
     assert run_cli("drift", "-f", str(tmp_path / "missing.yaml"), env=env).returncode == 1
 
 
-def test_pending_rename_is_not_drift(emulator, emulator_env, tmp_path):
+def test_pending_rename_is_not_drift(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Old", "about": "new"}},
                         pending_display_name="Acme", pending_display_name_status="PENDING_REVIEW",
                         pending_display_name_status_date="2026-11-20T10:00:00Z")
@@ -149,7 +164,7 @@ def test_pending_rename_is_not_drift(emulator, emulator_env, tmp_path):
 # --------------------------------------------------------------------------- export
 
 
-def test_export_round_trip_gives_an_empty_plan(emulator, emulator_env, tmp_path):
+def test_export_round_trip_gives_an_empty_plan(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({
         "sender_id": A,
         "configuration": {"waba_id": "12345678912345"},
@@ -159,7 +174,7 @@ def test_export_round_trip_gives_an_empty_plan(emulator, emulator_env, tmp_path)
                     "websites": [{"website": "https://acme.example", "label": "Website"}]},
     })
     emulator.add_sender({"sender_id": B, "profile": {"name": "Beta", "about": "x" * 200}})
-    emulator.add_sender({"sender_id": "whatsapp:+14155238886", "profile": {"name": "Twilio Sandbox"}})
+    emulator.add_sender({"sender_id": SANDBOX, "profile": {"name": "Twilio Sandbox"}})
     out = tmp_path / "exported.yaml"
     result = run_cli("export", "-o", str(out), env=emulator_env)
     assert result.returncode == 0, result.output
@@ -171,7 +186,7 @@ def test_export_round_trip_gives_an_empty_plan(emulator, emulator_env, tmp_path)
     assert plan.returncode == 0, plan.output
 
 
-def test_export_target(emulator, emulator_env, tmp_path):
+def test_export_target(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}})
     emulator.add_sender({"sender_id": B, "profile": {"name": "Beta"}})
     result = run_cli("export", "--target", B, env=emulator_env)
@@ -181,14 +196,16 @@ def test_export_target(emulator, emulator_env, tmp_path):
 # --------------------------------------------------------------------------- safety
 
 
-def _many(emulator, n=12):
+def _many(emulator: EmulatorServer, n: int = 12) -> None:
     for i in range(n):
-        emulator.add_sender({"sender_id": f"whatsapp:+1501712{3000 + i:04d}", "profile": {"name": f"S{i}"}})
+        emulator.add_sender({"sender_id": number(3000 + i), "profile": {"name": f"S{i}"}})
 
 
-def test_safety_threshold_blocks_plan_and_apply_until_forced(emulator, emulator_env, tmp_path):
+def test_safety_threshold_blocks_plan_and_apply_until_forced(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     _many(emulator)
-    f = write(tmp_path, "senders: []\n")
+    f = write_yaml(tmp_path, "senders: []\n")
     plan = run_cli("plan", "-f", f, "--allow-delete", env=emulator_env)
     assert plan.returncode == 1 and "would delete 12 of 12 senders (100 % > 30 %)" in plan.stderr
     apply = run_cli("apply", "-f", f, "--allow-delete", "--auto-approve", env=emulator_env)
@@ -199,38 +216,39 @@ def test_safety_threshold_blocks_plan_and_apply_until_forced(emulator, emulator_
     assert emulator.senders() == []
 
 
-def test_safety_thresholds_from_the_file(emulator, emulator_env, tmp_path):
+def test_safety_thresholds_from_the_file(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     _many(emulator)
-    f = write(tmp_path, "senders: []\nsafety: {max_delete_percent: 100}\n")
+    f = write_yaml(tmp_path, "senders: []\nsafety: {max_delete_percent: 100}\n")
     assert run_cli("plan", "-f", f, "--allow-delete", env=emulator_env).returncode == 0
 
 
-def test_drift_applies_no_threshold(emulator, emulator_env, tmp_path):
+def test_drift_applies_no_threshold(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     _many(emulator)
-    assert run_cli("drift", "-f", write(tmp_path, "senders: []\n"), env=emulator_env).returncode == 2
+    assert run_cli("drift", "-f", write_yaml(tmp_path, "senders: []\n"), env=emulator_env).returncode == 2
 
 
 # --------------------------------------------------------------------------- verify and wait
 
 
-def test_verify_submits_the_code(emulator, emulator_env):
+def test_verify_submits_the_code(emulator: EmulatorServer, emulator_env: dict[str, str]) -> None:
     sender = emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION")
     result = run_cli("verify", A, "--code", "123456", env=emulator_env)
     assert result.returncode == 0, result.output
     assert "123456" not in result.output
-    assert emulator.get_sender(sender["sid"])["status"] in ("VERIFYING", "ONLINE")
+    now = emulator.get_sender(sender["sid"])
+    assert now is not None and now["status"] in ("VERIFYING", "ONLINE")
     again = run_cli("verify", A, env={**emulator_env, "RECONCILER_VERIFICATION_CODE": "123456"})
     assert again.returncode == 1 and "not PENDING_VERIFICATION" in again.stderr
 
 
-def test_verify_bad_code_shows_twilio_error(emulator, emulator_env):
+def test_verify_bad_code_shows_twilio_error(emulator: EmulatorServer, emulator_env: dict[str, str]) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION")
     result = run_cli("verify", A, "--code", "abc", env=emulator_env)
     assert result.returncode == 1 and "Twilio 63100" in result.stderr and f"sender {A}" in result.stderr
 
 
-def test_apply_wait_reports_final_statuses(emulator, emulator_env, tmp_path):
-    f = write(tmp_path, f"""
+def test_apply_wait_reports_final_statuses(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: Acme}}
@@ -244,11 +262,13 @@ def test_apply_wait_reports_final_statuses(emulator, emulator_env, tmp_path):
     assert f"  {B}: PENDING_VERIFICATION: verify it with: reconciler verify {B} --code CODE" in result.stdout
 
 
-def test_markdown_plan_for_pull_requests_is_trimmed(emulator, emulator_env, tmp_path):
+def test_markdown_plan_for_pull_requests_is_trimmed(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     lines = ["senders:"]
     for i in range(600):
         lines.append(f'  - sender_id: "whatsapp:+1501712{3000 + i:04d}"\n    profile: {{name: "Shop {i}", about: "{"x" * 120}"}}')
-    f = write(tmp_path, "\n".join(lines) + "\n")
+    f = write_yaml(tmp_path, "\n".join(lines) + "\n")
     result = run_cli("plan", "-f", f, "--format", "markdown", env=emulator_env)
     assert result.returncode == 0
     assert len(result.stdout) <= 65_536

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.client import Credentials, RetryPolicy, SendersClient
 from reconciler.errors import ApiError
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, CliResult, clean_env, run_cli
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, CliResult, clean_env, run_cli
 from tests.hostile_server import DROP, HostileServer, Request, Trickle, reply
 
 SENDERS = "/v2/Channels/Senders"

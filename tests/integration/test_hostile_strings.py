@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env, run_cli
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env, run_cli
 from tests.hostile_server import HostileServer, Request, reply
 
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")

@@ -1,9 +1,10 @@
 """SIGINT and SIGTERM during apply, sent to the real CLI while its writes are in flight.
 
-The emulator adds latency to every request so an apply takes long enough to interrupt; the test
-waits for evidence in the emulator (a write received, a sender created) before it signals, never
-for a fixed time. The CLI must exit non-zero without a traceback, its summary must match what the
-emulator actually holds, and a re-run must converge.
+The CLI talks to the emulator through a gate (``tests.gate``) that holds requests until the test lets
+them go, so "in flight" is a fact the test has seen, not a hope that latency buys: the test signals
+once the gate holds the writes it expects, and only then lets them go (or never does). The CLI must
+exit non-zero without a traceback, its summary must match what the emulator actually holds, and a
+re-run must converge.
 """
 
 from __future__ import annotations
@@ -11,28 +12,29 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO
 
 import pytest
 
-from reconciler.emulator import Faults
-from tests.conftest import CLI_OUTPUTS, run_cli
-from tests.integration.figures import record
+from reconciler.emulator import EmulatorServer
+from tests.factories import CLI_OUTPUTS, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, cli_argv, many_senders_yaml, number, record, run_cli
+from tests.factories import server_env as env_for
+from tests.gate import READS, WRITES, Gate
 
 CREATES = 24
+#: Longest wait for evidence, as a guard against a hang; every wait ends as soon as the evidence is there.
+GUARD_SECONDS = 60
+CREATE_ROUTE = "POST /v2/Channels/Senders"
+LIST_ROUTE = "GET /v2/Channels/Senders"
 
 
-def desired_file(tmp_path) -> str:
-    lines = ["senders:"]
-    for i in range(CREATES):
-        lines += [f'  - sender_id: "whatsapp:+1501713{i:04d}"', f'    profile: {{name: "Shop {i}", about: "Hi {i}"}}']
-    path = tmp_path / "senders.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
+def desired_file(tmp_path: Path) -> str:
+    return many_senders_yaml(tmp_path, [number(3000 + i) for i in range(CREATES)])
 
 
 class Running:
@@ -40,8 +42,7 @@ class Running:
 
     def __init__(self, *args: str, env: dict[str, str]):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", *args], env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cli_argv(*args), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         self.out: list[str] = []
         self.err: list[str] = []
@@ -51,14 +52,14 @@ class Running:
             r.start()
 
     @staticmethod
-    def _read(stream, buffer: list[str]) -> None:
+    def _read(stream: IO[str], buffer: list[str]) -> None:
         for line in stream:
             buffer.append(line)
 
     def signal(self, sig: int) -> None:
         self.proc.send_signal(sig)
 
-    def wait(self, timeout: float = 60) -> tuple[int, str, str]:
+    def wait(self, timeout: float = GUARD_SECONDS) -> tuple[int, str, str]:
         code = self.proc.wait(timeout=timeout)
         for r in self._readers:
             r.join(timeout=10)
@@ -67,14 +68,15 @@ class Running:
         return code, stdout, stderr
 
 
-def wait_for(condition: Callable[[], bool], what: str, proc: Running, timeout: float = 30) -> None:
-    """Poll ``condition`` (emulator state, the CLI's output) until it holds."""
-    deadline = time.monotonic() + timeout
+def wait_for(condition: Callable[[], bool], what: str, run: Running) -> None:
+    """Poll ``condition`` (the gate, emulator state, the CLI's output) until it holds."""
+    deadline = time.monotonic() + GUARD_SECONDS
     while not condition():
-        if proc.proc.poll() is not None:
-            pytest.fail(f"the CLI exited before {what}: {''.join(proc.out)}{''.join(proc.err)}")
+        if run.proc.poll() is not None:
+            pytest.fail(f"the CLI exited before {what}: {''.join(run.out)}{''.join(run.err)}")
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            run.proc.kill()
+            pytest.fail(f"no sign after {GUARD_SECONDS} s that {what}")
         time.sleep(0.01)
 
 
@@ -86,88 +88,100 @@ def parse_report(stdout: str) -> dict[str, set[str]]:
     return out
 
 
-def converges(emulator, emulator_env, f: str) -> None:
-    emulator.set_faults(Faults())
-    again = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+def live_ids(emulator: EmulatorServer) -> set[str]:
+    return {s["sender_id"] for s in emulator.senders()}
+
+
+def converges(emulator: EmulatorServer, env: dict[str, str], f: str) -> None:
+    again = run_cli("apply", "-f", f, "--auto-approve", env=env)
     assert again.returncode == 0, again.output
     counts = Counter(s["sender_id"] for s in emulator.senders())
     assert len(counts) == CREATES and set(counts.values()) == {1}
-    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=env).returncode == 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_one_signal_stops_new_writes_and_the_summary_matches_live_state(emulator, emulator_env, tmp_path, sig):
+def test_one_signal_stops_new_writes_and_the_summary_matches_live_state(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, sig: signal.Signals
+) -> None:
     f = desired_file(tmp_path)
-    emulator.set_faults(Faults(latency=0.2))
-    env = {**emulator_env, "RECONCILER_CONCURRENCY": "3"}
-    run = Running("apply", "-f", f, "--auto-approve", env=env)
-    wait_for(lambda: len(emulator.senders()) >= 1, "the first sender was created", run)
-    run.signal(sig)
-    code, stdout, stderr = run.wait()
+    with Gate(emulator.base_url or "", hold=WRITES) as gate:
+        gate.let_through(3)
+        run = Running("apply", "-f", f, "--auto-approve", env=env_for(gate, RECONCILER_CONCURRENCY="3"))
+        # Three creates went through; the next three (all the CLI may have in flight) wait at the gate.
+        wait_for(lambda: gate.held == 3, "three writes were in flight", run)
+        assert len(emulator.senders()) == 3
+        run.signal(sig)
+        wait_for(lambda: "Stopping: no new changes start" in "".join(run.err), "the CLI took the signal", run)
+        gate.open()  # the writes in flight finish; none may start after them
+        code, stdout, stderr = run.wait()
     assert code == 1, stdout + stderr
     assert "Traceback" not in stdout + stderr
-    assert "Stopping: no new changes start" in stderr
     report = parse_report(stdout)
-    live = {s["sender_id"] for s in emulator.senders()}
-    # What the summary calls done is exactly what the API holds; what it calls not started is absent.
-    assert report["done"] == live and report["done"]
-    assert report["not_started"] and not report["not_started"] & live
-    assert len(report["done"]) + len(report["not_started"]) == CREATES
+    live = live_ids(emulator)
+    # What the summary calls done is exactly what the API holds: the three before the signal and the
+    # three in flight during it. Not one more write was sent; what it calls not started is absent.
+    assert gate.forwarded == 6 and emulator.stats()[CREATE_ROUTE] == 6
+    assert report["done"] == live and len(live) == 6
+    assert len(report["not_started"]) == CREATES - 6 and not report["not_started"] & live
     summary = stdout.strip().splitlines()[-1]
-    assert summary == f"Apply interrupted: {len(report['done'])} done, {len(report['not_started'])} not started."
+    assert summary == f"Apply interrupted: 6 done, {CREATES - 6} not started."
     converges(emulator, emulator_env, f)
-    record(f"interrupt_{sig.name}", applies=2, done_before_signal=len(report["done"]),
-           not_started=len(report["not_started"]), lost=0, duplicated=0)
+    record(f"interrupt_{sig.name}", applies=2, done_before_signal=3, not_started=len(report["not_started"]),
+           lost=0, duplicated=0)
 
 
-def test_second_signal_aborts_in_flight_writes_and_says_so(emulator, emulator_env, tmp_path):
+def test_second_signal_aborts_in_flight_writes_and_says_so(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     f = desired_file(tmp_path)
-    emulator.set_faults(Faults(latency=0.5))
-    env = {**emulator_env, "RECONCILER_CONCURRENCY": "4"}
-    run = Running("apply", "-f", f, "--auto-approve", env=env)
-    # A fifth create has reached the server: the second batch of four is in flight for 0.5 s.
-    wait_for(lambda: emulator.stats().get("POST /v2/Channels/Senders", 0) >= 5, "the second batch was sent", run)
-    run.signal(signal.SIGINT)
-    wait_for(lambda: "Stopping" in "".join(run.err), "the CLI acknowledged the first signal", run)
-    run.signal(signal.SIGINT)
-    code, stdout, stderr = run.wait()
+    with Gate(emulator.base_url or "", hold=WRITES) as gate:
+        gate.let_through(4)
+        run = Running("apply", "-f", f, "--auto-approve", env=env_for(gate, RECONCILER_CONCURRENCY="4"))
+        # The first batch of four is done, the second batch of four waits at the gate: in flight.
+        wait_for(lambda: gate.held == 4, "the second batch was in flight", run)
+        run.signal(signal.SIGINT)
+        wait_for(lambda: "Stopping" in "".join(run.err), "the CLI acknowledged the first signal", run)
+        run.signal(signal.SIGINT)
+        code, stdout, stderr = run.wait()
+        # The gate never opened: the aborted writes never reached the API.
+        assert gate.forwarded == 4
     assert code == 1, stdout + stderr
     assert "Traceback" not in stdout + stderr
     report = parse_report(stdout)
-    live = {s["sender_id"] for s in emulator.senders()}
-    assert report["interrupted"], stdout
-    assert report["done"] <= live and not report["not_started"] & live
+    live = live_ids(emulator)
+    assert report["done"] == live and len(live) == 4
+    assert len(report["interrupted"]) == 4 and not report["interrupted"] & live
+    assert len(report["not_started"]) == CREATES - 8 and not report["not_started"] & live
     assert sum(len(v) for v in report.values()) == CREATES
-    assert "interrupted (outcome unknown)" in stdout.strip().splitlines()[-1]
+    summary = stdout.strip().splitlines()[-1]
+    assert summary == f"Apply interrupted: 4 done, {CREATES - 8} not started, 4 interrupted (outcome unknown)."
     converges(emulator, emulator_env, f)
     record("interrupt_twice", applies=2, interrupted=len(report["interrupted"]), lost=0, duplicated=0)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_while_planning_changes_nothing(emulator, emulator_env, tmp_path, sig):
+def test_signal_while_planning_changes_nothing(emulator: EmulatorServer, tmp_path: Path, sig: signal.Signals) -> None:
     f = desired_file(tmp_path)
-    emulator.set_faults(Faults(latency=1.0))
-    run = Running("apply", "-f", f, "--auto-approve", env=emulator_env)
-    wait_for(lambda: emulator.stats().get("GET /v2/Channels/Senders", 0) >= 1, "the plan's read began", run)
-    run.signal(sig)
-    code, stdout, stderr = run.wait()
+    with Gate(emulator.base_url or "", hold=READS) as gate:
+        run = Running("apply", "-f", f, "--auto-approve", env=env_for(gate))
+        wait_for(lambda: gate.held == 1, "the plan's read was in flight", run)
+        run.signal(sig)
+        code, stdout, stderr = run.wait()
+        assert gate.forwarded == 0
     assert code == 1, (code, stdout, stderr)
     assert "Traceback" not in stdout + stderr
     assert "nothing was changed" in stderr
-    assert emulator.stats().get("POST /v2/Channels/Senders", 0) == 0 and emulator.senders() == []
+    assert emulator.stats().get(CREATE_ROUTE, 0) == 0 and emulator.senders() == []
 
 
-def test_signal_while_waiting_still_reports_the_applied_changes(tmp_path):
-    from reconciler.emulator import EmulatorServer
-    from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env
-
+def test_signal_while_waiting_still_reports_the_applied_changes(tmp_path: Path) -> None:
     f = desired_file(tmp_path)
+    # Senders stay in a transient status for ten minutes: --wait cannot end before the signal.
     with EmulatorServer(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, transition_delay=600) as server:
-        env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
-                        TWILIO_MESSAGING_BASE_URL=server.base_url)
-        run = Running("apply", "-f", f, "--auto-approve", "--wait", env=env)
+        run = Running("apply", "-f", f, "--auto-approve", "--wait", env=env_for(server))
         # Plan read, confirming read, then the first poll of --wait: the writes are over.
-        wait_for(lambda: server.stats().get("GET /v2/Channels/Senders", 0) >= 3, "waiting began", run)
+        wait_for(lambda: server.stats().get(LIST_ROUTE, 0) >= 3, "waiting began", run)
         run.signal(signal.SIGTERM)
         code, stdout, stderr = run.wait()
         assert code == 1 and "Traceback" not in stdout + stderr, stdout + stderr

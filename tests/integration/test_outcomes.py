@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reconciler.emulator import Faults
-from tests.conftest import run_cli
+from tests.factories import run_cli
 
 A, B = "whatsapp:+15017122661", "whatsapp:+15017122662"
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from reconciler.fs import atomic_write, read_regular
-from tests.conftest import clean_env, run_cli
+from tests.factories import clean_env, run_cli
 
 A = "whatsapp:+15017122661"
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from reconciler.emulator import Faults
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, clean_env, run_cli
-
-A, B, C, D = (f"whatsapp:+1501712266{i}" for i in range(1, 5))
-
-
-def write(tmp_path, text: str, name: str = "senders.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
+from reconciler.emulator import EmulatorServer, Faults
+from tests.factories import SANDBOX, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, A, B, C, D, clean_env, number, run_cli, url_of, write_yaml
 
 DESIRED = f"""
 senders:
@@ -37,12 +29,12 @@ senders:
 """
 
 
-def senders_by_id(emulator) -> dict[str, dict]:
+def senders_by_id(emulator: EmulatorServer) -> dict[str, dict[str, Any]]:
     return {s["sender_id"]: s for s in emulator.senders()}
 
 
-def test_plan_apply_plan_converges(emulator, emulator_env, tmp_path):
-    f = write(tmp_path, DESIRED)
+def test_plan_apply_plan_converges(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, DESIRED)
     plan = run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env)
     assert plan.returncode == 2, plan.output
     assert f"+ {A} (create)" in plan.stdout and f"+ {B} (create)" in plan.stdout
@@ -63,10 +55,10 @@ def test_plan_apply_plan_converges(emulator, emulator_env, tmp_path):
     assert second.returncode == 0 and "Nothing to apply." in second.stdout
 
 
-def test_labels_only_difference_is_no_change(emulator, emulator_env, tmp_path):
+def test_labels_only_difference_is_no_change(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "emails": [{"email": "a@acme.example", "label": "Email"}],
                                                       "websites": [{"website": "https://acme.example", "label": "Website"}]}})
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: Acme, emails: [a@acme.example], websites: ["https://acme.example"]}}
@@ -75,11 +67,11 @@ def test_labels_only_difference_is_no_change(emulator, emulator_env, tmp_path):
     assert result.returncode == 0 and "No changes." in result.stdout, result.output
 
 
-def test_update_leaves_unmanaged_fields_untouched(emulator, emulator_env, tmp_path):
+def test_update_leaves_unmanaged_fields_untouched(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old", "description": "keep me",
                                                       "address": "1 Main St"},
                          "webhook": {"callback_url": "https://keep.example/hook", "callback_method": "PUT"}})
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{about: new}}
@@ -93,11 +85,11 @@ def test_update_leaves_unmanaged_fields_untouched(emulator, emulator_env, tmp_pa
     assert live["webhook"] == {**live["webhook"], "callback_url": "https://keep.example/hook", "callback_method": "PUT"}
 
 
-def test_deletes_are_gated_until_allowed(emulator, emulator_env, tmp_path):
+def test_deletes_are_gated_until_allowed(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": C, "profile": {"name": "Old"}})
     emulator.add_sender({"sender_id": D, "profile": {"name": "Ignored"}})
-    emulator.add_sender({"sender_id": "whatsapp:+14155238886", "profile": {"name": "Twilio Sandbox"}})
-    f = write(tmp_path, f"""
+    emulator.add_sender({"sender_id": SANDBOX, "profile": {"name": "Twilio Sandbox"}})
+    f = write_yaml(tmp_path, f"""
         senders: []
         ignore: ["{D}"]
         """)
@@ -112,21 +104,23 @@ def test_deletes_are_gated_until_allowed(emulator, emulator_env, tmp_path):
 
     gone = run_cli("apply", "-f", f, "--auto-approve", "--allow-delete", env=emulator_env)
     assert gone.returncode == 0, gone.output
-    assert set(senders_by_id(emulator)) == {D, "whatsapp:+14155238886"}
+    assert set(senders_by_id(emulator)) == {D, SANDBOX}
 
 
-def test_apply_without_terminal_or_auto_approve_changes_nothing(emulator, emulator_env, tmp_path):
-    f = write(tmp_path, DESIRED)
+def test_apply_without_terminal_or_auto_approve_changes_nothing(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
+    f = write_yaml(tmp_path, DESIRED)
     result = run_cli("apply", "-f", f, env=emulator_env)
     assert result.returncode == 1
     assert "pass --auto-approve" in result.stderr and "Traceback" not in result.output
     assert emulator.senders() == []
 
 
-def test_json_plan_contract(emulator, emulator_env, tmp_path):
+def test_json_plan_contract(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
     emulator.add_sender({"sender_id": C, "profile": {"name": "Old"}})
-    f = write(tmp_path, DESIRED)
+    f = write_yaml(tmp_path, DESIRED)
     result = run_cli("plan", "-f", f, "--format", "json", env=emulator_env)
     assert result.returncode == 0, result.output
     doc = json.loads(result.stdout)
@@ -139,12 +133,14 @@ def test_json_plan_contract(emulator, emulator_env, tmp_path):
     assert by_id[C] | {"allowed": False} == by_id[C]
 
 
-def test_failed_actions_do_not_stop_the_others_and_rerun_converges(emulator, emulator_env, tmp_path):
+def test_failed_actions_do_not_stop_the_others_and_rerun_converges(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     lines = ["senders:"]
-    ids = [f"whatsapp:+1501712{i:04d}" for i in range(3000, 3012)]
+    ids = [number(i) for i in range(3000, 3012)]
     for i, sender_id in enumerate(ids):
         lines.append(f'  - sender_id: "{sender_id}"\n    profile: {{name: "Shop {i}"}}')
-    f = write(tmp_path, "\n".join(lines) + "\n")
+    f = write_yaml(tmp_path, "\n".join(lines) + "\n")
     # Under seed 1 the first request (the list read) passes and about half of the writes get a 500.
     emulator.set_faults(Faults(seed=1, rate_5xx=0.5))
     env = dict(emulator_env, RECONCILER_MAX_ATTEMPTS="1", RECONCILER_BACKOFF="0")
@@ -160,11 +156,11 @@ def test_failed_actions_do_not_stop_the_others_and_rerun_converges(emulator, emu
     assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
 
 
-def test_pending_rename_is_shown_and_not_sent(emulator, emulator_env, tmp_path):
+def test_pending_rename_is_shown_and_not_sent(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Old Name"}},
                         pending_display_name="New Name", pending_display_name_status="PENDING_REVIEW",
                         pending_display_name_status_date="2026-11-20T10:00:00Z")
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: New Name}}
@@ -174,9 +170,11 @@ def test_pending_rename_is_shown_and_not_sent(emulator, emulator_env, tmp_path):
     assert "display name 'New Name' is PENDING_REVIEW by Meta" in result.stdout
 
 
-def test_rename_goes_to_review_and_apply_is_confirmed(emulator, emulator_env, tmp_path):
+def test_rename_goes_to_review_and_apply_is_confirmed(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Old Name"}})
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: New Name}}
@@ -188,9 +186,11 @@ def test_rename_goes_to_review_and_apply_is_confirmed(emulator, emulator_env, tm
     assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
 
 
-def test_waiting_for_verification_is_listed_with_how_to_verify(emulator, emulator_env, tmp_path):
+def test_waiting_for_verification_is_listed_with_how_to_verify(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION")
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{name: Acme}}
@@ -199,9 +199,11 @@ def test_waiting_for_verification_is_listed_with_how_to_verify(emulator, emulato
     assert f"reconciler verify {A} --code CODE" in result.stdout
 
 
-def test_waba_change_is_an_error_for_that_sender_only(emulator, emulator_env, tmp_path):
+def test_waba_change_is_an_error_for_that_sender_only(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
+) -> None:
     emulator.add_sender({"sender_id": A, "configuration": {"waba_id": "111"}, "profile": {"name": "Acme"}})
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             configuration: {{waba_id: "222"}}
@@ -215,16 +217,16 @@ def test_waba_change_is_an_error_for_that_sender_only(emulator, emulator_env, tm
     assert live[A]["configuration"]["waba_id"] == "111" and B in live
 
 
-def test_target_limits_plan(emulator, emulator_env, tmp_path):
-    f = write(tmp_path, DESIRED)
+def test_target_limits_plan(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, DESIRED)
     result = run_cli("plan", "-f", f, "--target", B, env=emulator_env)
     assert B in result.stdout and A not in result.stdout
     assert "Plan: 1 to create" in result.stdout
 
 
-def test_missing_credentials_and_plain_http(emulator, tmp_path):
-    f = write(tmp_path, DESIRED)
-    result = run_cli("plan", "-f", f, env=clean_env(TWILIO_MESSAGING_BASE_URL=emulator.base_url))
+def test_missing_credentials_and_plain_http(emulator: EmulatorServer, tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, DESIRED)
+    result = run_cli("plan", "-f", f, env=clean_env(TWILIO_MESSAGING_BASE_URL=url_of(emulator)))
     assert result.returncode == 1 and "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN" in result.stderr
     assert "Traceback" not in result.output
     remote = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN)
@@ -232,19 +234,21 @@ def test_missing_credentials_and_plain_http(emulator, tmp_path):
     assert result.returncode == 1 and "use https" in result.stderr
 
 
-def test_wrong_credentials_give_twilio_code(emulator, tmp_path):
-    f = write(tmp_path, DESIRED)
+def test_wrong_credentials_give_twilio_code(emulator: EmulatorServer, tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, DESIRED)
     env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN="wrong-token-123",
-                    TWILIO_MESSAGING_BASE_URL=emulator.base_url)
+                    TWILIO_MESSAGING_BASE_URL=url_of(emulator))
     result = run_cli("plan", "-f", f, env=env)
     assert result.returncode == 1 and "Twilio 20003" in result.stderr and "Traceback" not in result.output
     assert "wrong-token-123" not in result.output
 
 
 @pytest.mark.parametrize("status", ["CREATING", "SOMETHING_NEW"])
-def test_unknown_and_transient_statuses_are_shown(emulator, emulator_env, tmp_path, status):
+def test_unknown_and_transient_statuses_are_shown(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, status: str
+) -> None:
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "x"}}, status=status)
-    f = write(tmp_path, f"""
+    f = write_yaml(tmp_path, f"""
         senders:
           - sender_id: "{A}"
             profile: {{about: y}}
@@ -253,8 +257,8 @@ def test_unknown_and_transient_statuses_are_shown(emulator, emulator_env, tmp_pa
     assert result.returncode == 0 and f"status {status}" in result.stdout, result.output
 
 
-def test_a_broken_file_is_reported_before_credentials_are_needed(tmp_path):
-    f = write(tmp_path, "senders:\n  - sender_id: whatsapp:+15017122661\n    profile: {vertical: Spaceships}\n")
+def test_a_broken_file_is_reported_before_credentials_are_needed(tmp_path: Path) -> None:
+    f = write_yaml(tmp_path, "senders:\n  - sender_id: whatsapp:+15017122661\n    profile: {vertical: Spaceships}\n")
     for command in ("plan", "apply", "drift"):
         result = run_cli(command, "-f", f, env=clean_env())
         assert result.returncode == 1

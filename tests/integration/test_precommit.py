@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.precommit import validate_groups
-from tests.conftest import REPO_ROOT
+from tests.factories import REPO_ROOT
 
 #: What pre-commit needs to install the hook: the package and its metadata.
 HOOK_REPO_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "reconciler")

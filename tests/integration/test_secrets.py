@@ -13,25 +13,32 @@ import base64
 import http.server
 import json
 import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.apply import apply_plan
+from reconciler.apply import ApplyReport, apply_plan
 from reconciler.client import Credentials, RetryPolicy, SendersClient, check_base_url
 from reconciler.config import load_desired
 from reconciler.emulator import EmulatorServer, Faults
 from reconciler.errors import ApiError, CredentialsError
 from reconciler.plan import build_plan
-from tests.conftest import (
+from tests.factories import (
     CLI_OUTPUTS,
     SECRETS,
     TEST_ACCOUNT_SID,
     TEST_API_KEY,
     TEST_API_SECRET,
     TEST_AUTH_TOKEN,
+    A,
+    B,
+    C,
     clean_env,
     run_cli,
+    url_of,
 )
 
 WRONG_TOKEN = "wrong_" + "t0ken" * 5
@@ -60,7 +67,7 @@ def leaks(text: str) -> list[str]:
 # --------------------------------------------------------------------------- reprs and messages
 
 
-def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_path):
+def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_path: Path) -> None:
     creds = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
     key = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_API_KEY": TEST_API_KEY,
                                 "TWILIO_API_SECRET": TEST_API_SECRET})
@@ -104,7 +111,7 @@ def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_
     (["export"], "http://localhost.example.net"),
     (["verify", "whatsapp:+15017122661", "--code", "1"], "http://[fe80::1]:8080"),
 ])
-def test_credentials_never_go_over_plain_http_off_loopback(tmp_path, command, url):
+def test_credentials_never_go_over_plain_http_off_loopback(tmp_path: Path, command: list[str], url: str) -> None:
     f = tmp_path / "senders.yaml"
     f.write_text('senders:\n  - sender_id: "whatsapp:+15017122661"\n    profile: {name: A}\n')
     files = ["-f", str(f)] if command[0] in ("plan", "apply", "drift") else []
@@ -115,12 +122,21 @@ def test_credentials_never_go_over_plain_http_off_loopback(tmp_path, command, ur
     assert "Traceback" not in result.output
 
 
+class _RecordingServer(http.server.ThreadingHTTPServer):
+    """A loopback server that answers every GET with ``reply`` and records the request headers in ``seen``."""
+
+    def __init__(self, reply: dict[str, Any]):
+        super().__init__(("127.0.0.1", 0), _Recorder)
+        self.reply = reply
+        self.seen: list[dict[str, str]] = []
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    """A loopback server that answers every GET with ``self.server.reply`` and records the headers."""
+    server: _RecordingServer
 
     def do_GET(self) -> None:
-        self.server.seen.append(dict(self.headers))  # type: ignore[attr-defined]
-        body = json.dumps(self.server.reply).encode()  # type: ignore[attr-defined]
+        self.server.seen.append(dict(self.headers))
+        body = json.dumps(self.server.reply).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -131,18 +147,18 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _serve(reply: dict) -> http.server.ThreadingHTTPServer:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.seen, server.reply = [], reply  # type: ignore[attr-defined]
+def _serve(reply: dict[str, Any]) -> _RecordingServer:
+    server = _RecordingServer(reply)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
-def test_a_next_page_on_another_host_is_not_sent_the_credentials(tmp_path):
+def test_a_next_page_on_another_host_is_not_sent_the_credentials(tmp_path: Path) -> None:
     """The API's next_page_url is followed as given, but only on the API's own host."""
     elsewhere = _serve({"senders": [], "meta": {"next_page_url": None}})
     origin = f"http://127.0.0.1:{elsewhere.server_address[1]}"
-    api = _serve({"senders": [], "meta": {"next_page_url": f"{origin}/v2/Channels/Senders?Channel=whatsapp&PageSize=1000&PageToken=x"}})
+    next_page = f"{origin}/v2/Channels/Senders?Channel=whatsapp&PageSize=1000&PageToken=x"
+    api = _serve({"senders": [], "meta": {"next_page_url": next_page}})
     try:
         f = tmp_path / "senders.yaml"
         f.write_text("senders: []\n")
@@ -161,7 +177,7 @@ def test_a_next_page_on_another_host_is_not_sent_the_credentials(tmp_path):
                                       "https://evil.example/v2/Channels/Senders?PageToken=x",
                                       "https://messaging.twilio.com:8443/v2/Channels/Senders?PageToken=x",
                                       "https://user:pw@messaging.twilio.com/v2/Channels/Senders?PageToken=x"])
-def test_client_refuses_a_next_page_off_its_origin(next_url):
+def test_client_refuses_a_next_page_off_its_origin(next_url: str) -> None:
     sent: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -178,7 +194,7 @@ def test_client_refuses_a_next_page_off_its_origin(next_url):
     assert len(sent) == 1 and "pw" not in str(caught.value)
 
 
-def test_client_follows_a_next_page_on_its_own_origin():
+def test_client_follows_a_next_page_on_its_own_origin() -> None:
     one = [{"sid": "XE" + "0" * 32, "sender_id": "whatsapp:+15017122661"}]  # an empty page may not link onward
     pages = iter([
         {"senders": one, "meta": {"next_page_url": "https://messaging.twilio.com:443/v2/Channels/Senders?PageToken=2"}},
@@ -199,11 +215,11 @@ def test_client_follows_a_next_page_on_its_own_origin():
 # --------------------------------------------------------------------------- a wide battery of CLI runs
 
 
-A, B, C, P = "whatsapp:+15017122661", "whatsapp:+15017122662", "whatsapp:+15017122663", "whatsapp:+15017122669"
+P = "whatsapp:+15017122669"
 
 
 @pytest.fixture
-def stateful_emulator(tmp_path):
+def stateful_emulator(tmp_path: Path) -> Iterator[EmulatorServer]:
     server = EmulatorServer(account_sid=TEST_ACCOUNT_SID, auth_token=TEST_AUTH_TOKEN, api_key=TEST_API_KEY,
                             api_secret=TEST_API_SECRET, state_file=tmp_path / "emulator-state.json")
     server.start(host="127.0.0.1", port=0)
@@ -213,7 +229,7 @@ def stateful_emulator(tmp_path):
         server.stop()
 
 
-def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emulator, tmp_path):
+def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emulator: EmulatorServer, tmp_path: Path) -> None:
     em = stateful_emulator
     em.add_sender({"sender_id": C, "profile": {"name": "Old"}})
     em.add_sender({"sender_id": P, "profile": {"name": "Pending"}}, status="PENDING_VERIFICATION")
@@ -221,17 +237,18 @@ def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emul
     f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme, about: "${{ABOUT:-hi}}"}}\n'
                  f'  - sender_id: "{B}"\n    profile: {{name: Beta}}\n  - sender_id: "{P}"\n    profile: {{name: Pending}}\n')
     broken = tmp_path / "broken.yaml"
-    broken.write_text('senders:\n  - sender_id: "whatsapp:+1"\n    profile: {vertical: Spaceships}\n  - !!python/object:os.system x\n')
+    broken.write_text('senders:\n  - sender_id: "whatsapp:+1"\n    profile: {vertical: Spaceships}\n'
+                      '  - !!python/object:os.system x\n')
     token_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
-                          TWILIO_MESSAGING_BASE_URL=em.base_url)
+                          TWILIO_MESSAGING_BASE_URL=url_of(em))
     key_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_API_KEY=TEST_API_KEY,
-                        TWILIO_API_SECRET=TEST_API_SECRET, TWILIO_MESSAGING_BASE_URL=em.base_url,
+                        TWILIO_API_SECRET=TEST_API_SECRET, TWILIO_MESSAGING_BASE_URL=url_of(em),
                         RECONCILER_PLAN_KEY=PLAN_KEY)
     wrong_env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=WRONG_TOKEN,
-                          TWILIO_MESSAGING_BASE_URL=em.base_url)
+                          TWILIO_MESSAGING_BASE_URL=url_of(em))
     faulty_env = {**token_env, "RECONCILER_MAX_ATTEMPTS": "2", "RECONCILER_BACKOFF": "0"}
-    half_key_env = clean_env(TWILIO_API_KEY=TEST_API_KEY, TWILIO_MESSAGING_BASE_URL=em.base_url)
-    cred_url_env = {**token_env, "TWILIO_MESSAGING_BASE_URL": em.base_url.replace(
+    half_key_env = clean_env(TWILIO_API_KEY=TEST_API_KEY, TWILIO_MESSAGING_BASE_URL=url_of(em))
+    cred_url_env = {**token_env, "TWILIO_MESSAGING_BASE_URL": url_of(em).replace(
         "http://", f"http://{TEST_ACCOUNT_SID}:{TEST_AUTH_TOKEN}@")}
     saved, saved_key, exported = tmp_path / "plan.json", tmp_path / "plan-key.json", tmp_path / "exported.yaml"
     v = "--verbose"
@@ -285,24 +302,25 @@ def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emul
 # --------------------------------------------------------------------------- everything the suite printed
 
 
-def test_apply_in_process_leaves_no_secret_in_outcomes(emulator, tmp_path):
+def test_apply_in_process_leaves_no_secret_in_outcomes(emulator: EmulatorServer, tmp_path: Path) -> None:
     """The report's reprs (outcomes, errors) hold no secret, failures included."""
     f = tmp_path / "senders.yaml"
     f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme}}\n')
     emulator.set_faults(Faults(rate_5xx=1.0, writes_only=True))
 
-    async def go():
+    async def go() -> ApplyReport:
         creds = Credentials(TEST_API_KEY, TEST_API_SECRET, TEST_ACCOUNT_SID)
-        async with SendersClient(creds, base_url=emulator.base_url, retry=RetryPolicy(attempts=2, backoff=0)) as api:
+        async with SendersClient(creds, base_url=url_of(emulator), retry=RetryPolicy(attempts=2, backoff=0)) as api:
             plan = build_plan(load_desired([f]), await api.list_senders())
             return await apply_plan(plan, api, concurrency=2)
 
     report = asyncio.run(go())
-    assert report.outcomes[0].result == "failed" and report.outcomes[0].error.code == 20500
-    assert not leaks(repr(report)) and not leaks(repr(report.outcomes[0].error))
+    (outcome,) = report.outcomes
+    assert outcome.result == "failed" and outcome.error is not None and outcome.error.code == 20500
+    assert not leaks(repr(report)) and not leaks(repr(outcome.error))
 
 
-def test_zz_no_secret_in_any_cli_output_captured_by_the_suite():
+def test_zz_no_secret_in_any_cli_output_captured_by_the_suite() -> None:
     """Runs last in this file; with the whole suite, CLI_OUTPUTS holds every earlier test's CLI runs."""
     assert len(CLI_OUTPUTS) >= 25
     leaked = [(i, leaks(text)) for i, text in enumerate(CLI_OUTPUTS) if leaks(text)]

@@ -1,0 +1,153 @@
+"""reconciler.planfile: saved plans are signed, verified, bound to their key and checked for freshness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.models import Safety
+from reconciler.plan import Plan, build_plan
+from reconciler.planfile import SavedPlan, check_fresh, dump_plan, load_plan, signing_key
+from tests.factories import TEST_API_SECRET, TEST_AUTH_TOKEN, A, B, C, D, desired, live, state
+
+BASE_URL = "http://127.0.0.1:8080"
+KEY = signing_key(TEST_AUTH_TOKEN, environ={})
+LIVE = [
+    live(A, profile={"name": "Acme", "about": "old"}),
+    live(C, profile={"name": "Gone"}),
+    live(D, profile={"name": "Waiting"}, status="PENDING_VERIFICATION"),
+]
+
+
+def sample_plan() -> Plan:
+    """An update, a create, an allowed delete, a notice (D awaits verification) and a problem."""
+    wanted = state(
+        desired(A, profile={"name": "Acme", "about": "new"}),
+        desired(B, profile={"name": "Beta", "emails": ["b@beta.example"]}),
+        desired(D, profile={"name": "Waiting"}),
+        desired("whatsapp:+15017122669", profile={"about": "a create without a name"}),
+    )
+    return build_plan(wanted, LIVE, allow_delete=True)
+
+
+def saved(tmp_path: Path, plan: Plan | None = None, key: bytes = KEY) -> Path:
+    path = tmp_path / "plan.json"
+    path.write_text(dump_plan(plan or sample_plan(), base_url=BASE_URL, key=key, safety=Safety(max_delete_percent=50),
+                              forced=True, sources=("senders.yaml",)))
+    return path
+
+
+def edit(path: Path, change: Any) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
+
+
+def test_a_saved_plan_loads_back_as_the_same_plan(tmp_path: Path) -> None:
+    plan = sample_plan()
+    assert {a.action for a in plan.actions} == {"create", "update", "delete"} and plan.notices and plan.problems
+    loaded = load_plan(saved(tmp_path, plan), key=KEY)
+    assert loaded.plan == plan
+    assert [a.body for a in loaded.plan.actions] == [a.body for a in plan.actions]  # the exact bodies to send
+    assert (loaded.base_url, loaded.forced, loaded.safety) == (BASE_URL, True, Safety(max_delete_percent=50))
+    assert loaded.path == str(tmp_path / "plan.json") and loaded.created_at.endswith("Z")
+
+
+def test_the_file_is_signed_and_holds_no_secret(tmp_path: Path) -> None:
+    text = saved(tmp_path).read_text()
+    assert json.loads(text)["signature"].startswith("hmac-sha256:")
+    assert TEST_AUTH_TOKEN not in text and KEY.hex() not in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda doc: doc["actions"][0]["body"]["profile"].update(about="Evil"),
+        lambda doc: doc["actions"].pop(),
+        lambda doc: doc.update(base_url="https://elsewhere.example"),
+        lambda doc: doc.update(forced=False),
+        lambda doc: doc.update(signature=doc["signature"][:-1] + "0"),
+        lambda doc: doc.pop("signature"),
+    ],
+    ids=["body", "action-removed", "base-url", "forced", "signature", "no-signature"],
+)
+def test_an_edited_file_is_refused(tmp_path: Path, change: Any) -> None:
+    path = saved(tmp_path)
+    edit(path, change)
+    with pytest.raises(PlanFileError, match="signature does not match: it was edited after it was written"):
+        load_plan(path, key=KEY)
+
+
+def test_a_file_signed_with_another_key_is_refused(tmp_path: Path) -> None:
+    path = saved(tmp_path, key=signing_key(TEST_API_SECRET, environ={}))
+    with pytest.raises(PlanFileError, match="written with other credentials") as caught:
+        load_plan(path, key=KEY)
+    assert "RECONCILER_PLAN_KEY" in str(caught.value)
+
+
+def test_the_key_comes_from_the_plan_key_variable_or_one_way_from_the_secret() -> None:
+    assert signing_key(TEST_AUTH_TOKEN, environ={}) == KEY
+    assert signing_key(TEST_API_SECRET, environ={}) != KEY
+    assert TEST_AUTH_TOKEN.encode() not in KEY and len(KEY) == 32
+    shared = {"RECONCILER_PLAN_KEY": "team-key"}
+    assert signing_key(TEST_AUTH_TOKEN, environ=shared) == signing_key(TEST_API_SECRET, environ=shared) != KEY
+    assert signing_key(TEST_AUTH_TOKEN, environ={"RECONCILER_PLAN_KEY": ""}) == KEY  # empty: not set
+
+
+def test_a_plan_is_fresh_while_its_senders_are_unchanged(tmp_path: Path) -> None:
+    loaded = load_plan(saved(tmp_path), key=KEY)
+    check_fresh(loaded, LIVE)
+    # A status is no change of the sender: Twilio moves statuses by itself.
+    check_fresh(loaded, [LIVE[0], LIVE[1], live(D, profile={"name": "Waiting"}, status="ONLINE")])
+    # A sender the plan does not touch may come and go.
+    check_fresh(loaded, [*LIVE, live("whatsapp:+15017122668")])
+
+
+def test_a_stale_plan_is_refused_naming_each_sender_and_why(tmp_path: Path) -> None:
+    loaded: SavedPlan = load_plan(saved(tmp_path), key=KEY)
+    now = [live(A, profile={"name": "Acme", "about": "changed by hand"}), live(B), LIVE[2]]
+    with pytest.raises(StalePlanError) as caught:
+        check_fresh(loaded, now)
+    message = str(caught.value)
+    assert message.startswith(f"the saved plan {loaded.path} is stale; nothing was changed.")
+    assert f"{A} (changed since the plan)" in message
+    assert f"{B} (planned create, but it exists now)" in message
+    assert f"{C} (deleted since the plan)" in message
+    assert D not in message and message.endswith("Run plan again.")
+
+
+def test_an_unknown_format_version_is_refused(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    edit(path, lambda doc: doc.update(format_version="99"))
+    with pytest.raises(PlanFileError, match=r"plan format '99' is not supported \(this is 2\)"):
+        load_plan(path, key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not a saved plan (JSONDecodeError"),
+        (b"\xff\xfe\x00", "not a saved plan (UnicodeDecodeError"),
+        ('{"kind": "something-else"}', "not a reconciler saved plan"),
+        ("[1, 2]", "not a reconciler saved plan"),
+    ],
+    ids=["not-json", "not-utf8", "other-kind", "not-an-object"],
+)
+def test_a_file_that_is_not_a_saved_plan_is_one_clear_error(tmp_path: Path, content: str | bytes, message: str) -> None:
+    path = tmp_path / "plan.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(PlanFileError) as caught:
+        load_plan(path, key=KEY)
+    assert str(caught.value).startswith(f"{path}: {message}") and "\n" not in str(caught.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PlanFileError, match=r"plan\.json: no such plan file$"):
+        load_plan(tmp_path / "plan.json", key=KEY)

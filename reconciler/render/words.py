@@ -103,7 +103,9 @@ def outcome_message(outcome: Outcome) -> str:
     elif outcome.error is not None and detail == "lost":
         verdict = ("and the API's list does not show the change: not applied; a re-run retries it"
                    if outcome.result == "not_applied" else "outcome unknown: 'reconciler plan' shows where it stands")
-        text = f"the API's answer was lost ({outcome.error.message}); {verdict}"
+        err = outcome.error
+        tag = "" if err.status is None else f"HTTP {err.status}" + (f" / Twilio {err.code}" if err.code else "") + ": "
+        text = f"the API's answer was lost ({tag}{err.message}); {verdict}"
     elif detail == "updated":
         text = f"updated {outcome.fields} field(s)"
     else:

@@ -79,7 +79,7 @@ def test_list_follows_next_page_url_and_sends_auth_and_user_agent():
     result, api = run(_with(handler, lambda api: api.list_senders()))
     assert [s.sid for s in result] == [sender(i)["sid"] for i in range(6)]
     assert seen[0].url.params["Channel"] == "whatsapp" and seen[0].url.params["PageSize"] == "1000"
-    assert seen[0].headers["User-Agent"].startswith("reconciler/")
+    assert seen[0].headers["User-Agent"].startswith("whatsapp-senders-reconciler/")
     assert seen[0].headers["Authorization"].startswith("Basic ")
     assert api.stats.requests == 2
 

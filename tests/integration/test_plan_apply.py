@@ -146,7 +146,8 @@ def test_failed_actions_do_not_stop_the_others_and_rerun_converges(
     env = dict(emulator_env, RECONCILER_MAX_ATTEMPTS="1", RECONCILER_BACKOFF="0")
     first = run_cli("apply", "-f", f, "--auto-approve", env=env)
     assert first.returncode == 1, first.output
-    assert "failed" in first.stdout and "Twilio 20500" in first.stdout
+    # A 500 before the write: the answer is lost, the confirming list read shows it did not land.
+    assert "not applied" in first.stdout and "Twilio 20500" in first.stdout and " failed" not in first.stdout
     made = len(emulator.senders())
     assert 0 < made < len(ids)
     emulator.set_faults(Faults())
@@ -199,7 +200,7 @@ def test_waiting_for_verification_is_listed_with_how_to_verify(
     assert f"reconciler verify {A} --code CODE" in result.stdout
 
 
-def test_waba_change_is_an_error_for_that_sender_only(
+def test_a_waba_change_is_a_problem_and_the_plan_is_not_applied_in_part(
     emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
 ) -> None:
     emulator.add_sender({"sender_id": A, "configuration": {"waba_id": "111"}, "profile": {"name": "Acme"}})
@@ -213,8 +214,14 @@ def test_waba_change_is_an_error_for_that_sender_only(
     result = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
     assert result.returncode == 1
     assert f"Error: sender {A}: configuration.waba_id cannot change" in result.stderr
+    assert f"nothing was applied: the plan has problems with 1 sender ({A})" in result.stderr
+    assert "--target" in result.stderr.splitlines()[-1]
     live = senders_by_id(emulator)
-    assert live[A]["configuration"]["waba_id"] == "111" and B in live
+    assert live[A]["configuration"]["waba_id"] == "111" and B not in live
+    # Leaving the problem sender out applies the others.
+    rest = run_cli("apply", "-f", f, "--auto-approve", "--target", B, env=emulator_env)
+    assert rest.returncode == 0, rest.output
+    assert B in senders_by_id(emulator)
 
 
 def test_target_limits_plan(emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path) -> None:

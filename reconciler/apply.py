@@ -251,10 +251,13 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
             shown = update is None and problem is None
         if o.result == "done":
             o.confirmed = shown
-        else:  # the list is the only answer there is
-            o.result, o.detail, o.confirmed = ("done", "settled", True) if shown else ("not_applied", "lost", None)
-            if shown and current is not None and o.sid is None:
-                o.sid = current.sid
+        elif shown:  # the list is the only answer there is
+            o.result, o.detail, o.confirmed = "done", "settled", True
+        elif o.error is None or not o.error.may_land_later:
+            o.result = "not_applied"
+        # else: a write that timed out may still land after this read: its outcome stays unknown
+        if o.result == "done" and current is not None and o.sid is None:
+            o.sid = current.sid
 
 
 @dataclass

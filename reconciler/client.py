@@ -301,7 +301,7 @@ class SendersClient:
             reraise=True,
             before_sleep=self._count_retry,
         )
-        maybe_applied = False
+        maybe_applied = may_land_later = False
         try:
             async for attempt in retrying:
                 with attempt:
@@ -309,9 +309,11 @@ class SendersClient:
                         return await self._once(method, url, **kwargs)
                     except ApiError as exc:
                         maybe_applied = maybe_applied or exc.outcome_unknown
+                        may_land_later = may_land_later or exc.may_land_later
                         raise
         except ApiError as exc:
             exc.outcome_unknown = exc.outcome_unknown or maybe_applied
+            exc.may_land_later = exc.may_land_later or may_land_later
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -331,10 +333,12 @@ class SendersClient:
                 response = await _within(http.request(method, url, **kwargs), self.retry.timeout)
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
-            raise _RetryableError(
+            timed_out = _RetryableError(
                 f"timed out: no complete answer within {self.retry.timeout:g}s",
                 method=method, url=shown, outcome_unknown=write and not unsent,
-            ) from exc
+            )
+            timed_out.may_land_later = timed_out.outcome_unknown  # the server may still be working on it
+            raise timed_out from exc
         except httpx.TransportError as exc:
             raise _RetryableError(
                 f"connection failed: {_described(exc)}",

@@ -86,6 +86,8 @@ class ApiError(ReconcilerError):
         self.url = url
         self.sender_id = sender_id
         self.outcome_unknown = outcome_unknown
+        #: A write that timed out: the server may still apply it after any read the client makes now.
+        self.may_land_later = False
         #: For a refusal of the credentials (401/403): the environment variables they came from, names only.
         self.credential_vars: tuple[str, ...] = ()
         super().__init__(self._render())
@@ -108,7 +110,7 @@ class ApiError(ReconcilerError):
 
     def for_sender(self, sender_id: str) -> ApiError:
         """The same error, attributed to a sender."""
-        return ApiError(
+        copy = ApiError(
             self.message,
             status=self.status,
             code=self.code,
@@ -118,6 +120,8 @@ class ApiError(ReconcilerError):
             sender_id=sender_id,
             outcome_unknown=self.outcome_unknown,
         )
+        copy.may_land_later, copy.credential_vars = self.may_land_later, self.credential_vars
+        return copy
 
     @property
     def retryable(self) -> bool:

@@ -16,41 +16,28 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
-from reconciler import __version__, render
+from reconciler import __version__
+from reconciler.defaults import (
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_FILE,
+    DEFAULT_TIMEOUT,
+)
 from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
-from reconciler.progress import Progress, WaitLog
-from reconciler.render.report import (
-    CANCELLED,
-    INTERRUPTED,
-    INTERRUPTED_PLANNING,
-    NOTHING_TO_APPLY,
-    STOPPED_WAITING,
-    timed_out_line,
-)
-from reconciler.render.words import (
-    blocked_message,
-    config_error_lines,
-    forced_lines,
-    plural,
-    problem_lines,
-    usage_hints,
-)
-from reconciler.session import (
-    DEFAULT_FILE,
-    ApiSettings,
-    Interrupts,
-    Planned,
-    Session,
-    json_schema,
-    validate_files,
-    write_file,
-)
+
+if TYPE_CHECKING:
+    from reconciler.session import ApiSettings, Interrupts, Planned
+
+# The heavy modules (pydantic models, httpx, rich) are imported by the commands that use them, so
+# --version, --help and the emulator command start in a fraction of the time.
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -89,19 +76,19 @@ allow_delete_option = click.option(
 )
 force_option = click.option("--force", is_flag=True, help="Proceed even when the plan crosses the safety thresholds.")
 concurrency_option = click.option(
-    "--concurrency", envvar="RECONCILER_CONCURRENCY", type=click.IntRange(1, 100), default=ApiSettings.concurrency,
+    "--concurrency", envvar="RECONCILER_CONCURRENCY", type=click.IntRange(1, 100), default=DEFAULT_CONCURRENCY,
     show_default=True, help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
 )
 api_options = _options(
-    click.option("--base-url", envvar="TWILIO_MESSAGING_BASE_URL", default=ApiSettings.base_url, show_default=True,
+    click.option("--base-url", envvar="TWILIO_MESSAGING_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
                  help="Senders API base URL (env TWILIO_MESSAGING_BASE_URL); plain http only to loopback."),
     click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=click.FloatRange(min=0.1),
-                 default=ApiSettings.request_timeout, show_default=True,
+                 default=DEFAULT_TIMEOUT, show_default=True,
                  help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT)."),
     click.option("--max-attempts", envvar="RECONCILER_MAX_ATTEMPTS", type=click.IntRange(min=1),
-                 default=ApiSettings.max_attempts, show_default=True,
+                 default=DEFAULT_ATTEMPTS, show_default=True,
                  help="Attempts per request on 429, 5xx and connection errors (env RECONCILER_MAX_ATTEMPTS)."),
-    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=click.FloatRange(min=0), default=ApiSettings.backoff,
+    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=click.FloatRange(min=0), default=DEFAULT_BACKOFF,
                  show_default=True, help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF)."),
     click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
 )
@@ -109,6 +96,8 @@ api_options = _options(
 
 def _settings(base_url: str, request_timeout: float, max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log."""
+    from reconciler.session import ApiSettings
+
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         for noisy in ("httpcore", "asyncio"):
@@ -135,6 +124,8 @@ _JSON_ERRORS = "reconciler.json_errors"
 @contextmanager
 def _planning() -> Iterator[None]:
     """Ctrl-C (or SIGTERM) while reading and planning: one line, nothing was changed."""
+    from reconciler.render.report import INTERRUPTED_PLANNING
+
     try:
         yield
     except KeyboardInterrupt:
@@ -142,6 +133,8 @@ def _planning() -> Iterator[None]:
 
 
 def _echo_plan(planned: Planned, fmt: str) -> None:
+    from reconciler import render
+
     if fmt == "text":
         click.echo(render.render_text(planned.plan, color=render.wants_color(sys.stdout)), nl=False)
     else:
@@ -150,6 +143,8 @@ def _echo_plan(planned: Planned, fmt: str) -> None:
 
 def _problems_exit(planned: Planned) -> int | None:
     """Exit 1 when the plan has problems, after naming them."""
+    from reconciler.render.words import problem_lines
+
     if not planned.plan.problems:
         return None
     _echo_lines(problem_lines(planned.plan))
@@ -176,6 +171,9 @@ def validate(files: tuple[str, ...]) -> None:
     Prints a one-line summary and exits 0 when valid; otherwise prints every problem, one a line
     (PATH:LINE:COL: ...), on stderr and exits 1.
     """
+    from reconciler.render.words import config_error_lines, plural
+    from reconciler.session import validate_files
+
     try:
         state = validate_files(files)
     except ConfigError as exc:
@@ -192,6 +190,8 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
+    from reconciler.session import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
@@ -208,6 +208,9 @@ def schema() -> None:
 def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | None, allow_delete: bool, force: bool,
          targets: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change, changing nothing."""
+    from reconciler.render.words import forced_lines
+    from reconciler.session import Session
+
     _json_errors(fmt)
     session = Session.for_files(_settings(**options), files)
     with _planning():
@@ -249,6 +252,12 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
     that it was not edited and that no sender it touches changed since.
     """
+    from reconciler import render
+    from reconciler.progress import Progress, WaitLog
+    from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, timed_out_line
+    from reconciler.render.words import blocked_message, problem_lines
+    from reconciler.session import Interrupts, Session
+
     _json_errors(fmt)
     if fmt == "json" and not (auto_approve or plan_file):
         raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
@@ -299,6 +308,8 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
 
 
 def _confirm(auto_approve: bool) -> None:
+    from reconciler.render.report import CANCELLED
+
     if auto_approve:
         return
     if not sys.stdin.isatty():
@@ -336,6 +347,9 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], **options:
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
+    from reconciler import render
+    from reconciler.session import Session
+
     _json_errors(fmt)
     with _planning():
         planned = Session.for_files(_settings(**options), files).plan(files, targets=targets)
@@ -353,6 +367,9 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], **options:
 @api_options
 def export(output: str | None, force: bool, targets: tuple[str, ...], **options: Any) -> int:
     """Write the live senders as a senders.yaml, to start managing an existing account."""
+    from reconciler.render.words import plural
+    from reconciler.session import Session, write_file
+
     if output and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning():
@@ -377,6 +394,8 @@ def verify(sender_id: str, code: str | None, **options: Any) -> int:
 
     SENDER_ID is the sender's 'whatsapp:+E164' id, or its XE... SID.
     """
+    from reconciler.session import Session
+
     session = Session(_settings(**options))
     with _planning():
         sender = session.pending_verification(sender_id)
@@ -395,6 +414,7 @@ def verify(sender_id: str, code: str | None, **options: Any) -> int:
 @click.option("--apply", "do_apply", is_flag=True, help="Also apply the plan to the emulator, then plan again.")
 def demo(path: str | None, do_apply: bool) -> int:
     """Plan the example file against an embedded emulator: no Twilio account needed."""
+    from reconciler import render
     from reconciler.demo import run_demo
 
     return run_demo(path, apply=do_apply, echo=click.echo, color=render.wants_color(sys.stdout))
@@ -421,14 +441,20 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=meta)
     except ReconcilerError as exc:
+        from reconciler import render
+
         if meta.get(_JSON_ERRORS):
             _echo_output(render.render_error_json(exc))
         _echo_lines(render.error_lines(exc))
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
+        from reconciler.render.report import INTERRUPTED
+
         _echo_lines(["", f"Error: {INTERRUPTED}"])
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
+        from reconciler.render.words import usage_hints
+
         exc.show()
         _echo_lines(usage_hints(exc.format_message(), _envvar_of(exc, sys.argv[1:] if argv is None else argv)))
         # click uses 2 for usage errors; here 2 means "changes", so every error is 1.

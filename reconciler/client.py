@@ -30,6 +30,7 @@ from tenacity.wait import wait_base, wait_random_exponential
 
 from reconciler import __version__
 from reconciler.auth import Credentials, check_base_url, is_loopback, same_origin, shown_url
+from reconciler.defaults import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from reconciler.errors import ApiError
 from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
 from reconciler.responses import error_fields, kind_of, live_sender, page_limit, page_parts, retry_after, senders_from_pages
@@ -39,14 +40,9 @@ from reconciler.text import clip, escape_control
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_PAGES", "MAX_PAGE_SIZE", "Credentials",
            "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback", "senders_from_pages", "shown_url"]
 
-DEFAULT_BASE_URL = "https://messaging.twilio.com"
 MAX_PAGE_SIZE = 1000
 #: Pages read at most when the API does not say how many senders it holds: 10 million senders at 1,000 a page.
 MAX_PAGES = 10_000
-#: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
-#: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.
-DEFAULT_CONCURRENCY = 25
-DEFAULT_TIMEOUT = 30.0
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _T = TypeVar("_T")
@@ -67,8 +63,8 @@ class RetryPolicy:
     a ``Retry-After`` included), plus any wait for one of the client's ``concurrency`` connections.
     """
 
-    attempts: int = 6
-    backoff: float = 0.5
+    attempts: int = DEFAULT_ATTEMPTS
+    backoff: float = DEFAULT_BACKOFF
     max_backoff: float = 20.0
     timeout: float = DEFAULT_TIMEOUT
 

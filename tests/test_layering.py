@@ -14,21 +14,22 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 #: Module (or package) → the modules of ours it may import. ``reconciler`` itself (the version) is always allowed.
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "defaults": set(),
     "fs": {"errors"},
     "text": set(),
     "models": {"errors"},
-    "config": {"config", "models", "errors"},
+    "config": {"config", "models", "errors", "defaults"},
     "diff": {"models"},
     "plan": {"models", "diff", "errors"},
     "apply": {"plan", "models", "diff", "errors"},
     "render": {"render", "plan", "apply", "models", "errors", "diff", "text"},
     "planfile": {"plan", "models", "errors", "fs"},
     "auth": {"errors", "text"},
-    "client": {"models", "errors", "auth", "text", "responses"},
+    "client": {"models", "errors", "auth", "text", "responses", "defaults"},
     "responses": {"models", "errors", "text"},
     "export": {"models", "diff", "config"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff"},
-    "cli": {"session", "render", "errors", "emulator", "demo", "progress"},
+    "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults"},
     "progress": {"apply", "models", "render"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
@@ -92,3 +93,11 @@ def test_the_cli_holds_no_threads_gc_or_event_loops() -> None:
 def test_no_module_grows_past_500_lines() -> None:
     long = {str(p.relative_to(PACKAGE)): n for p in MODULES if (n := len(p.read_text().splitlines())) > 500}
     assert not long
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["plan", "--help"], ["emulator", "--help"]])
+def test_version_and_help_import_no_heavy_library(argv: list[str]) -> None:
+    code = ("import sys\nfrom reconciler.cli import main\nsys.argv = ['reconciler', *%r]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n" % (argv,))
+    loaded = _modules_after(code)
+    assert not {"httpx", "aiohttp", "pydantic", "rich", "ruamel.yaml"} & loaded

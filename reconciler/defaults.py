@@ -1,0 +1,15 @@
+"""The documented defaults, in one place that imports nothing, so ``--help`` can show them cheaply."""
+
+from __future__ import annotations
+
+#: The desired-state file read when no ``-f`` is given.
+DEFAULT_FILE = "senders.yaml"
+DEFAULT_BASE_URL = "https://messaging.twilio.com"
+#: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
+#: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.
+DEFAULT_CONCURRENCY = 25
+#: Seconds one attempt of a request may take, answer included.
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_ATTEMPTS = 6
+#: Base seconds of the jittered exponential backoff between attempts.
+DEFAULT_BACKOFF = 0.5

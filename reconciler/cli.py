@@ -232,6 +232,29 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
 
 
 @cli.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="The same renderings as 'plan', byte for byte.")
+def show(plan_file: str, fmt: str) -> int:
+    """Show a saved plan (from 'plan --out') exactly as 'plan' printed it: no credentials, no network.
+
+    The signature is verified when a key is at hand (RECONCILER_PLAN_KEY, or the credentials that signed it),
+    and stderr says whether it was.
+    """
+    from reconciler.session import read_saved_plan
+
+    _json_errors(fmt)
+    planned, key_source = read_saved_plan(plan_file)
+    _echo_plan(planned, fmt)
+    if key_source is None:
+        click.echo("Note: the signature was not verified: no key (set RECONCILER_PLAN_KEY, or the credentials "
+                   "that signed the plan); 'reconciler apply' verifies it before any change", err=True)
+    else:
+        click.echo(f"Signature verified with the key from {key_source}.", err=True)
+    return EXIT_OK
+
+
+@cli.command()
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=str))
 @files_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")

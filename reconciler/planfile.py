@@ -76,8 +76,11 @@ class SavedPlan:
     path: str
 
 
-def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
-    """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign."""
+def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
+    """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign.
+
+    ``key=None`` reads it without checking the signature (``reconciler show`` without a key): never for apply.
+    """
     name = str(path)
     if name == "-":
         raise PlanFileError("a saved plan is read from a file, not from standard input: give its path")
@@ -100,8 +103,8 @@ def load_plan(path: str | Path, *, key: bytes) -> SavedPlan:
     if doc.get("format_version") != VERSION:
         raise PlanFileError(f"{name}: plan format {doc.get('format_version')!r} is not supported (this is {VERSION})")
     signature = doc.pop("signature", None)
-    expected = "hmac-sha256:" + hmac.new(key, _canonical(doc), hashlib.sha256).hexdigest()
-    if not isinstance(signature, str) or not hmac.compare_digest(signature, expected):
+    expected = "hmac-sha256:" + hmac.new(key or b"", _canonical(doc), hashlib.sha256).hexdigest()
+    if key is not None and (not isinstance(signature, str) or not hmac.compare_digest(signature, expected)):
         raise PlanFileError(
             f"{name}: the plan's signature does not match: it was edited after it was written, or written "
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
@@ -41,7 +42,7 @@ from reconciler.export import Skipped, export_senders, to_yaml
 from reconciler.fs import atomic_write
 from reconciler.models import DesiredState, LiveSender, Safety, senders_file_json_schema
 from reconciler.plan import Plan, build_plan
-from reconciler.planfile import check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
 
@@ -328,6 +329,23 @@ def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
     if any(s.sender_id == meant for s in live):
         return f"; did you mean {meant}?"
     return "; give the sender id as 'whatsapp:' followed by the number (e.g. whatsapp:+15017122661), or its XE... SID"
+
+
+def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> tuple[Planned, str | None]:
+    """A saved plan to show, offline; verified when a key is at hand: ``RECONCILER_PLAN_KEY``, or the
+    credentials' secret in the environment. Returns the plan and where the key came from (None: not verified)."""
+    env = os.environ if environ is None else environ
+    source: str | None = PLAN_KEY_ENV if env.get(PLAN_KEY_ENV) else None
+    secret = ""
+    if source is None:
+        try:
+            secret = Credentials.from_env(env).secret
+            source = "TWILIO_API_SECRET" if env.get("TWILIO_API_KEY") else "TWILIO_AUTH_TOKEN"
+        except ReconcilerError:
+            source = None
+    key = signing_key(secret, env) if source is not None else None
+    saved = load_plan(path, key=key)
+    return Planned(saved.plan, saved.safety, saved.forced), source
 
 
 def write_file(path: str | Path, text: str) -> None:

@@ -387,7 +387,9 @@ def test_docs_name_this_release():
     uses = re.findall(r"uses: whatsapp-senders-reconciler/whatsapp-senders-reconciler@(\S+)", gitops)
     assert uses and set(uses) == {f"v{major}"}
     assert "pip install reconciler" not in gitops
-    assert set(re.findall(r"whatsapp-senders-reconciler==(\S+?)\"", gitops)) == {__version__}
+    # Installed from the repository at this release's tag, never by a registry name nobody has published.
+    assert "whatsapp-senders-reconciler==" not in gitops
+    assert set(re.findall(r"whatsapp-senders-reconciler@v(\S+?)\"", gitops)) == {__version__}
     assert (REPO_ROOT / "CHANGELOG.md").read_text().count(f"## {__version__}") == 1
 
 

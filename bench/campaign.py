@@ -116,6 +116,10 @@ def campaign(seeds: int) -> dict[str, Any]:
                         committed = server.stats().get("fault drop", 0)
                         if doc is not None and "apply" in doc:
                             judge(doc, server, wanted, before, counts)
+                        elif doc is not None and "error" in doc:  # the plan's read failed: nothing was written
+                            counts["refused before writing"] += 1
+                            writes = sum(n for k, n in server.stats().items() if k.startswith(("POST", "DELETE")))
+                            counts["written though refused"] += int(writes > 0)
                         else:
                             counts["no report"] += 1
                         server.set_faults(Faults())
@@ -147,7 +151,8 @@ def main() -> None:
     t = result["totals"]
     print(f"{result['applies']} faulty applies ({len(MODES)} fault modes × 3 scenarios × {args.seeds} seeds)")
     for key in ("done", "failed", "not_applied", "unknown", "interrupted", "false failure", "not_applied but applied",
-                "done but not applied", "no report", "lost", "duplicated", "deleted unasked", "converged",
+                "done but not applied", "refused before writing",
+                "written though refused", "no report", "lost", "duplicated", "deleted unasked", "converged",
                 "runs to converge"):
         print(f"  {key:<26} {t.get(key, 0)}")
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

@@ -55,8 +55,9 @@ class Outcome:
     result: Result
     detail: Detail
     sid: str | None = None
-    #: How many fields an update changed.
+    #: How many fields an update changed, and whether the display name was one (Meta reviews it).
     fields: int = 0
+    renamed: bool = False
     error: ApiError | None = None
     #: From the confirming read: the sender's status after apply, and whether live now matches the plan.
     final_status: str | None = None
@@ -198,7 +199,9 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
             err = ApiError("the API did not accept the display-name change (display_name_status: error)",
                            sender_id=action.sender_id)
             return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=err)
-        return Outcome("update", action.sender_id, "done", "updated", sid=action.sid, fields=len(action.changes))
+        renamed = any(c.path == "profile.name" for c in action.changes)
+        return Outcome("update", action.sender_id, "done", "updated", sid=action.sid, fields=len(action.changes),
+                       renamed=renamed)
     assert action.sid is not None
     try:
         await api.delete(action.sid)

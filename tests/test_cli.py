@@ -69,7 +69,7 @@ def test_other_commands_report_a_broken_file_with_the_closing_line(tmp_path, cap
     path.write_text("senders:\n  - sender_id: nope\n")
     assert run("plan", "-f", str(path)) == EXIT_ERROR
     err = capsys.readouterr().err
-    assert err.endswith("Error: 1 problem(s) in the desired-state file(s); nothing was read or changed\n")
+    assert err.endswith("Error: 1 problem in 1 desired-state file; nothing was read or changed\n")
 
 
 def test_plan_detailed_exitcode_and_json(env, senders_file, capsys):

@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.plan import Plan
 from reconciler.render.text import closing_line, summary_line
 from reconciler.render.values import show_field
-from reconciler.render.words import notice_message, problem_message
+from reconciler.render.words import notice_message, plural, problem_message
 from reconciler.text import escape_control
 
 #: GitHub refuses comments longer than this many characters.
@@ -52,7 +52,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = ["### reconciler plan", "",
             f"**{verdict}**" if plan.actions or plan.problems else "**No changes.** Live senders match the file.", ""]
     if plan.problems:
-        head.append(f"> [!WARNING]\n> {len(plan.problems)} sender(s) cannot be changed as the file asks:")
+        head.append(f"> [!WARNING]\n> {plural(len(plan.problems), 'sender')} cannot be changed as the file asks:")
         head.extend(f"> - {md_code(p.sender_id)}: {md_text(problem_message(p))}" for p in plan.problems)
         head.append("")
     if plan.notices:

@@ -87,7 +87,7 @@ def render_drift(plan: Plan) -> str:
     line = summary_line(plan, head="Drift") if plan.has_changes else "Drift:"
     declined = len(plan.declined_renames)
     if declined:
-        line = line.rstrip(".") + f"; {declined} display name(s) refused by Meta."
+        line = line.rstrip(".") + f"; {plural(declined, 'display name')} refused by Meta."
     senders = plan.drifted_senders()
     named = ", ".join(senders[:DRIFT_NAMED])
     if len(senders) > DRIFT_NAMED:

@@ -30,6 +30,8 @@ def action_note(action: Action) -> str | None:
         return "gated: pass --allow-delete"
     if action.resubmits:
         return f"re-submits the display name after {action.resubmits}"
+    if action.action == "update" and any(c.path == "profile.name" for c in action.changes):
+        return "Meta reviews the new display name; the live name changes once it is approved"
     return None
 
 
@@ -107,7 +109,9 @@ def outcome_message(outcome: Outcome) -> str:
         tag = "" if err.status is None else f"HTTP {err.status}" + (f" / Twilio {err.code}" if err.code else "") + ": "
         text = f"the API's answer was lost ({tag}{err.message}); {verdict}"
     elif detail == "updated":
-        text = f"updated {outcome.fields} field(s)"
+        text = f"updated {plural(outcome.fields, 'field')}"
+        if outcome.renamed:
+            text += "; the new display name goes to Meta's review, and the live name changes once it is approved"
     else:
         text = _DETAILS[detail]
     if outcome.result == "done" and outcome.confirmed is False:
@@ -147,7 +151,8 @@ def error_lines(error: ReconcilerError) -> list[str]:
     if isinstance(error, ConfigError):
         # One a line, PATH:LINE:COL first, so editors and CI can jump to each.
         return [str(issue) for issue in error.issues] + [
-            f"Error: {len(error.issues)} problem(s) in the desired-state file(s); nothing was read or changed"
+            f"Error: {plural(len(error.issues), 'problem')} in "
+            f"{plural(len({i.location.path for i in error.issues}), 'desired-state file')}; nothing was read or changed"
         ]
     if isinstance(error, UnsafePlanError):
         return [f"Error: {unsafe_message(error)}"]

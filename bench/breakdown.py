@@ -35,6 +35,7 @@ def main() -> None:
     import reconciler.cli  # noqa: F401  (what `python -m reconciler` imports before doing anything)
     from reconciler import config
     from reconciler.client import Credentials, SendersClient
+    from reconciler.config import reader
     from reconciler.models import CHANNEL, DesiredState, LiveSender, SendersFile
     from reconciler.plan import build_plan
     from reconciler.render import render_text
@@ -45,9 +46,7 @@ def main() -> None:
     path = Path(args.file)
     gc.disable()  # as the CLI does from loading the file to the end of planning (cli._long_lived)
     start = clock()
-    item = config._Loaded(path, str(path))
-    text = config._read_text(item)
-    data = config._parse_safe(item, text)
+    data = reader.parse(reader.read_text(path)).data
     steps["parse (YAML)"] = clock() - start
     start = clock()
     model = SendersFile.model_validate(data)

@@ -53,8 +53,8 @@ def test_random_bytes_only_raise_config_error(tmp_path, data):
 
 
 @hostile
-@given(st.lists(st.sampled_from(SPECIAL + ["senders", "sender_id", "profile", "name", "whatsapp:+15017122661",
-                                             "ignore", "defaults", "  ", "\n  - ", "a", "1"]), max_size=80))
+@given(st.lists(st.sampled_from([*SPECIAL, "senders", "sender_id", "profile", "name", "whatsapp:+15017122661",
+                                  "ignore", "defaults", "  ", "\n  - ", "a", "1"]), max_size=80))
 def test_random_yaml_like_text_only_raises_config_error(tmp_path, pieces):
     load_text(tmp_path, "".join(pieces).encode("utf-8", "surrogatepass"))
 

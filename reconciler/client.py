@@ -5,10 +5,11 @@
   than the senders the API counts (or than :data:`MAX_PAGES`) can fill.
 - Retries 429 (honouring ``Retry-After`` when present), 5xx and transport failures with exponential
   backoff and full jitter (tenacity); every attempt has a deadline (see :class:`RetryPolicy`).
-- Keeps at most ``concurrency`` requests in flight, reads and writes alike, and fewer when the account
-  says so: the limit adapts (:class:`~reconciler.limiter.AdaptiveLimiter`), shrinking by a quarter on
-  a 429 and growing by one per window of successes, between 1 and ``concurrency``. ``RECONCILER_ADAPTIVE=0``
-  keeps it fixed at ``concurrency``.
+- Keeps at most ``concurrency`` requests in flight, reads and writes alike, and fewer while the account
+  refuses more (429 / 20429): the limit adapts (:class:`~reconciler.limiter.AdaptiveLimiter`, AIMD). It
+  starts at 8, grows fast until the first 429, is cut by a fifth on a 429 and grows by one per window of
+  successes, always between 1 and ``concurrency``. ``RECONCILER_ADAPTIVE=0`` (or false, no, off) keeps
+  it fixed at ``concurrency``.
 - ``RECONCILER_STATS_FILE=PATH``: at close, the client appends its :class:`Stats` to PATH as one line
   of JSON (requests, retries, 429s, the limit and its history); the benchmark reads it.
 - Converts every failure, whatever the server sent, into one :class:`~reconciler.errors.ApiError`

@@ -5,10 +5,16 @@ and the limit is not published. :class:`AdaptiveLimiter` finds it the way TCP fi
 
 - it starts at ``initial`` and, until the first refusal, grows by one for every two successes
   (half again per round trip), so an account without a low limit soon gets ``maximum``;
-- a refusal multiplies the limit by ``decrease`` (never below ``minimum``). Refusals of requests sent
-  before that decrease were caused by the old limit and change nothing more;
-- after that, every ``window`` × limit successes add one, up to ``maximum``. Successes only count while
-  the limit holds requests back: a limit nobody reaches is not evidence the account allows more.
+- a refusal multiplies the limit the refused request was sent under by ``decrease`` (0.8: 9 becomes 7;
+  never below ``minimum``). Refusals of requests sent before that cut were caused by the old limit and
+  change nothing more;
+- after that, every ``window`` × limit successes (``window`` round trips' worth) add one, up to
+  ``maximum``. Successes only count while the limit holds requests back: a limit nobody reaches is not
+  evidence the account allows more.
+
+A cut of a fifth and three round trips per step keep a limit found near the account's, with about one
+refusal per 50 successes; halving, or a step per round trip, refused more and wrote slower
+(bench/concurrency.py, docs/performance.md).
 
 Permits are handed out first come, first served. ``history`` records ``(seconds since the limiter was
 made, limit)`` at the start and at every change. Imports nothing of reconciler's and no HTTP library.
@@ -63,8 +69,8 @@ class AdaptiveLimiter:
         *,
         initial: int | None = None,
         minimum: int = 1,
-        decrease: float = 0.75,
-        window: int = 2,
+        decrease: float = 0.8,
+        window: int = 3,
         adaptive: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ):

@@ -91,7 +91,7 @@ def test_it_starts_low_and_grows_by_one_per_two_successes_until_a_refusal() -> N
 def test_a_refusal_cuts_the_limit_once_for_everything_sent_under_it() -> None:
     async def go() -> None:
         clock = Clock()
-        limiter = AdaptiveLimiter(25, initial=12, clock=clock)
+        limiter = AdaptiveLimiter(25, initial=12, decrease=0.75, clock=clock)
         first = await take(limiter, 12)
         clock.now += 2
         finish(limiter, first[0], "throttled")
@@ -136,6 +136,27 @@ def test_after_a_refusal_it_grows_by_one_per_window_of_successes() -> None:
         for permit in out:
             finish(limiter, permit, "other")
         assert limiter.in_flight == 0
+
+    run(go())
+
+
+def test_by_default_a_refusal_cuts_a_fifth_and_three_rounds_of_successes_add_one() -> None:
+    async def go() -> None:
+        limiter = AdaptiveLimiter(25, initial=9)
+        permits = await take(limiter, 9)
+        waiting = queue(limiter, 100)
+        finish(limiter, permits.pop(), "throttled")
+        assert limiter.limit == 7  # floor(9 × 0.8)
+        for permit in permits:
+            finish(limiter, permit, "other")
+        out = await granted(waiting)
+        for n in range(1, 3 * 7 + 1):
+            finish(limiter, out.pop(0), "ok")
+            out += await granted(waiting)
+            assert limiter.limit == (8 if n == 21 else 7)
+        await cancel(waiting)
+        for permit in out:
+            finish(limiter, permit, "other")
 
     run(go())
 

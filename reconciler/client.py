@@ -7,11 +7,12 @@
   backoff and full jitter (tenacity); every attempt has a deadline (see :class:`RetryPolicy`).
 - Keeps at most ``concurrency`` requests in flight, reads and writes alike, and fewer while the account
   refuses more (429 / 20429): the limit adapts (:class:`~reconciler.limiter.AdaptiveLimiter`, AIMD). It
-  starts at 8, grows fast until the first 429, is cut by a fifth on a 429 and grows by one per window of
+  starts at 12, grows fast until the first 429, is cut by a fifth on a 429 and grows by one per window of
   successes, always between 1 and ``concurrency``. ``RECONCILER_ADAPTIVE=0`` (or false, no, off) keeps
   it fixed at ``concurrency``.
 - ``RECONCILER_STATS_FILE=PATH``: at close, the client appends its :class:`Stats` to PATH as one line
-  of JSON (requests, retries, 429s, the limit and its history); the benchmark reads it.
+  of JSON (requests, retries, 429s, the limit and its history, ``seconds`` it was open); the benchmark
+  reads it.
 - Converts every failure, whatever the server sent, into one :class:`~reconciler.errors.ApiError`
   carrying Twilio's code, with the API's words escaped to one printable line; a write that may have been
   applied although it failed says so (``ApiError.outcome_unknown``).
@@ -191,7 +192,7 @@ class SendersClient:
         if path is not None:
             try:
                 with open(path, "a", encoding="utf-8") as out:
-                    out.write(json.dumps(self.stats.as_dict()) + "\n")
+                    out.write(json.dumps({**self.stats.as_dict(), "seconds": self._limiter.elapsed}) + "\n")
             except OSError as exc:
                 log.warning("cannot write the client's stats to %s: %s", escape_control(path), exc.strerror or exc)
 

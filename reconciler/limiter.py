@@ -3,7 +3,7 @@
 Twilio refuses requests past an account's concurrency limit with 429 / 20429 and no ``Retry-After``,
 and the limit is not published. :class:`AdaptiveLimiter` finds it the way TCP finds a link's capacity:
 
-- it starts at ``initial`` and, until the first refusal, grows by one for every two successes
+- it starts at ``initial`` (:data:`INITIAL_LIMIT`) and, until the first refusal, grows by one for every two successes
   (half again per round trip), so an account without a low limit soon gets ``maximum``;
 - a refusal multiplies the limit the refused request was sent under by ``decrease`` (0.8: 9 becomes 7;
   never below ``minimum``). Refusals of requests sent before that cut were caused by the old limit and
@@ -39,9 +39,10 @@ from typing import Literal
 
 __all__ = ["INITIAL_LIMIT", "AdaptiveLimiter", "Outcome", "Permit"]
 
-#: Where an adaptive limit starts (or ``maximum``, if lower): a first round of 8 requests costs an
-#: account with a low limit few refusals, and one with none reaches 25 within three round trips.
-INITIAL_LIMIT = 8
+#: Where an adaptive limit starts (or ``maximum``, if lower). An account that allows 8 meets the same
+#: 4 refusals as with a start at 8, whose first round grows the limit to 12; one without a low limit
+#: reaches 25 a round trip sooner.
+INITIAL_LIMIT = 12
 
 Outcome = Literal["ok", "throttled", "other"]
 
@@ -96,6 +97,11 @@ class AdaptiveLimiter:
     @property
     def limit(self) -> int:
         return self._limit
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the limiter was made, on the clock of ``history``."""
+        return self._clock() - self._started
 
     @property
     def in_flight(self) -> int:
@@ -164,7 +170,7 @@ class AdaptiveLimiter:
     def _set(self, limit: int) -> None:
         if limit != self._limit:
             self._limit = limit
-            self.history.append((self._clock() - self._started, limit))
+            self.history.append((self.elapsed, limit))
 
     # ---- handing out
 

@@ -67,8 +67,8 @@ def test_limits_are_checked() -> None:
 def test_it_starts_low_and_grows_by_one_per_two_successes_until_a_refusal() -> None:
     async def go() -> None:
         clock = Clock()
-        limiter = AdaptiveLimiter(25, clock=clock)
-        assert limiter.limit == INITIAL_LIMIT == 8 and AdaptiveLimiter(5).limit == 5
+        assert AdaptiveLimiter(25).limit == INITIAL_LIMIT == 12 and AdaptiveLimiter(5).limit == 5
+        limiter = AdaptiveLimiter(25, initial=8, clock=clock)
         permits = await take(limiter, 8)
         waiting = queue(limiter, 40)
         await ready()
@@ -79,7 +79,7 @@ def test_it_starts_low_and_grows_by_one_per_two_successes_until_a_refusal() -> N
         # Four successes: two more allowed; each slot freed and each added goes to the queue at once.
         assert limiter.limit == 10 and limiter.in_flight == 10
         assert len(await granted(waiting)) == 6
-        assert limiter.history == [(0.0, 8), (1.5, 9), (1.5, 10)]
+        assert limiter.history == [(0.0, 8), (1.5, 9), (1.5, 10)] and limiter.elapsed == 1.5
         # A refusal of a request sent under 8 cuts from 8, not from the 10 the limit has grown to since.
         finish(limiter, permits[4], "throttled")
         assert limiter.limit == 6

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -259,3 +261,10 @@ def test_a_slot_is_released_whatever_happens_inside() -> None:
         assert limiter.in_flight == 0 and limiter.limit == 3
 
     run(go())
+
+
+def test_the_limiter_imports_nothing_of_ours_and_no_http_library() -> None:
+    code = "import sys, reconciler.limiter; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert not {"httpx", "httpcore", "aiohttp", "tenacity"} & loaded
+    assert {m for m in loaded if m.startswith("reconciler.")} == {"reconciler.limiter"}

@@ -12,8 +12,9 @@ and the limit is not published. :class:`AdaptiveLimiter` finds it the way TCP fi
   ``maximum``. Successes only count while the limit holds requests back: a limit nobody reaches is not
   evidence the account allows more.
 
-A cut of a fifth and three round trips per step keep a limit found near the account's, with about one
-refusal per 50 successes; halving, or a step per round trip, refused more and wrote slower
+A cut of a fifth and three round trips per step keep the limit near the account's, with about one
+refusal per 50 successes once found. Against an account allowing 8, a cut of a quarter and a step every
+two round trips wrote 1.2× slower than a fixed 8; halving would sit below 8 longer still
 (bench/concurrency.py, docs/performance.md).
 
 Permits are handed out first come, first served. ``history`` records ``(seconds since the limiter was

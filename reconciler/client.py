@@ -5,6 +5,14 @@
   than the senders the API counts (or than :data:`MAX_PAGES`) can fill.
 - Retries 429 (honouring ``Retry-After`` when present), 5xx and transport failures with exponential
   backoff and full jitter (tenacity); every attempt has a deadline (see :class:`RetryPolicy`).
+- Keeps at most ``concurrency`` requests in flight, reads and writes alike, and fewer while the account
+  refuses more (429 / 20429): the limit adapts (:class:`~reconciler.limiter.AdaptiveLimiter`, AIMD). It
+  starts at 12, grows fast until the first 429, is cut by a fifth on a 429 and grows by one per window of
+  successes, always between 1 and ``concurrency``. ``RECONCILER_ADAPTIVE=0`` (or false, no, off) keeps
+  it fixed at ``concurrency``.
+- ``RECONCILER_STATS_FILE=PATH``: at close, the client appends its :class:`Stats` to PATH as one line
+  of JSON (requests, retries, 429s, the limit and its history, ``seconds`` it was open); the benchmark
+  reads it.
 - Converts every failure, whatever the server sent, into one :class:`~reconciler.errors.ApiError`
   carrying Twilio's code, with the API's words escaped to one printable line; a write that may have been
   applied although it failed says so (``ApiError.outcome_unknown``).
@@ -18,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
@@ -31,18 +40,24 @@ from tenacity.wait import wait_base, wait_random_exponential
 from reconciler import __version__
 from reconciler.auth import Credentials, check_base_url, is_loopback, same_origin, shown_url
 from reconciler.defaults import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reconciler.errors import ApiError
+from reconciler.errors import ApiError, ReconcilerError
+from reconciler.limiter import AdaptiveLimiter, Permit
 from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
 from reconciler.responses import error_fields, kind_of, live_sender, page_limit, page_parts, retry_after, senders_from_pages
 from reconciler.text import clip, escape_control
 
 # Credentials, the URL checks and senders_from_pages are imported from here by the rest of reconciler.
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_PAGES", "MAX_PAGE_SIZE", "Credentials",
-           "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback", "senders_from_pages", "shown_url"]
+__all__ = ["ADAPTIVE_ENV", "DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_PAGES", "MAX_PAGE_SIZE",
+           "STATS_FILE_ENV", "Credentials", "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback",
+           "senders_from_pages", "shown_url"]
 
 MAX_PAGE_SIZE = 1000
 #: Pages read at most when the API does not say how many senders it holds: 10 million senders at 1,000 a page.
 MAX_PAGES = 10_000
+#: ``0`` (or false, no, off): the concurrency stays at ``concurrency`` whatever the API answers.
+ADAPTIVE_ENV = "RECONCILER_ADAPTIVE"
+#: A path: each client appends its stats to it as one JSON line when it closes.
+STATS_FILE_ENV = "RECONCILER_STATS_FILE"
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _T = TypeVar("_T")
@@ -109,6 +124,19 @@ class Stats:
     retries: int = 0
     waited: float = 0.0  # seconds of backoff between attempts
     by_method: dict[str, int] = field(default_factory=dict)
+    throttled: int = 0  # answers 429
+    #: ``(seconds since the client was made, requests allowed in flight)``: the first, then every change.
+    limit_history: list[tuple[float, int]] = field(default_factory=list)
+
+    @property
+    def limit(self) -> int:
+        """Requests allowed in flight now."""
+        return self.limit_history[-1][1] if self.limit_history else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "retries": self.retries, "waited": self.waited,
+                "by_method": dict(self.by_method), "throttled": self.throttled, "limit": self.limit,
+                "limit_history": [list(change) for change in self.limit_history]}
 
 
 class SendersClient:
@@ -133,15 +161,16 @@ class SendersClient:
         self.retry = retry
         self.page_size = page_size
         self.max_pages = max_pages
-        self.stats = Stats()
+        # One limiter per client, and one client per account: the account's limit is what it finds.
+        self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=_adaptive(os.environ.get(ADAPTIVE_ENV)))
+        self.stats = Stats(limit_history=self._limiter.history)
+        self._stats_file = os.environ.get(STATS_FILE_ENV) or None
         self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
         self._transport = transport
         self._ssl_context: Any = None
         # One single-connection httpx client per request in flight, instead of one client with a pool of
         # ``concurrency`` connections: httpcore's pool scans every connection for every queued request,
-        # which cost more CPU than the rest of an update at 25 connections.
-        self._slots = max(concurrency, 1)
-        self._gate: asyncio.Semaphore | None = None
+        # which cost more CPU than the rest of an update at 25 connections. The limiter is the gate.
         self._idle: list[httpx.AsyncClient] = []
         self._clients: list[httpx.AsyncClient] = []
 
@@ -155,6 +184,13 @@ class SendersClient:
         clients, self._clients, self._idle = self._clients, [], []
         for http in clients:
             await http.aclose()
+        path, self._stats_file = self._stats_file, None
+        if path is not None:
+            try:
+                with open(path, "a", encoding="utf-8") as out:
+                    out.write(json.dumps({**self.stats.as_dict(), "seconds": self._limiter.elapsed}) + "\n")
+            except OSError as exc:
+                log.warning("cannot write the client's stats to %s: %s", escape_control(path), exc.strerror or exc)
 
     def _open(self) -> httpx.AsyncClient:
         if self._transport is None and self._ssl_context is None:
@@ -173,17 +209,16 @@ class SendersClient:
         return http
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[httpx.AsyncClient]:
-        """A client with its own connection, kept for this request; at most ``concurrency`` at once.
+    async def _connection(self) -> AsyncIterator[tuple[httpx.AsyncClient, Permit]]:
+        """A client with its own connection, kept for this request, and the limiter's permit for it: at
+        most ``concurrency`` at once, fewer while the API refuses. Set the permit's outcome from the answer.
 
         A connection whose request failed midway (timed out, dropped, cancelled) is closed, not reused.
         """
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(self._slots)
-        async with self._gate:
+        async with self._limiter.slot() as permit:
             http = self._idle.pop() if self._idle else self._open()
             try:
-                yield http
+                yield http, permit
             except BaseException:
                 if http in self._clients:
                     self._clients.remove(http)
@@ -325,8 +360,9 @@ class SendersClient:
         shown = shown_url(url)
         write = method not in _READS
         try:
-            async with self._connection() as http:
+            async with self._connection() as (http, permit):
                 response = await _within(http.request(method, url, **kwargs), self.retry.timeout)
+                permit.outcome = "ok" if response.is_success else "throttled" if response.status_code == 429 else "other"
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
             timed_out = _RetryableError(
@@ -347,7 +383,19 @@ class SendersClient:
         log.debug("%s %s -> %s", method, shown, response.status_code)
         if response.is_success:
             return response
+        if response.status_code == 429:
+            self.stats.throttled += 1
         raise _error_from(response, method, shown)
+
+
+def _adaptive(value: str | None) -> bool:
+    """``RECONCILER_ADAPTIVE``: unset or empty, 1/true/yes/on: adapt; 0/false/no/off: a fixed limit."""
+    word = (value or "1").strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ReconcilerError(f"{ADAPTIVE_ENV} must be 0 or 1, not '{clip(escape_control(value or ''), 40)}'")
 
 
 def _described(exc: BaseException) -> str:

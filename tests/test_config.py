@@ -15,7 +15,6 @@ from reconciler import config
 from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, reader
 from reconciler.errors import ConfigError
 from reconciler.models import VERTICALS, DesiredState, SendersFile
-
 from tests.factories import FIXTURES, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "senders.yaml.example"

@@ -41,6 +41,7 @@ DEFAULTS = {
     "slow_rate": 0.0,
     "slow_seconds": 0.0,
     "fault_seed": 0,
+    "max_in_flight": None,
 }
 
 
@@ -99,6 +100,7 @@ def test_every_option_reaches_run_emulator(calls, tmp_path):
         "--public-url": "http://proxy:9", "--transition-delay": "1.5", "--review-delay": "4",
         "--latency": "0.25", "--rate-429": "0.1", "--retry-after": "2", "--rate-5xx": "0.2",
         "--rate-drop": "0.3", "--slow-rate": "0.4", "--slow-seconds": "5", "--fault-seed": "7",
+        "--max-in-flight": "8",
     }  # fmt: skip
     result = invoke("emulator", *[part for pair in args.items() for part in pair])
     assert result.exit_code == 0, result.output
@@ -109,6 +111,7 @@ def test_every_option_reaches_run_emulator(calls, tmp_path):
             "public_url": "http://proxy:9", "transition_delay": 1.5, "review_delay": 4.0,
             "latency": 0.25, "rate_429": 0.1, "retry_after": 2.0, "rate_5xx": 0.2,
             "rate_drop": 0.3, "slow_rate": 0.4, "slow_seconds": 5.0, "fault_seed": 7,
+            "max_in_flight": 8,
         }
     ]  # fmt: skip
 
@@ -125,6 +128,7 @@ def test_credentials_come_from_the_environment(calls):
         (["--port", "70000"], "--port"),
         (["--rate-429", "1.5"], "--rate-429"),
         (["--latency", "-1"], "--latency"),
+        (["--max-in-flight", "0"], "--max-in-flight"),
         (["--seed", "/nonexistent/seed.json"], "--seed"),
     ],
 )

@@ -63,6 +63,11 @@ class GatedServer(EmulatorServer):
         loop, gate = self._gate
         loop.call_soon_threadsafe(gate.set)
 
+    def close_gate(self) -> None:
+        """Hold the requests that wait from now on, once those released are through."""
+        self._gate = None
+        self.holding.clear()
+
 
 def outcomes(faults: Faults, n: int = 60) -> list[object]:
     """Status codes of ``n`` sequential list requests ("drop" for a closed connection)."""
@@ -282,3 +287,61 @@ def test_a_client_that_leaves_mid_request_is_not_a_server_error(caplog):
         wait_until(lambda: server.stats().get("client gone", 0) >= 1, "the server to notice the client left")
         assert server.stats()["client gone"] == 1 and server.senders() == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+# --------------------------------------------------------------------------- concurrency limit
+
+
+def read(server: EmulatorServer) -> httpx.Response:
+    return httpx.get(server.base_url + SENDERS, params={"Channel": "whatsapp"}, timeout=30)
+
+
+def write(server: EmulatorServer) -> httpx.Response:
+    return httpx.post(server.base_url + SENDERS, json=PAYLOAD, timeout=30)
+
+
+def held(server: GatedServer, pool: ThreadPoolExecutor, send: Callable[[EmulatorServer], httpx.Response], n: int) -> Any:
+    """Send a request and return its future once the server holds it: the ``n``-th wait at the gate."""
+    call = pool.submit(send, server)
+    wait_until(lambda: len(server.waits) >= n, f"request {n} to be held in flight")
+    return call
+
+
+def test_faults_validate_the_in_flight_limit():
+    with pytest.raises(ValueError, match="max_in_flight"):
+        Faults(max_in_flight=0)
+
+
+def test_a_request_over_the_in_flight_limit_is_refused_with_20429_and_no_retry_after():
+    with GatedServer(faults=Faults(latency=60, max_in_flight=2, writes_only=True)) as server, \
+            ThreadPoolExecutor(max_workers=4) as pool:
+        first, second = held(server, pool, read, 1), held(server, pool, read, 2)
+        assert "fault concurrency" not in server.stats()  # two in flight: within the limit
+        third = held(server, pool, write, 3)  # counted as it arrives, then answered after the latency
+        assert server.stats()["fault concurrency"] == 1
+        server.release()
+        assert first.result().status_code == second.result().status_code == 200
+        refused = third.result()
+        assert refused.status_code == 429 and "Retry-After" not in refused.headers
+        assert refused.json()["code"] == 20429 and refused.headers["T-Request-Id"].startswith("RQ")
+        assert server.senders() == []  # refused before it was processed
+        # Answered requests leave the count: two can be in flight again, and reads are refused as well.
+        server.close_gate()
+        again = [held(server, pool, write, 4), held(server, pool, write, 5), held(server, pool, read, 6)]
+        server.release()
+        assert [c.result().status_code for c in again] == [202, 409, 429]
+        assert server.stats()["fault concurrency"] == 2 and "fault 429" not in server.stats()
+
+
+def test_a_refused_request_draws_no_faults_and_leaves_the_sequence_alone():
+    faults = Faults(seed=6, rate_429=0.5, latency=60, max_in_flight=1)
+    injector = FaultInjector(faults)
+    expected = [429 if injector.decide().throttle else 200 for _ in range(12)]
+    with GatedServer(faults=faults) as server, ThreadPoolExecutor(max_workers=2) as pool:
+        admitted, over = held(server, pool, read, 1), held(server, pool, read, 2)
+        server.release()
+        assert over.result().status_code == 429
+        got = [admitted.result().status_code] + [read(server).status_code for _ in range(11)]
+        stats = server.stats()
+    assert got == expected and 200 in got and 429 in got
+    assert stats["fault concurrency"] == 1 and stats["fault 429"] == expected.count(429)

@@ -68,6 +68,7 @@ def run_emulator(
     slow_rate: float,
     slow_seconds: float,
     fault_seed: int,
+    max_in_flight: int | None,
 ) -> None:
     from reconciler.emulator.server import EmulatorServer
 
@@ -87,6 +88,7 @@ def run_emulator(
         rate_drop_after_commit=rate_drop,
         slow_rate=slow_rate,
         slow_seconds=slow_seconds,
+        max_in_flight=max_in_flight,
     )
     try:
         server = EmulatorServer(
@@ -190,6 +192,11 @@ def run_emulator(
     "--slow-seconds", default=0.0, show_default=True, type=click.FloatRange(0), help="Delay of a slow request."
 )
 @click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault sequence.")
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(1),
+    help="Requests in flight at once past which 429 / 20429 answers, without Retry-After (default: no limit).",
+)
 def emulator_command(**options: Any) -> None:
     """Run a local Senders API emulator until Ctrl-C (see docs/emulator.md).
 

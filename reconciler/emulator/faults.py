@@ -1,7 +1,9 @@
-"""Fault injection: added latency, 429s, 5xx, connections dropped after a commit, slow responses.
+"""Fault injection: added latency, 429s, 5xx, connections dropped after a commit, slow responses, and a
+limit on requests in flight at once.
 
-Every request draws the same four numbers from one seeded generator, whatever the rates are, so the
-same sequence of requests meets the same faults under the same seed.
+Every request admitted under the concurrency limit draws the same four numbers from one seeded
+generator, whatever the rates are, so the same sequence of requests meets the same faults under the
+same seed. The concurrency limit involves no chance: it refuses what is over it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ class Faults:
 
     >>> Faults(seed=1, rate_429=0.1, retry_after=2).rate_429   # 10% of requests get 429 with ``Retry-After: 2``
     0.1
+    >>> Faults(latency=0.05, max_in_flight=8).max_in_flight    # the 9th request at once gets 429
+    8
     """
 
     seed: int = 0
@@ -35,6 +39,11 @@ class Faults:
     #: Only writes (create, update, delete) meet 429s, 5xx and slow responses; reads always pass.
     #: The random sequence is drawn for every request all the same, so a seed keeps its meaning.
     writes_only: bool = False
+    #: None: no limit. A number L: a request that arrives while L are in flight (received, not yet
+    #: answered, latency included) is refused with 429 / 20429 and no ``Retry-After``, as Twilio refuses
+    #: requests past an account's concurrency limit. Reads count and are refused too, ``writes_only``
+    #: or not: the limit is the account's. A refused request is not in flight and draws no faults.
+    max_in_flight: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("rate_429", "rate_5xx", "rate_drop_after_commit", "slow_rate"):
@@ -46,6 +55,8 @@ class Faults:
                 raise ValueError(f"{name} cannot be negative")
         if self.retry_after is not None and self.retry_after < 0:
             raise ValueError("retry_after cannot be negative")
+        if self.max_in_flight is not None and self.max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, not {self.max_in_flight}")
 
 
 @dataclass(frozen=True)

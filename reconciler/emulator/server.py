@@ -84,6 +84,7 @@ class EmulatorServer:
         self._faults = FaultInjector(faults or Faults())
         self._public_url = public_url.rstrip("/") if public_url else None
         self._stats: dict[str, int] = {"total": 0}
+        self._in_flight = 0  # requests received and not yet answered, but those refused as over the limit
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -219,7 +220,8 @@ class EmulatorServer:
         """Requests received per ``"METHOD /route"``, plus ``"total"``.
 
         Injected faults are counted too, once any happened: ``"fault 429"``, ``"fault 5xx"``,
-        ``"fault drop"`` (a write committed, then its connection closed) and ``"fault slow"``;
+        ``"fault drop"`` (a write committed, then its connection closed), ``"fault slow"`` and
+        ``"fault concurrency"`` (429s for being over ``max_in_flight``);
         ``"client gone"`` counts requests whose client disconnected before sending them in full.
         """
         return dict(self._stats)
@@ -265,18 +267,28 @@ class EmulatorServer:
         stats["total"] += 1
         request_id = "RQ" + uuid.uuid4().hex
         faults = self._faults
-        if faults.faults.latency:
-            await self._delay(faults.faults.latency)
-        headers = {"T-Request-Id": request_id}
-        if not self._authorized(request):
-            problem = ApiProblem(401, 20003, "Authenticate")
-            return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
-        refused = await self._inject_faults(request, faults, headers)
-        if refused is not None:
-            return refused
-        response = await self._handle(request, handler)
-        response.headers["T-Request-Id"] = request_id
-        return response
+        limit = faults.faults.max_in_flight
+        over = limit is not None and self._in_flight >= limit  # decided on arrival; the latency is its wait
+        if over:
+            stats["fault concurrency"] = stats.get("fault concurrency", 0) + 1
+        self._in_flight += 0 if over else 1
+        try:
+            if faults.faults.latency:
+                await self._delay(faults.faults.latency)
+            headers = {"T-Request-Id": request_id}
+            if not self._authorized(request):
+                problem = ApiProblem(401, 20003, "Authenticate")
+                return _problem_response(problem, {**headers, "WWW-Authenticate": 'Basic realm="Twilio API"'})
+            if over:  # Twilio's concurrency limit: 20429 and, as Twilio, no Retry-After
+                return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
+            refused = await self._inject_faults(request, faults, headers)
+            if refused is not None:
+                return refused
+            response = await self._handle(request, handler)
+            response.headers["T-Request-Id"] = request_id
+            return response
+        finally:
+            self._in_flight -= 0 if over else 1
 
     async def _inject_faults(
         self, request: web.Request, faults: FaultInjector, headers: dict[str, str]

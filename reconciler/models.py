@@ -230,7 +230,10 @@ class Configuration(_Strict):
     @classmethod
     def _waba(cls, v: Any) -> Any:
         if isinstance(v, int) and not isinstance(v, bool):
-            raise ValueError(f"waba_id must be a quoted string (write \"{v}\"), so no digits are lost")
+            raise ValueError(
+                "waba_id must be a quoted string, so no digit is lost: write it in quotes exactly as Meta shows it "
+                f"(unquoted, YAML reads it as the number {v}, without any leading zero)"
+            )
         return v
 
     @field_validator("waba_id")

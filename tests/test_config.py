@@ -291,8 +291,9 @@ def test_every_error_of_a_file_is_reported_with_its_location(here: Path) -> None
         "write 'whatsapp:+15017122662'",
         "senders.yaml:9:32: senders[1].webhook.callback_method: 'post' is not one of 'POST', 'PUT'; did you mean 'POST'?",
         "senders.yaml:10:5: senders[2]: sender_id is required",
-        f"senders.yaml:12:30: sender {C}: configuration.waba_id: waba_id must be a quoted string (write \"123\"), "
-        "so no digits are lost",
+        f"senders.yaml:12:30: sender {C}: configuration.waba_id: waba_id must be a quoted string, so no digit is "
+        "lost: write it in quotes exactly as Meta shows it (unquoted, YAML reads it as the number 123, without any "
+        "leading zero)",
         f"senders.yaml:12:56: sender {C}: configuration.verification_method: 'email' is not one of 'sms', 'voice'",
     ]
 
@@ -807,3 +808,12 @@ def test_a_problem_inside_an_alias_is_placed_at_the_alias(here: Path) -> None:
         f"senders.yaml:3:36: sender {A}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
         f"senders.yaml:5:14: sender {B}: webhook.callback_url: 'ftp://x.example.com' is not an absolute http(s) URL",
     ]
+
+
+def test_a_nested_reference_in_a_fallback_is_refused_where_it_stands(tmp_path: Path) -> None:
+    path = tmp_path / "senders.yaml"
+    path.write_text('senders:\n  - sender_id: "whatsapp:+15017122661"\n    profile: {name: "${NOPE:-${B}}"}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_desired([path], environ={"B": "b"})
+    (issue,) = caught.value.issues
+    assert str(issue.location) == f"{path}:3:21" and "nests a reference in its fallback" in issue.message

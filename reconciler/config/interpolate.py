@@ -58,6 +58,10 @@ def _substitute(value: str, where: DataPath, env: Mapping[str, str], problems: l
                              "or '$${' for a literal '${'", where))
             return token
         name, fallback = reference.group(1), reference.group(2)
+        if fallback is not None and "${" in fallback:
+            problems.append((f"{token}}} nests a reference in its fallback, which is not supported; "
+                             f"give the fallback as a plain value: ${{{name}:-value}}", where))
+            return token
         found = env.get(name)
         if fallback is not None and not found:
             return fallback

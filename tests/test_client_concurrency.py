@@ -14,7 +14,7 @@ import pytest
 from reconciler.client import ADAPTIVE_ENV, STATS_FILE_ENV, Credentials, RetryPolicy, SendersClient
 from reconciler.errors import ReconcilerError
 from reconciler.limiter import INITIAL_LIMIT
-from tests.conftest import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.01, timeout=30)
 CREDS = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)

@@ -102,6 +102,10 @@ def _settings(base_url: str, request_timeout: float, max_attempts: int, backoff:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         for noisy in ("httpcore", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    elif sys.stderr.isatty():  # at a terminal, retries are not silent
+        retries = logging.getLogger("reconciler.retry")
+        retries.addHandler(logging.StreamHandler(sys.stderr))
+        retries.propagate = False
     return ApiSettings(base_url, request_timeout, max_attempts, backoff)
 
 

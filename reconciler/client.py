@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
@@ -63,6 +64,8 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _T = TypeVar("_T")
 
 log = logging.getLogger("reconciler.http")
+#: One line a retry; the CLI shows it at a terminal, so a long run of retries is not silence.
+retry_log = logging.getLogger("reconciler.retry")
 
 
 # --------------------------------------------------------------------------- retries
@@ -158,6 +161,7 @@ class SendersClient:
         max_pages: int = MAX_PAGES,
     ):
         self.base_url = check_base_url(base_url)
+        self._host = urlsplit(self.base_url).netloc
         self.retry = retry
         self.page_size = page_size
         self.max_pages = max_pages
@@ -333,9 +337,11 @@ class SendersClient:
             before_sleep=self._count_retry,
         )
         maybe_applied = may_land_later = False
+        tries = 0
         try:
             async for attempt in retrying:
                 with attempt:
+                    tries += 1
                     try:
                         return await self._once(method, url, **kwargs)
                     except ApiError as exc:
@@ -345,6 +351,9 @@ class SendersClient:
         except ApiError as exc:
             exc.outcome_unknown = exc.outcome_unknown or maybe_applied
             exc.may_land_later = exc.may_land_later or may_land_later
+            if tries > 1 and exc.status is None:  # a transport failure: say how hard it was tried
+                exc.message += f" (after {tries} attempts)"
+                exc.args = (exc._render(),)
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -353,6 +362,7 @@ class SendersClient:
         self.stats.waited += state.next_action.sleep if state.next_action else 0.0
         exc = state.outcome.exception() if state.outcome else None
         log.info("retrying after: %s", exc)
+        retry_log.warning("Retrying (attempt %d of %d) after: %s", state.attempt_number + 1, self.retry.attempts, exc)
 
     async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         self.stats.requests += 1
@@ -373,7 +383,7 @@ class SendersClient:
             raise timed_out from exc
         except httpx.TransportError as exc:
             raise _RetryableError(
-                f"connection failed: {_described(exc)}",
+                f"connection to {self._host} failed: {_described(exc)}",
                 method=method, url=shown, outcome_unknown=write and not isinstance(exc, httpx.ConnectError),
             ) from exc
         except httpx.HTTPError as exc:  # an answer httpx cannot decode (Content-Encoding), redirects

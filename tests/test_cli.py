@@ -148,3 +148,16 @@ def test_apply_json_needs_auto_approve(env, senders_file, capsys):
     assert run("apply", "-f", senders_file, "--format", "json") == EXIT_ERROR
     assert "--format json needs --auto-approve" in capsys.readouterr().err
     assert env.senders() == []
+
+
+def test_a_connection_failure_names_the_host_and_the_attempts(senders_file, monkeypatch, capsys):
+    from tests.factories import free_port
+
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", TEST_ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_AUTH_TOKEN)
+    port = free_port()
+    assert run("plan", "-f", senders_file, "--base-url", f"http://127.0.0.1:{port}", "--max-attempts", "3",
+               "--backoff", "0") == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert f"connection to 127.0.0.1:{port} failed" in err and "(after 3 attempts)" in err
+    assert "Retrying" not in err  # not a terminal: no retry lines

@@ -10,8 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from reconciler.config import reader
-
-from .conftest import FIXTURES, REPO_ROOT
+from tests.factories import FIXTURES, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "senders.yaml.example"
 READER_MODULES = [REPO_ROOT / "reconciler" / "config" / name for name in ("reader.py", "events.py")]

@@ -21,10 +21,10 @@ from reconciler.config import reader
 from reconciler.config.interpolate import interpolate
 from reconciler.config.messages import MISSING, kind_of, validation_messages
 from reconciler.config.reader import DataPath, InputError, Position
+from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
 from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import SANDBOX_SENDER_ID, SECTIONS, DesiredSender, DesiredState, Safety, SendersFile, check_sender_id
 
-DEFAULT_FILE = "senders.yaml"
 #: File name endings read when ``-f`` names a directory.
 YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
 

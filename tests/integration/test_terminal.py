@@ -10,6 +10,7 @@ import fcntl
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -23,6 +24,8 @@ A = "whatsapp:+15017122661"
 
 
 def _take_terminal() -> None:
+    # A test run started in the background inherits SIGINT ignored; a person's shell gives the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 

@@ -34,7 +34,7 @@ from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
 
 if TYPE_CHECKING:
-    from reconciler.session import ApiSettings, Interrupts, Planned
+    from reconciler.session import ApiSettings, Planned
 
 # The heavy modules (pydantic models, httpx, rich) are imported by the commands that use them, so
 # --version, --help and the emulator command start in a fraction of the time.
@@ -280,7 +280,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     that it was not edited and that no sender it touches changed since.
     """
     from reconciler import render
-    from reconciler.progress import Progress, WaitLog
+    from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to
     from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, timed_out_line
     from reconciler.render.words import blocked_message, problem_lines
     from reconciler.session import Interrupts, Session
@@ -310,10 +310,10 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
         click.echo(render.render_apply_json(the_plan, None, None) if fmt == "json" else NOTHING_TO_APPLY, nl=fmt != "json")
         return EXIT_OK
     if not plan_file:
-        _confirm(auto_approve)
+        confirm_apply(auto_approve)
     progress = Progress(len(the_plan.allowed_actions))
     interrupts = Interrupts(on_stop=progress.stopping)
-    with _signals_to(interrupts), progress:
+    with signals_to(interrupts), progress:
         report = session.apply(the_plan, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
     if fmt == "text":
         click.echo(render.render_report(report, color=render.wants_color(sys.stdout)), nl=False)
@@ -332,36 +332,6 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
         click.echo(timed_out_line(settled, timeout), err=True)
     ok = report.ok and not wait_stopped and (settled is None or not settled.timed_out)
     return EXIT_OK if ok else EXIT_ERROR
-
-
-def _confirm(auto_approve: bool) -> None:
-    from reconciler.render.report import CANCELLED
-
-    if auto_approve:
-        return
-    if not sys.stdin.isatty():
-        raise ApplyRefused("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve")
-    try:
-        answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False,
-                              err=True)
-    except click.exceptions.Abort:  # Ctrl-C or Ctrl-D at the prompt: the same as any answer but yes
-        click.echo("", err=True)
-        answer = ""
-    if answer.strip() != "yes":
-        raise ApplyRefused(CANCELLED)
-
-
-@contextmanager
-def _signals_to(interrupts: Interrupts) -> Iterator[None]:
-    """While writes are in flight, SIGINT and SIGTERM become stop (then abort) requests."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, lambda _signum, _frame: interrupts.request())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @cli.command()

@@ -1,20 +1,28 @@
-"""What apply shows while it works: a progress bar at a terminal, count lines in a CI log, wait progress.
+"""Apply at the terminal: the prompt, signals during the writes, a progress bar (count lines in a CI log),
+``--wait``'s lines.
 
 Part of the command line: it writes to stderr. The words come from :mod:`reconciler.render`.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from reconciler.apply import Outcome
+from reconciler.errors import ApplyRefused
 from reconciler.models import LiveSender
-from reconciler.render.report import STOPPING
+from reconciler.render.report import CANCELLED, STOPPING
 from reconciler.render.words import plural, status_text
+
+if TYPE_CHECKING:
+    from reconciler.session import Interrupts
 
 
 class Progress:
@@ -82,3 +90,32 @@ class WaitLog:
             self._seen[sender_id] = now
         if moving:
             click.echo(f"Still waiting for {plural(len(moving), 'sender')} ({elapsed:.0f} s elapsed)", file=self.stream)
+
+
+def confirm_apply(auto_approve: bool) -> None:
+    """Ask for 'yes' at a terminal; anything else (Ctrl-C and Ctrl-D too) cancels."""
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise ApplyRefused("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve")
+    try:
+        answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False,
+                              err=True)
+    except click.exceptions.Abort:  # Ctrl-C or Ctrl-D at the prompt: the same as any answer but yes
+        click.echo("", err=True)
+        answer = ""
+    if answer.strip() != "yes":
+        raise ApplyRefused(CANCELLED)
+
+
+@contextmanager
+def signals_to(interrupts: Interrupts) -> Iterator[None]:
+    """While writes are in flight, SIGINT and SIGTERM become stop (then abort) requests."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda _signum, _frame: interrupts.request())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

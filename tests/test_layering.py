@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"models", "diff", "config"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff"},
     "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults"},
-    "progress": {"apply", "models", "render"},
+    "progress": {"apply", "models", "render", "errors", "session"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
     "action": {"action", "fs", "errors"},

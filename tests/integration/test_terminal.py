@@ -55,6 +55,9 @@ class Terminal:
                         pytest.fail(f"the tool exited before {text!r}; the screen:\n{self.screen}")
 
     def type(self, keys: str) -> None:
+        if keys == "\x03":  # Ctrl-C: what the terminal driver does with it, SIGINT to the foreground group
+            os.killpg(self.proc.pid, signal.SIGINT)
+            return
         os.write(self.master, keys.encode())
 
     def finish(self) -> int:

@@ -1,172 +1,36 @@
-"""Pydantic models of a WhatsApp sender: as the desired-state file declares it, and as the API reports it.
+"""The desired state: a sender as the desired-state file declares it, the file, and its JSON Schema.
 
-Field names mirror the Senders API's create body so Twilio users recognise every one. In a desired
-sender, a field that is present is *managed* and one that is absent is *unmanaged*: never compared,
-never sent. :meth:`DesiredSender.managed_fields` is the flat view the diff works on.
+In a desired sender, a field that is present is *managed* and one that is absent is *unmanaged*: never
+compared, never sent. :meth:`DesiredSender.managed_fields` is the flat view the diff works on.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-import email_validator
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
-CHANNEL = "whatsapp"
-#: The Senders resource, under the Messaging v2 base URL.
-SENDERS_PATH = "/v2/Channels/Senders"
-SENDER_ID_PREFIX = "whatsapp:"
-#: Twilio's shared WhatsApp sandbox number: it may show up in list results and is never ours to manage.
-SANDBOX_SENDER_ID = "whatsapp:+14155238886"
-
-#: The 22 values the spec allows for ``profile.vertical``.
-VERTICALS: tuple[str, ...] = (
-    "Alcohol",
-    "Automotive",
-    "Beauty, Spa and Salon",
-    "Clothing and Apparel",
-    "Education",
-    "Entertainment",
-    "Event Planning and Service",
-    "Finance and Banking",
-    "Food and Grocery",
-    "Hotel and Lodging",
-    "Matrimony Service",
-    "Medical and Health",
-    "Non-profit",
-    "Online Gambling",
-    "OTC Drugs",
-    "Other",
-    "Physical Gambling",
-    "Professional Services",
-    "Public Service",
-    "Restaurant",
-    "Shopping and Retail",
-    "Travel and Transportation",
+from reconciler.models.rules import (
+    DEFAULT_LABELS,
+    HEX_COLOR,
+    LIST_ITEM_KEYS_INVERSE,
+    MAX_ABOUT,
+    MAX_ADDRESS,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_WEBSITE,
+    MAX_WEBSITES,
+    SECTIONS,
+    VERTICALS,
+    VOICE_APP_SID,
+    WABA_ID,
+    check_e164,
+    check_email,
+    check_sender_id,
+    check_url,
+    no_null,
 )
-WEBHOOK_METHODS: tuple[str, ...] = ("POST", "PUT")
-STATUS_CALLBACK_METHODS: tuple[str, ...] = ("GET", "POST", "PUT")
-VERIFICATION_METHODS: tuple[str, ...] = ("sms", "voice")
-
-#: Labels the API fills in when a plain string is sent; a plain string in the file means this label.
-DEFAULT_LABELS: dict[str, str] = {"emails": "Email", "websites": "Website", "phone_numbers": "Phone"}
-#: Keys of the labelled objects, per list field.
-LIST_ITEM_KEYS: dict[str, str] = {"emails": "email", "websites": "website", "phone_numbers": "phone_number"}
-
-# Limits of the WhatsApp Business profile as Meta documents them.
-MAX_ABOUT = 139
-MAX_DESCRIPTION = 512
-MAX_ADDRESS = 256
-MAX_EMAIL = 128
-MAX_WEBSITE = 256
-MAX_WEBSITES = 2
-MAX_NAME = 256
-
-#: Statuses in which the sender is still moving on its own; a plan shows them, apply --wait waits them out.
-TRANSIENT_STATUSES = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING"})
-#: The statuses of ``pending_display_name_status`` (newer than the spec copy; see the SDK's docstrings).
-DISPLAY_NAME_IN_REVIEW = frozenset({"PENDING_REVIEW", "APPROVED"})
-DISPLAY_NAME_RETRYABLE = frozenset({"PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"})
-DISPLAY_NAME_FAILED = frozenset({"DECLINED"}) | DISPLAY_NAME_RETRYABLE
-
-_HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-_VOICE_APP_SID = re.compile(r"^AP[0-9a-fA-F]{32}$")
-_WABA_ID = re.compile(r"^[0-9]{1,32}$")
-
-
-# --------------------------------------------------------------------------- value checks
-
-
-def check_e164(number: str) -> str:
-    """Return ``number`` if it is a valid E.164 phone number, else raise ValueError with a hint."""
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{number!r} is not an E.164 phone number ({exc._msg})") from None
-    canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{number!r} is not a valid phone number")
-    if canonical != number:
-        raise ValueError(f"{number!r} is not in E.164 form; write {canonical!r}")
-    return number
-
-
-def check_sender_id(value: str) -> str:
-    """``whatsapp:`` followed by a valid E.164 number.
-
-    >>> check_sender_id("whatsapp:+1 501 712 2661")
-    Traceback (most recent call last):
-    ValueError: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'
-    """
-    if not value.startswith(SENDER_ID_PREFIX):
-        raise ValueError(f"{value!r} must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'")
-    number = value[len(SENDER_ID_PREFIX) :]
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not 'whatsapp:' followed by an E.164 number ({exc._msg})") from None
-    if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{value!r} is not a valid phone number")
-    canonical = SENDER_ID_PREFIX + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if canonical != value:
-        raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
-    return value
-
-
-def check_url(value: str) -> str:
-    """An absolute http(s) URL, or the empty string (which clears the field)."""
-    if value == "":
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
-        raise ValueError(f"{value!r} is not an absolute http(s) URL")
-    return value
-
-
-#: The everyday shape of an address (ASCII, dot-atom local part, letters-only TLD). Every address of
-#: this shape that passes the extra checks in :func:`_plain_email` is one email-validator accepts too
-#: (a property test holds them to it), so those skip its slower, general parse.
-_PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9_+-]{1,64}(?:\.[A-Za-z0-9_+-]+)*@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}))"
-)
-_SPECIAL_USE_DOMAINS = frozenset(getattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", ())) | {
-    "arpa", "invalid", "local", "localhost", "onion", "test",
-}
-
-
-def _plain_email(value: str) -> bool:
-    match = _PLAIN_EMAIL.fullmatch(value)
-    if match is None:
-        return False
-    domain, tld = match.group(1), match.group(2)
-    local = value[: value.index("@")]
-    return len(local) <= 64 and "--" not in domain and tld.lower() not in _SPECIAL_USE_DOMAINS
-
-
-def check_email(value: str) -> str:
-    if len(value) > MAX_EMAIL:
-        raise ValueError(f"email is {len(value)} characters; Meta allows at most {MAX_EMAIL}")
-    if _plain_email(value):
-        return value
-    try:
-        validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not an email address: {exc}") from None
-    return value
-
-
-def _no_null(value: Any) -> Any:
-    if value is None:
-        raise ValueError("null is not allowed here: leave the field out to stop managing it, or use '' to clear it")
-    return value
-
-
-# --------------------------------------------------------------------------- desired state
 
 
 class _Strict(BaseModel):
@@ -175,7 +39,7 @@ class _Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _reject_null(cls, value: Any) -> Any:
-        return _no_null(value)
+        return no_null(value)
 
 
 class Email(_Strict):
@@ -208,15 +72,12 @@ def _labelled(key: str) -> Any:
     """Accept a plain string as shorthand for ``{key: value}`` with the default label."""
 
     def convert(cls: type, value: Any) -> Any:
-        value = _no_null(value)
+        value = no_null(value)
         if isinstance(value, (list, tuple)):
             return [{key: item} if isinstance(item, str) else item for item in value]
         return value
 
     return field_validator(LIST_ITEM_KEYS_INVERSE[key], mode="before")(classmethod(convert))
-
-
-LIST_ITEM_KEYS_INVERSE = {v: k for k, v in LIST_ITEM_KEYS.items()}
 
 
 class Configuration(_Strict):
@@ -239,14 +100,14 @@ class Configuration(_Strict):
     @field_validator("waba_id")
     @classmethod
     def _waba_digits(cls, v: str) -> str:
-        if not _WABA_ID.match(v):
+        if not WABA_ID.match(v):
             raise ValueError(f"waba_id {v!r} must be digits")
         return v
 
     @field_validator("voice_application_sid")
     @classmethod
     def _voice(cls, v: str) -> str:
-        if v and not _VOICE_APP_SID.match(v):
+        if v and not VOICE_APP_SID.match(v):
             raise ValueError(f"voice_application_sid {v!r} must be 'AP' followed by 32 hex digits, or ''")
         return v
 
@@ -292,7 +153,7 @@ class Profile(_Strict):
     @field_validator("accent_color")
     @classmethod
     def _color(cls, v: str) -> str:
-        if v and not _HEX_COLOR.match(v):
+        if v and not HEX_COLOR.match(v):
             raise ValueError(f"accent_color {v!r} must be a hex colour like '#0A84FF', or ''")
         return v
 
@@ -305,11 +166,8 @@ class SenderDefaults(_Strict):
     profile: Profile | None = None
 
 
-SECTIONS: tuple[str, ...] = ("configuration", "webhook", "profile")
-
-
 def _sender_id_input(value: Any) -> Any:
-    value = _no_null(value)
+    value = no_null(value)
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML reads an unquoted +15017122661 as a number.
         raise ValueError(f"{value} is a number; a sender is 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+{value}'")
@@ -367,40 +225,6 @@ class SendersFile(_Strict):
         json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"}},
     )
     safety: Safety | None = None
-
-
-# --------------------------------------------------------------------------- live state
-
-
-class LiveSender(BaseModel):
-    """A sender as the API reports it. Tolerant: unknown fields are kept, unknown statuses are plain strings."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    sid: str
-    sender_id: str
-    status: str | None = None
-    configuration: dict[str, Any] | None = None
-    webhook: dict[str, Any] | None = None
-    profile: dict[str, Any] | None = None
-    properties: dict[str, Any] | None = None
-    offline_reasons: list[dict[str, Any]] | None = None
-    pending_display_name: str | None = None
-    pending_display_name_status: str | None = None
-    pending_display_name_status_date: str | None = None
-    url: str | None = None
-
-    def value(self, path: str) -> Any:
-        """The value at a dotted path such as ``profile.about`` (None when absent)."""
-        section, _, name = path.partition(".")
-        block = getattr(self, section, None)
-        if not isinstance(block, dict):
-            return None
-        return block.get(name)
-
-    @property
-    def is_transient(self) -> bool:
-        return self.status in TRANSIENT_STATUSES
 
 
 class DesiredState(BaseModel):

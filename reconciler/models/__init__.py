@@ -1,0 +1,100 @@
+"""Pydantic models of a WhatsApp sender: as the desired-state file declares it, and as the API reports it.
+
+Field names mirror the Senders API's create body so Twilio users recognise every one.
+
+- :mod:`~reconciler.models.rules`: the spec's enums, Meta's limits and the value checks (no models);
+- :mod:`~reconciler.models.desired`: ``DesiredSender``, the file, ``DesiredState`` and the JSON Schema;
+- :mod:`~reconciler.models.live`: ``LiveSender``, read without trust.
+
+Everything is importable from ``reconciler.models`` itself.
+"""
+
+from reconciler.models.desired import (
+    Configuration,
+    DesiredSender,
+    DesiredState,
+    Email,
+    PhoneNumber,
+    Profile,
+    Safety,
+    SenderDefaults,
+    SenderId,
+    SendersFile,
+    Webhook,
+    Website,
+    senders_file_json_schema,
+)
+from reconciler.models.live import LiveSender
+from reconciler.models.rules import (
+    CHANNEL,
+    DEFAULT_LABELS,
+    DISPLAY_NAME_FAILED,
+    DISPLAY_NAME_IN_REVIEW,
+    DISPLAY_NAME_RETRYABLE,
+    LIST_ITEM_KEYS,
+    LIST_ITEM_KEYS_INVERSE,
+    MAX_ABOUT,
+    MAX_ADDRESS,
+    MAX_DESCRIPTION,
+    MAX_EMAIL,
+    MAX_NAME,
+    MAX_WEBSITE,
+    MAX_WEBSITES,
+    SANDBOX_SENDER_ID,
+    SECTIONS,
+    SENDER_ID_PREFIX,
+    SENDERS_PATH,
+    STATUS_CALLBACK_METHODS,
+    TRANSIENT_STATUSES,
+    VERIFICATION_METHODS,
+    VERTICALS,
+    WEBHOOK_METHODS,
+    check_e164,
+    check_email,
+    check_sender_id,
+    check_url,
+)
+
+__all__ = [
+    "CHANNEL",
+    "DEFAULT_LABELS",
+    "DISPLAY_NAME_FAILED",
+    "DISPLAY_NAME_IN_REVIEW",
+    "DISPLAY_NAME_RETRYABLE",
+    "LIST_ITEM_KEYS",
+    "LIST_ITEM_KEYS_INVERSE",
+    "MAX_ABOUT",
+    "MAX_ADDRESS",
+    "MAX_DESCRIPTION",
+    "MAX_EMAIL",
+    "MAX_NAME",
+    "MAX_WEBSITE",
+    "MAX_WEBSITES",
+    "SANDBOX_SENDER_ID",
+    "SECTIONS",
+    "SENDERS_PATH",
+    "SENDER_ID_PREFIX",
+    "STATUS_CALLBACK_METHODS",
+    "TRANSIENT_STATUSES",
+    "VERIFICATION_METHODS",
+    "VERTICALS",
+    "WEBHOOK_METHODS",
+    "Configuration",
+    "DesiredSender",
+    "DesiredState",
+    "Email",
+    "LiveSender",
+    "PhoneNumber",
+    "Profile",
+    "Safety",
+    "SenderDefaults",
+    "SenderId",
+    "SendersFile",
+    "Webhook",
+    "Website",
+    "check_e164",
+    "check_email",
+    "check_sender_id",
+    "check_url",
+    "senders_file_json_schema",
+]

@@ -1,0 +1,166 @@
+"""The rules a sender's values follow: the spec's enums, Meta's limits, and the value checks.
+
+Plain functions and constants, no models: the loader's messages, the emulator and the models share them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import email_validator
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+CHANNEL = "whatsapp"
+#: The Senders resource, under the Messaging v2 base URL.
+SENDERS_PATH = "/v2/Channels/Senders"
+SENDER_ID_PREFIX = "whatsapp:"
+#: Twilio's shared WhatsApp sandbox number: it may show up in list results and is never ours to manage.
+SANDBOX_SENDER_ID = "whatsapp:+14155238886"
+
+#: The 22 values the spec allows for ``profile.vertical``.
+VERTICALS: tuple[str, ...] = (
+    "Alcohol",
+    "Automotive",
+    "Beauty, Spa and Salon",
+    "Clothing and Apparel",
+    "Education",
+    "Entertainment",
+    "Event Planning and Service",
+    "Finance and Banking",
+    "Food and Grocery",
+    "Hotel and Lodging",
+    "Matrimony Service",
+    "Medical and Health",
+    "Non-profit",
+    "Online Gambling",
+    "OTC Drugs",
+    "Other",
+    "Physical Gambling",
+    "Professional Services",
+    "Public Service",
+    "Restaurant",
+    "Shopping and Retail",
+    "Travel and Transportation",
+)
+WEBHOOK_METHODS: tuple[str, ...] = ("POST", "PUT")
+STATUS_CALLBACK_METHODS: tuple[str, ...] = ("GET", "POST", "PUT")
+VERIFICATION_METHODS: tuple[str, ...] = ("sms", "voice")
+
+#: Labels the API fills in when a plain string is sent; a plain string in the file means this label.
+DEFAULT_LABELS: dict[str, str] = {"emails": "Email", "websites": "Website", "phone_numbers": "Phone"}
+#: Keys of the labelled objects, per list field.
+LIST_ITEM_KEYS: dict[str, str] = {"emails": "email", "websites": "website", "phone_numbers": "phone_number"}
+LIST_ITEM_KEYS_INVERSE: dict[str, str] = {v: k for k, v in LIST_ITEM_KEYS.items()}
+#: The sections of a sender, in the order the API and the file show them.
+SECTIONS: tuple[str, ...] = ("configuration", "webhook", "profile")
+
+# Limits of the WhatsApp Business profile as Meta documents them.
+MAX_ABOUT = 139
+MAX_DESCRIPTION = 512
+MAX_ADDRESS = 256
+MAX_EMAIL = 128
+MAX_WEBSITE = 256
+MAX_WEBSITES = 2
+MAX_NAME = 256
+
+#: Statuses in which the sender is still moving on its own; a plan shows them, apply --wait waits them out.
+TRANSIENT_STATUSES = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING"})
+#: The statuses of ``pending_display_name_status`` (newer than the spec copy; see the SDK's docstrings).
+DISPLAY_NAME_IN_REVIEW = frozenset({"PENDING_REVIEW", "APPROVED"})
+DISPLAY_NAME_RETRYABLE = frozenset({"PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"})
+DISPLAY_NAME_FAILED = frozenset({"DECLINED"}) | DISPLAY_NAME_RETRYABLE
+
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+VOICE_APP_SID = re.compile(r"^AP[0-9a-fA-F]{32}$")
+WABA_ID = re.compile(r"^[0-9]{1,32}$")
+
+
+# --------------------------------------------------------------------------- value checks
+
+
+def check_e164(number: str) -> str:
+    """Return ``number`` if it is a valid E.164 phone number, else raise ValueError with a hint."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{number!r} is not an E.164 phone number ({exc._msg})") from None
+    canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{number!r} is not a valid phone number")
+    if canonical != number:
+        raise ValueError(f"{number!r} is not in E.164 form; write {canonical!r}")
+    return number
+
+
+def check_sender_id(value: str) -> str:
+    """``whatsapp:`` followed by a valid E.164 number.
+
+    >>> check_sender_id("whatsapp:+1 501 712 2661")
+    Traceback (most recent call last):
+    ValueError: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'
+    """
+    if not value.startswith(SENDER_ID_PREFIX):
+        raise ValueError(f"{value!r} must be 'whatsapp:' followed by an E.164 number, e.g. 'whatsapp:+15017122661'")
+    number = value[len(SENDER_ID_PREFIX) :]
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{value!r} is not 'whatsapp:' followed by an E.164 number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError(f"{value!r} is not a valid phone number")
+    canonical = SENDER_ID_PREFIX + phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if canonical != value:
+        raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
+    return value
+
+
+def check_url(value: str) -> str:
+    """An absolute http(s) URL, or the empty string (which clears the field)."""
+    if value == "":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+#: The everyday shape of an address (ASCII, dot-atom local part, letters-only TLD). Every address of
+#: this shape that passes the extra checks in :func:`_plain_email` is one email-validator accepts too
+#: (a property test holds them to it), so those skip its slower, general parse.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]{1,64}(?:\.[A-Za-z0-9_+-]+)*@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}))"
+)
+_SPECIAL_USE_DOMAINS = frozenset(getattr(email_validator, "SPECIAL_USE_DOMAIN_NAMES", ())) | {
+    "arpa", "invalid", "local", "localhost", "onion", "test",
+}
+
+
+def _plain_email(value: str) -> bool:
+    match = _PLAIN_EMAIL.fullmatch(value)
+    if match is None:
+        return False
+    domain, tld = match.group(1), match.group(2)
+    local = value[: value.index("@")]
+    return len(local) <= 64 and "--" not in domain and tld.lower() not in _SPECIAL_USE_DOMAINS
+
+
+def check_email(value: str) -> str:
+    if len(value) > MAX_EMAIL:
+        raise ValueError(f"email is {len(value)} characters; Meta allows at most {MAX_EMAIL}")
+    if _plain_email(value):
+        return value
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not an email address: {exc}") from None
+    return value
+
+
+def no_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("null is not allowed here: leave the field out to stop managing it, or use '' to clear it")
+    return value
+

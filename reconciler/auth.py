@@ -5,6 +5,8 @@
   clear to another machine (plain http is for loopback only: the emulator).
 - :func:`same_origin` tells whether a URL the API gave (``next_page_url``) is on the API's own host.
 - :func:`shown_url` makes any URL, well-formed or not, fit to print.
+- :func:`twilio_url` is a Twilio host as ``TWILIO_REGION`` / ``TWILIO_EDGE`` make it, as Twilio's SDKs do;
+  :func:`account_credentials` finds an account's own credentials in the environment.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from urllib.parse import SplitResult, urlsplit
 
 from reconciler.errors import CredentialsError
 from reconciler.text import escape_control
+
+#: Per-account credentials: these names followed by ``_`` and the account SID.
+ACCOUNT_TOKEN_PREFIX = "TWILIO_AUTH_TOKEN_"
+ACCOUNT_KEY_PREFIX = "TWILIO_API_KEY_"
+ACCOUNT_SECRET_PREFIX = "TWILIO_API_SECRET_"
+_HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 _CREDENTIALS_HINT = (
     "give them in TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
@@ -142,3 +150,52 @@ def shown_url(url: str) -> str:
         if authority or not url.startswith("/"):
             url = url[:start] + "***" + url[at:]
     return escape_control(url)
+
+
+def twilio_url(product: str, environ: Mapping[str, str] | None = None) -> str:
+    """``https://{product}.twilio.com``, with ``TWILIO_EDGE`` and ``TWILIO_REGION`` as Twilio's SDKs apply them.
+
+    Region alone: ``{product}.{region}.twilio.com``; an edge: ``{product}.{edge}.{region}.twilio.com``,
+    with region ``us1`` when none is given.
+
+    >>> twilio_url("messaging", {"TWILIO_EDGE": "dublin", "TWILIO_REGION": "ie1"})
+    'https://messaging.dublin.ie1.twilio.com'
+    """
+    env = os.environ if environ is None else environ
+    region, edge = env.get("TWILIO_REGION") or None, env.get("TWILIO_EDGE") or None
+    for name, value in (("TWILIO_REGION", region), ("TWILIO_EDGE", edge)):
+        if value is not None and not _HOST_LABEL.match(value):
+            raise CredentialsError(
+                f"{name} {escape_control(value)[:40]!r} is not a host-name label (lower-case letters, digits, '-'), "
+                "e.g. TWILIO_REGION=ie1, TWILIO_EDGE=dublin"
+            )
+    if edge and not region:
+        region = "us1"
+    return "https://" + ".".join(part for part in (product, edge, region, "twilio", "com") if part)
+
+
+def account_credentials(account_sid: str, environ: Mapping[str, str] | None = None) -> tuple[Credentials, str] | None:
+    """An account's own credentials from the environment, and the variable they came from; None when not given.
+
+    ``TWILIO_API_KEY_<SID>`` with ``TWILIO_API_SECRET_<SID>`` (taking precedence, as for the main
+    credentials), or ``TWILIO_AUTH_TOKEN_<SID>``. The SID in the name is matched in any case, as CI
+    systems often upper-case secret names.
+    """
+    env = os.environ if environ is None else environ
+    wanted = account_sid.upper()
+    found: dict[str, tuple[str, str]] = {}
+    for name, value in env.items():
+        for prefix in (ACCOUNT_TOKEN_PREFIX, ACCOUNT_KEY_PREFIX, ACCOUNT_SECRET_PREFIX):
+            if name.startswith(prefix) and name[len(prefix):].upper() == wanted and value:
+                found[prefix] = (name, value)
+    key, secret = found.get(ACCOUNT_KEY_PREFIX), found.get(ACCOUNT_SECRET_PREFIX)
+    if key and secret:
+        return Credentials(key[1], secret[1], account_sid), secret[0]
+    if key or secret:
+        have, other = (key, ACCOUNT_SECRET_PREFIX) if key else (secret, ACCOUNT_KEY_PREFIX)
+        assert have is not None
+        raise CredentialsError(f"{have[0]} is set but {other}{account_sid} is not: an API key and its secret go together")
+    token = found.get(ACCOUNT_TOKEN_PREFIX)
+    if token:
+        return Credentials(account_sid, token[1], account_sid), token[0]
+    return None

@@ -13,28 +13,32 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from reconciler import __version__
-from reconciler.defaults import (
-    DEFAULT_ATTEMPTS,
-    DEFAULT_BACKOFF,
-    DEFAULT_BASE_URL,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_FILE,
-    DEFAULT_TIMEOUT,
-)
 from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
+from reconciler.options import (
+    accounts_option,
+    allow_delete_option,
+    api_options,
+    concurrency_option,
+    envvar_of,
+    files_option,
+    force_option,
+    one_account_option,
+    target_option,
+)
 
 if TYPE_CHECKING:
-    from reconciler.session import ApiSettings, Planned
+    from reconciler.runs import Run
+    from reconciler.session import ApiSettings
 
 # The heavy modules (pydantic models, httpx, rich) are imported by the commands that use them, so
 # --version, --help and the emulator command start in a fraction of the time.
@@ -44,57 +48,8 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _options(*decorators: Callable[[_F], _F]) -> Callable[[_F], _F]:
-    def apply(func: _F) -> _F:
-        for decorator in reversed(decorators):
-            func = decorator(func)
-        return func
-
-    return apply
-
-
-# --------------------------------------------------------------------------- options, defined once
-
-def _no_empty_path(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
-    if any(not path.strip() for path in value):
-        raise click.BadParameter("an empty path (is the variable in -f \"$VAR\" unset?)")
-    return value
-
-
-files_option = click.option(
-    "-f", "--file", "files", multiple=True, default=(DEFAULT_FILE,), show_default=True, metavar="PATH",
-    callback=_no_empty_path, help="Desired-state file, or a directory of *.yaml/*.yml files. Repeat to combine several.",
-)
-target_option = click.option(
-    "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
-)
-allow_delete_option = click.option(
-    "--allow-delete", is_flag=True, help="Allow deleting live senders that are not in the file (irreversible)."
-)
-force_option = click.option("--force", is_flag=True, help="Proceed even when the plan crosses the safety thresholds.")
-concurrency_option = click.option(
-    "--concurrency", envvar="RECONCILER_CONCURRENCY", type=click.IntRange(1, 100), default=DEFAULT_CONCURRENCY,
-    show_default=True, help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
-)
-api_options = _options(
-    click.option("--base-url", envvar="TWILIO_MESSAGING_BASE_URL", default=DEFAULT_BASE_URL, show_default=True,
-                 help="Senders API base URL (env TWILIO_MESSAGING_BASE_URL); plain http only to loopback."),
-    click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=click.FloatRange(min=0.1),
-                 default=DEFAULT_TIMEOUT, show_default=True,
-                 help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT)."),
-    click.option("--max-attempts", envvar="RECONCILER_MAX_ATTEMPTS", type=click.IntRange(min=1),
-                 default=DEFAULT_ATTEMPTS, show_default=True,
-                 help="Attempts per request on 429, 5xx and connection errors (env RECONCILER_MAX_ATTEMPTS)."),
-    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=click.FloatRange(min=0), default=DEFAULT_BACKOFF,
-                 show_default=True, help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF)."),
-    click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
-)
-
-
-def _settings(base_url: str, request_timeout: float, max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
+def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
+              max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log."""
     from reconciler.session import ApiSettings
 
@@ -106,7 +61,8 @@ def _settings(base_url: str, request_timeout: float, max_attempts: int, backoff:
         retries = logging.getLogger("reconciler.retry")
         retries.addHandler(logging.StreamHandler(sys.stderr))
         retries.propagate = False
-    return ApiSettings(base_url, request_timeout, max_attempts, backoff)
+    return ApiSettings(base_url or None, request_timeout, max_attempts, backoff, api_base_url or None,
+                       account_concurrency)
 
 
 def _echo_lines(lines: list[str], err: bool = True) -> None:
@@ -136,22 +92,26 @@ def _planning() -> Iterator[None]:
         raise Interrupted(INTERRUPTED_PLANNING) from None
 
 
-def _echo_plan(planned: Planned, fmt: str) -> None:
+def _echo_plan(run: Run, fmt: str) -> None:
     from reconciler import render
+    from reconciler.render import accounts
 
     if fmt == "text":
-        click.echo(render.render_text(planned.plan, color=render.wants_color(sys.stdout)), nl=False)
+        click.echo(accounts.render_plans_text(run.plans, color=render.wants_color(sys.stdout)), nl=False)
     else:
-        click.echo(render.RENDERERS[fmt](planned.plan), nl=False)
+        click.echo(accounts.RENDERERS[fmt](run.plans), nl=False)
 
 
-def _problems_exit(planned: Planned) -> int | None:
-    """Exit 1 when the plan has problems, after naming them."""
+def _problems_exit(run: Run) -> int | None:
+    """Exit 1 when a plan has problems, after naming them."""
     from reconciler.render.words import problem_lines
 
-    if not planned.plan.problems:
+    if not run.problems:
         return None
-    _echo_lines(problem_lines(planned.plan))
+    for planned in run.accounts:
+        lines = problem_lines(planned.plan)
+        _echo_lines([line.replace("Error: ", f"Error: account {planned.account.label}: ", 1) for line in lines]
+                    if run.several else lines)
     return EXIT_ERROR
 
 
@@ -179,12 +139,14 @@ def validate(files: tuple[str, ...]) -> None:
     from reconciler.session import validate_files
 
     try:
-        state = validate_files(files)
+        states = validate_files(files)
     except ConfigError as exc:
         _echo_lines(config_error_lines(exc))
         raise click.exceptions.Exit(EXIT_ERROR) from None
-    names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
-    click.echo(f"{names}: {plural(len(state.senders), 'sender')}, {len(state.ignore)} ignored: valid")
+    for state in states:
+        names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
+        where = f" (account {state.account})" if len(states) > 1 or state.account else ""
+        click.echo(f"{names}{where}: {plural(len(state.senders), 'sender')}, {len(state.ignore)} ignored: valid")
 
 
 @cli.command()
@@ -208,9 +170,10 @@ def schema() -> None:
 @allow_delete_option
 @force_option
 @target_option
+@accounts_option
 @api_options
 def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | None, allow_delete: bool, force: bool,
-         targets: tuple[str, ...], **options: Any) -> int:
+         targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change, changing nothing."""
     from reconciler.render.words import forced_lines
     from reconciler.session import Session
@@ -218,21 +181,21 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     _json_errors(fmt)
     session = Session.for_files(_settings(**options), files)
     with _planning():
-        planned = session.plan(files, allow_delete=allow_delete, targets=targets, force=force)
-    _echo_plan(planned, fmt)
-    violations = planned.plan.safety_violations(planned.safety)
+        run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
+    _echo_plan(run, fmt)
+    violations = run.safety_violations()
     if violations and not force:
         raise UnsafePlanError(violations, saved=False)
     _echo_lines(forced_lines(violations))
-    problems = _problems_exit(planned)
+    problems = _problems_exit(run)
     if problems is not None:
         if out:
             click.echo(f"Error: the plan has problems, so it was not saved to {out}", err=True)
         return problems
     if out:
-        session.save_plan(out, planned)
+        session.save_plan(out, run)
         click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
-    return EXIT_CHANGES if detailed_exitcode and planned.plan.has_changes else EXIT_OK
+    return EXIT_CHANGES if detailed_exitcode and run.has_changes else EXIT_OK
 
 
 @cli.command()
@@ -248,8 +211,8 @@ def show(plan_file: str, fmt: str) -> int:
     from reconciler.session import read_saved_plan
 
     _json_errors(fmt)
-    planned, key_source = read_saved_plan(plan_file)
-    _echo_plan(planned, fmt)
+    run, key_source = read_saved_plan(plan_file)
+    _echo_plan(run, fmt)
     if key_source is None:
         click.echo("Note: the signature was not verified: no key (set RECONCILER_PLAN_KEY, or the credentials "
                    "that signed the plan); 'reconciler apply' verifies it before any change", err=True)
@@ -270,19 +233,25 @@ def show(plan_file: str, fmt: str) -> int:
 @allow_delete_option
 @force_option
 @target_option
+@accounts_option
 @concurrency_option
 @api_options
 def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt: str, wait: bool, timeout: float,
-          allow_delete: bool, force: bool, targets: tuple[str, ...], concurrency: int, **options: Any) -> int:
+          allow_delete: bool, force: bool, targets: tuple[str, ...], accounts: tuple[str, ...], concurrency: int,
+          **options: Any) -> int:
     """Plan from live state, show the plan, confirm, and apply it.
 
     With PLAN_FILE (from 'plan --out'), apply exactly that plan, without a prompt, after checking
-    that it was not edited and that no sender it touches changed since.
+    that it was not edited, that the credentials reach its accounts, and that no sender it touches
+    changed since.
     """
     from reconciler import render
+    from reconciler.accounts import AccountReport
+    from reconciler.apply import ApplyReport
     from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to
+    from reconciler.render import accounts as by_account
     from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, timed_out_line
-    from reconciler.render.words import blocked_message, problem_lines
+    from reconciler.render.words import blocked_message
     from reconciler.session import Interrupts, Session
 
     _json_errors(fmt)
@@ -293,44 +262,47 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
         if plan_file:
             session = Session(_settings(**options))
             given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
-            if given_files or targets or allow_delete:
-                raise click.UsageError("a saved plan is applied as it is: -f, --target and --allow-delete belong to 'plan'")
-            planned = session.load_saved_plan(plan_file, force=force)
+            if given_files or targets or allow_delete or accounts:
+                raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
+                                       "belong to 'plan'")
+            run = session.load_saved_plan(plan_file, force=force)
         else:
             session = Session.for_files(_settings(**options), files)
-            planned = session.plan(files, allow_delete=allow_delete, targets=targets, force=force)
-    the_plan = planned.plan
+            run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
     if fmt == "text":
-        _echo_plan(planned, fmt)
-    the_plan.check_safety(planned.safety, force=planned.forced)
-    if the_plan.problems:  # like Terraform: a plan with errors is not applied in part
-        _echo_lines(problem_lines(the_plan))
-        raise ApplyRefused(blocked_message(the_plan))
-    if not the_plan.allowed_actions:
-        click.echo(render.render_apply_json(the_plan, None, None) if fmt == "json" else NOTHING_TO_APPLY, nl=fmt != "json")
+        _echo_plan(run, fmt)
+    run.check_safety()
+    if run.problems:  # like Terraform: a plan with errors is not applied in part
+        _problems_exit(run)
+        raise ApplyRefused("; ".join(blocked_message(p.plan) for p in run.accounts if p.plan.problems))
+    if not run.allowed_actions:
+        nothing = [AccountReport(p.account, ApplyReport()) for p in run.accounts]
+        click.echo(by_account.render_apply_all_json(run.plans, nothing, None) if fmt == "json" else NOTHING_TO_APPLY,
+                   nl=fmt != "json")
         return EXIT_OK
     if not plan_file:
         confirm_apply(auto_approve)
-    progress = Progress(len(the_plan.allowed_actions))
+    progress = Progress(run.allowed_actions)
     interrupts = Interrupts(on_stop=progress.stopping)
     with signals_to(interrupts), progress:
-        report = session.apply(the_plan, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
+        reports = session.apply(run, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
     if fmt == "text":
-        click.echo(render.render_report(report, color=render.wants_color(sys.stdout)), nl=False)
+        click.echo(by_account.render_reports(reports, color=render.wants_color(sys.stdout)), nl=False)
     settled, wait_stopped = None, False
-    if wait and not report.interrupted:
+    interrupted = any(r.report.interrupted for r in reports)
+    if wait and not interrupted:
         try:
-            settled = session.wait(report, timeout, on_round=WaitLog())
+            settled = session.wait(run, reports, timeout, on_round=WaitLog())
         except KeyboardInterrupt:  # the writes are done and reported
             wait_stopped = True
             click.echo(STOPPED_WAITING, err=True)
     if fmt == "json":
-        click.echo(render.render_apply_json(the_plan, report, settled), nl=False)
+        click.echo(by_account.render_apply_all_json(run.plans, reports, settled), nl=False)
     elif settled is not None:
         click.echo(render.render_settled(settled), nl=False)
     if settled is not None and settled.timed_out:
         click.echo(timed_out_line(settled, timeout), err=True)
-    ok = report.ok and not wait_stopped and (settled is None or not settled.timed_out)
+    ok = all(r.report.ok for r in reports) and not wait_stopped and (settled is None or not settled.timed_out)
     return EXIT_OK if ok else EXIT_ERROR
 
 
@@ -338,39 +310,45 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
 @files_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @target_option
+@accounts_option
 @api_options
-def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], **options: Any) -> int:
-    """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted, 1 error.
+def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
+    """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted (in any account), 1 error.
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
-    from reconciler import render
+    from reconciler.render import accounts as by_account
     from reconciler.session import Session
 
     _json_errors(fmt)
     with _planning():
-        planned = Session.for_files(_settings(**options), files).plan(files, targets=targets)
-    click.echo((render.render_drift_json if fmt == "json" else render.render_drift)(planned.plan), nl=False)
-    problems = _problems_exit(planned)
+        run = Session.for_files(_settings(**options), files).plan(files, targets=targets, accounts=accounts)
+    render_drift = by_account.render_drift_all_json if fmt == "json" else by_account.render_drift_all
+    click.echo(render_drift(run.plans), nl=False)
+    problems = _problems_exit(run)
     if problems is not None:
         return problems
-    return EXIT_CHANGES if planned.plan.drifted else EXIT_OK
+    return EXIT_CHANGES if run.drifted else EXIT_OK
 
 
 @cli.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @target_option
+@one_account_option
 @api_options
-def export(output: str | None, force: bool, targets: tuple[str, ...], **options: Any) -> int:
-    """Write the live senders as a senders.yaml, to start managing an existing account."""
+def export(output: str | None, force: bool, targets: tuple[str, ...], account: str | None, **options: Any) -> int:
+    """Write the live senders as a senders.yaml, to start managing an existing account.
+
+    With --account, the senders of that (sub)account, in a file that starts with its 'account:'.
+    """
     from reconciler.render.words import plural
     from reconciler.session import Session, write_file
 
     if output and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning():
-        exported = Session(_settings(**options)).export(targets)
+        exported = Session(_settings(**options)).export(targets, account=account)
     for s in exported.skipped:
         click.echo(f"Warning: sender {s.sender_id}: {s.path} left out, it does not pass validation: {s.reason}", err=True)
     if output:
@@ -381,12 +359,41 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], **options:
     return EXIT_OK
 
 
+@cli.command("accounts")
+@files_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: a list for a CI matrix (e.g. GitHub Actions' fromJSON).")
+@click.option("--shards", type=click.IntRange(1, 256), help="Group the accounts into this many shards (one CI job each).")
+def accounts_command(files: tuple[str, ...], fmt: str, shards: int | None) -> int:
+    """List the accounts the files name, offline, for one CI job per account or per shard.
+
+    Files without 'account:' belong to the credentials' account (TWILIO_ACCOUNT_SID when set).
+    """
+    from reconciler.render.words import config_error_lines
+    from reconciler.runs import account_matrix
+    from reconciler.session import validate_files
+
+    try:
+        states = validate_files(files)
+    except ConfigError as exc:
+        _echo_lines(config_error_lines(exc))
+        raise click.exceptions.Exit(EXIT_ERROR) from None
+    rows = account_matrix(states, shards)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return EXIT_OK
+    for row in rows:
+        click.echo("\t".join(str(row[k]) for k in ("shard", "account", "senders") if k in row) + "\t" + row["args"])
+    return EXIT_OK
+
+
 @cli.command()
 @click.argument("sender_id")
 @click.option("--code", envvar="RECONCILER_VERIFICATION_CODE", metavar="CODE",
               help="The one-time code Meta sent (env RECONCILER_VERIFICATION_CODE); asked for when missing.")
+@one_account_option
 @api_options
-def verify(sender_id: str, code: str | None, **options: Any) -> int:
+def verify(sender_id: str, code: str | None, account: str | None, **options: Any) -> int:
     """Submit the verification code (OTP) of a sender in PENDING_VERIFICATION.
 
     SENDER_ID is the sender's 'whatsapp:+E164' id, or its XE... SID.
@@ -395,12 +402,12 @@ def verify(sender_id: str, code: str | None, **options: Any) -> int:
 
     session = Session(_settings(**options))
     with _planning():
-        sender = session.pending_verification(sender_id)
+        sender, reached = session.pending_verification(sender_id, account)
     if not code:
         if not sys.stdin.isatty():
             raise ReconcilerError("no verification code: pass --code or set RECONCILER_VERIFICATION_CODE")
         code = click.prompt("Verification code", hide_input=True, err=True)
-    status = session.verify(sender, str(code))
+    status = session.verify(sender, str(code), reached)
     click.echo(f"Submitted the verification code for {sender.sender_id}; status: {status or 'unknown'}.")
     return EXIT_OK
 
@@ -453,7 +460,7 @@ def main(argv: list[str] | None = None) -> None:
         from reconciler.render.words import usage_hints
 
         exc.show()
-        _echo_lines(usage_hints(exc.format_message(), _envvar_of(exc, sys.argv[1:] if argv is None else argv)))
+        _echo_lines(usage_hints(exc.format_message(), envvar_of(exc, sys.argv[1:] if argv is None else argv)))
         # click uses 2 for usage errors; here 2 means "changes", so every error is 1.
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
@@ -464,17 +471,6 @@ def main(argv: list[str] | None = None) -> None:
         _discard_stdout()
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
-
-
-def _envvar_of(error: click.ClickException, args: list[str]) -> str | None:
-    """The environment variable a refused option value came from: it is set, and the option was not given."""
-    if not isinstance(error, click.BadParameter) or error.param is None:
-        return None
-    envvar = getattr(error.param, "envvar", None)
-    if not isinstance(envvar, str) or os.environ.get(envvar) is None:
-        return None
-    given = any(arg == opt or arg.startswith(opt + "=") for arg in args for opt in error.param.opts)
-    return None if given else envvar
 
 
 def _discard_stdout() -> None:

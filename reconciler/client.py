@@ -281,6 +281,11 @@ class SendersClient:
         _, body = await self._json("GET", f"{SENDERS_PATH}/{sid}")
         return live_sender(body)
 
+    async def get_json(self, path: str) -> Any:
+        """The decoded body of a read of ``path`` on this client's origin (the Accounts resource, for one)."""
+        _, body = await self._json("GET", path)
+        return body
+
     # ---- writes
 
     async def create(self, body: Mapping[str, Any]) -> dict[str, Any]:

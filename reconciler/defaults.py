@@ -5,6 +5,10 @@ from __future__ import annotations
 #: The desired-state file read when no ``-f`` is given.
 DEFAULT_FILE = "senders.yaml"
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
+#: Twilio's REST API (the v2010 Accounts resource: subaccounts and their credentials).
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+#: Accounts read, or applied to, at once in a run that spans several; each has its own write concurrency.
+DEFAULT_ACCOUNT_CONCURRENCY = 10
 #: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
 #: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.
 DEFAULT_CONCURRENCY = 25

@@ -90,10 +90,14 @@ class ApiError(ReconcilerError):
         self.may_land_later = False
         #: For a refusal of the credentials (401/403): the environment variables they came from, names only.
         self.credential_vars: tuple[str, ...] = ()
+        #: The account it happened in (``AC… (name)``), when a run spans several.
+        self.account: str | None = None
         super().__init__(self._render())
 
     def _render(self) -> str:
         parts = []
+        if self.account:
+            parts.append(f"account {self.account}:")
         if self.sender_id:
             parts.append(f"sender {self.sender_id}:")
         if self.status is not None or self.code is not None:
@@ -121,7 +125,14 @@ class ApiError(ReconcilerError):
             outcome_unknown=self.outcome_unknown,
         )
         copy.may_land_later, copy.credential_vars = self.may_land_later, self.credential_vars
+        copy.in_account(self.account)
         return copy
+
+    def in_account(self, account: str | None) -> ApiError:
+        """This error, attributed to an account (its label: ``AC… (name)``)."""
+        self.account = account
+        self.args = (self._render(),)
+        return self
 
     @property
     def retryable(self) -> bool:
@@ -133,6 +144,10 @@ class CredentialsError(ReconcilerError):
     """Credentials are missing, or would be sent where they must not go."""
 
 
+class AccountError(ReconcilerError):
+    """An account the files name cannot be reached: not found, not active, or no credentials for it."""
+
+
 @dataclass(frozen=True)
 class SafetyViolation:
     """A safety threshold a plan crosses: it would ``kind`` ``count`` of ``total`` senders, over ``limit`` %."""
@@ -141,13 +156,16 @@ class SafetyViolation:
     count: int
     total: int
     limit: float
+    #: The account's label, in a run of several.
+    account: str | None = None
 
     @property
     def percent(self) -> float:
         return 100.0 * self.count / self.total
 
     def __str__(self) -> str:
-        return f"would {self.kind} {self.count} of {self.total} senders ({self.percent:.0f} % > {self.limit:g} %)"
+        where = f"account {self.account}: " if self.account else ""
+        return f"{where}would {self.kind} {self.count} of {self.total} senders ({self.percent:.0f} % > {self.limit:g} %)"
 
 
 class UnsafePlanError(ReconcilerError):

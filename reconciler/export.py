@@ -104,8 +104,8 @@ def export_senders(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -
     return senders, skipped
 
 
-def to_yaml(senders: list[dict[str, Any]], *, header: str) -> str:
-    """Block-style YAML with a comment header."""
+def to_yaml(senders: list[dict[str, Any]], *, header: str, account: str | None = None) -> str:
+    """Block-style YAML with a comment header; ``account:`` first when the senders are a named account's."""
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 4096
@@ -113,5 +113,5 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str) -> str:
     buf = io.StringIO()
     for line in header.splitlines():
         buf.write(f"# {line}\n".replace("# \n", "#\n"))
-    yaml.dump({"senders": senders}, buf)
+    yaml.dump({**({"account": account} if account else {}), "senders": senders}, buf)
     return buf.getvalue()

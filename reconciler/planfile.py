@@ -21,12 +21,13 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.fs import read_regular
-from reconciler.models import LiveSender, Safety
+from reconciler.models import ACCOUNT_SID, LiveSender, Safety
 from reconciler.plan import Plan, fingerprint, plan_from_data, plan_to_data
 
 KIND = "reconciler-plan"
 #: 2: notices and problems as data (kind and values), no longer as sentences.
-VERSION = "2"
+#: 3: one entry per account, each with its SID, so a plan cannot be applied to another account.
+VERSION = "3"
 PLAN_KEY_ENV = "RECONCILER_PLAN_KEY"
 #: A saved plan larger than this is refused unread (10,000 actions take about 10 MB).
 MAX_PLAN_BYTES = 64 * 1024 * 1024
@@ -44,9 +45,18 @@ def _canonical(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def dump_plan(
-    plan: Plan, *, base_url: str, key: bytes, safety: Safety, forced: bool, sources: tuple[str, ...] = ()
-) -> str:
+@dataclass(frozen=True)
+class SavedAccount:
+    """One account's part of a saved plan."""
+
+    plan: Plan
+    sid: str
+    friendly_name: str | None
+    safety: Safety
+    sources: tuple[str, ...] = ()
+
+
+def dump_plan(accounts: list[SavedAccount], *, base_url: str, key: bytes, forced: bool) -> str:
     """The saved-plan document, signed."""
     payload = {
         "kind": KIND,
@@ -54,11 +64,13 @@ def dump_plan(
         "reconciler_version": __version__,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "base_url": base_url,
-        "sources": list(sources),
         "forced": forced,
-        "safety": safety.model_dump(),
-        # Every action with the exact body apply will send, and the fingerprints it was planned from.
-        **plan_to_data(plan),
+        # Per account: every action with the exact body apply will send, and the fingerprints it was planned from.
+        "accounts": [
+            {"sid": a.sid, "friendly_name": a.friendly_name, "sources": list(a.sources), "safety": a.safety.model_dump(),
+             **plan_to_data(a.plan)}
+            for a in accounts
+        ],
     }
     signature = hmac.new(key, _canonical(payload), hashlib.sha256).hexdigest()
     return json.dumps({**payload, "signature": "hmac-sha256:" + signature}, indent=2, ensure_ascii=False) + "\n"
@@ -68,9 +80,8 @@ def dump_plan(
 class SavedPlan:
     """A verified saved plan."""
 
-    plan: Plan
+    accounts: tuple[SavedAccount, ...]
     base_url: str
-    safety: Safety
     forced: bool
     created_at: str
     path: str
@@ -110,24 +121,30 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
         )
     try:
-        plan = plan_from_data(doc)
-        return SavedPlan(
-            plan,
-            base_url=doc["base_url"],
-            safety=Safety.model_validate(doc["safety"]),
-            forced=bool(doc["forced"]),
-            created_at=doc["created_at"],
-            path=name,
+        accounts = tuple(
+            SavedAccount(plan_from_data(entry), _sid(entry["sid"]), entry.get("friendly_name"),
+                         Safety.model_validate(entry["safety"]), tuple(entry.get("sources") or ()))
+            for entry in doc["accounts"]
         )
+        if not accounts:
+            raise ValueError("it names no account")
+        return SavedPlan(accounts, base_url=doc["base_url"], forced=bool(doc["forced"]), created_at=doc["created_at"],
+                         path=name)
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{name}: the saved plan is incomplete ({type(exc).__name__}: {exc})") from None
 
 
-def check_fresh(saved: SavedPlan, live: list[LiveSender]) -> None:
+def _sid(value: Any) -> str:
+    if not isinstance(value, str) or not ACCOUNT_SID.match(value):
+        raise ValueError(f"account {value!r} is not an account SID")
+    return value
+
+
+def check_fresh(saved: SavedPlan, account: SavedAccount, live: list[LiveSender]) -> None:
     """Refuse, naming the senders, when any sender the plan touches changed live since it was made."""
     by_id = {s.sender_id: s for s in live}
     stale = []
-    for sender_id, expected in saved.plan.fingerprints:
+    for sender_id, expected in account.plan.fingerprints:
         now = by_id.get(sender_id)
         if fingerprint(now) == expected:
             continue
@@ -138,7 +155,8 @@ def check_fresh(saved: SavedPlan, live: list[LiveSender]) -> None:
         else:
             stale.append(f"{sender_id} (changed since the plan)")
     if stale:
+        where = f" (account {account.sid})" if len(saved.accounts) > 1 else ""
         raise StalePlanError(
-            f"the saved plan {saved.path} is stale; nothing was changed. Live senders differ from when it was "
+            f"the saved plan {saved.path} is stale{where}; nothing was changed. Live senders differ from when it was "
             f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."
         )

@@ -1,8 +1,8 @@
 """The one composition layer: files, the API, plans, saved plans and apply wired together for one run.
 
     session = Session(ApiSettings(base_url=url))
-    planned = session.plan(["senders.yaml"])           # loads the files while the live senders are read
-    report = session.apply(planned.plan, interrupts=Interrupts())
+    run = session.plan(["senders.yaml"])     # loads the files while the live senders are read, per account
+    reports = session.apply(run, interrupts=Interrupts())
 
 The CLI and the demo both go through here; tests drive it in-process without click. Event loops, the
 reader thread and garbage-collector tuning live here and nowhere above. Nothing here prints: results
@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from reconciler import __version__
+from reconciler.accounts import AccountRef, AccountReport
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
+from reconciler.auth import twilio_url
 from reconciler.client import (
-    DEFAULT_BASE_URL,
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
     Credentials,
@@ -36,15 +37,27 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.config import load_desired
-from reconciler.errors import ApiError, PlanFileError, ReconcilerError
+from reconciler.config import load_accounts
+from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY
+from reconciler.errors import (
+    AccountError,
+    ApiError,
+    CredentialsError,
+    PlanFileError,
+    ReconcilerError,
+)
 from reconciler.export import Skipped, export_senders, to_yaml
 from reconciler.fs import atomic_write
-from reconciler.models import DesiredState, LiveSender, Safety, senders_file_json_schema
-from reconciler.plan import Plan, build_plan
-from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.models import DesiredState, LiveSender, senders_file_json_schema
+from reconciler.plan import build_plan
+from reconciler.planfile import PLAN_KEY_ENV, SavedAccount, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.reach import Parent, Reached, Resolver, explained, gather_bounded
+from reconciler.runs import Interrupts, Planned, Run, local_targets, only
 
 _T = TypeVar("_T")
+
+__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "Planned", "Run", "Session", "json_schema",
+           "read_saved_plan", "validate_files", "write_file"]
 
 
 #: Where ``reconciler schema`` says its JSON Schema dialect is.
@@ -55,17 +68,26 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 class ApiSettings:
     """Where and how hard to reach the API (the CLI's shared options); the defaults are the documented ones."""
 
-    base_url: str = DEFAULT_BASE_URL
+    #: The Senders API's origin; None: Twilio's, with TWILIO_REGION / TWILIO_EDGE.
+    base_url: str | None = None
     request_timeout: float = DEFAULT_TIMEOUT
     max_attempts: int = RetryPolicy.attempts
     backoff: float = RetryPolicy.backoff
+    #: The Accounts resource's origin (subaccount lookups); None: Twilio's, unless ``base_url`` is given.
+    api_base_url: str | None = None
+    #: Accounts read or applied at once in a run that spans several.
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
     #: Writes in flight at once, for apply.
     concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
 
 
-def validate_files(files: Sequence[str | Path]) -> DesiredState:
-    """Load and check desired-state files offline; :class:`ConfigError` lists every problem."""
-    return load_desired(files)
+def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | None = None) -> list[DesiredState]:
+    """Load and check desired-state files offline, one state per account; :class:`ConfigError` lists every problem.
+
+    ``TWILIO_ACCOUNT_SID``, when set, is the account of files that name none (no secret is needed).
+    """
+    env = os.environ if environ is None else environ
+    return load_accounts(files, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
 
 
 def json_schema() -> dict[str, Any]:
@@ -75,73 +97,43 @@ def json_schema() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Planned:
-    """A plan and what applying it is held to: the safety thresholds, and whether they were overridden."""
-
-    plan: Plan
-    safety: Safety
-    forced: bool = False
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Exported:
     text: str
     count: int
     skipped: tuple[Skipped, ...]
 
 
-class Interrupts:
-    """Stop and abort requests for an apply in progress; ``request()`` is safe to call from a signal handler.
-
-    The first request stops new writes (in-flight ones finish), the second aborts those in flight.
-    """
-
-    def __init__(self, on_stop: Callable[[], None] | None = None):
-        self.on_stop = on_stop
-        self.stopped = False
-        self.aborted = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._abort: asyncio.Event | None = None
-
-    def request(self) -> None:
-        if not self.stopped:
-            self.stopped = True
-            if self.on_stop is not None:
-                self.on_stop()
-            self._set(self._stop)
-        else:
-            self.aborted = True
-            self._set(self._abort)
-
-    def _set(self, event: asyncio.Event | None) -> None:
-        if self._loop is not None and event is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing is left to stop
-                self._loop.call_soon_threadsafe(event.set)
-
-    def _bind(self) -> tuple[asyncio.Event, asyncio.Event]:
-        """The events apply watches, bound to the running loop and set already for earlier requests."""
-        self._loop = asyncio.get_running_loop()
-        self._stop, self._abort = asyncio.Event(), asyncio.Event()
-        if self.stopped:
-            self._stop.set()
-        if self.aborted:
-            self._abort.set()
-        return self._stop, self._abort
-
-
 class Session:
-    """One run against one API endpoint with one set of credentials."""
+    """One run against one API endpoint: the parent's credentials, and the accounts they reach."""
 
     def __init__(self, settings: ApiSettings, *, credentials: Credentials | None = None,
                  environ: Mapping[str, str] | None = None):
-        self.base_url = check_base_url(settings.base_url)
+        env = os.environ if environ is None else environ
+        self.base_url = check_base_url(settings.base_url or twilio_url("messaging", env))
+        api_base = settings.api_base_url or (None if settings.base_url else twilio_url("api", env))
+        self.api_base_url = check_base_url(api_base) if api_base else None
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
-        self.credentials = credentials if credentials is not None else Credentials.from_env(environ)
-        self._from_env = credentials is None
+        self.account_concurrency = settings.account_concurrency
         self._environ = environ
+        if credentials is not None:
+            self.parent = Parent(credentials)
+        else:
+            try:
+                found = Credentials.from_env(environ)
+            except CredentialsError as exc:
+                self.parent = Parent(None, exc)
+            else:
+                key = found.username.startswith("SK")
+                self.parent = Parent(found, None, ("TWILIO_API_KEY", "TWILIO_API_SECRET") if key else (
+                    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
+        self.resolver = Resolver(self.parent, api_base_url=self.api_base_url, retry=self.retry, environ=environ,
+                                 concurrency=self.account_concurrency)
+
+    @property
+    def credentials(self) -> Credentials:
+        """The environment's (the parent's) credentials; :class:`CredentialsError` when there are none."""
+        return self.parent.require()
 
     @classmethod
     def for_files(cls, settings: ApiSettings, files: Sequence[str | Path]) -> Session:
@@ -149,11 +141,12 @@ class Session:
         try:
             return cls(settings)
         except ReconcilerError:
-            load_desired(files)
+            validate_files(files)
             raise
 
-    def client(self, concurrency: int = DEFAULT_CONCURRENCY) -> SendersClient:
-        return SendersClient(self.credentials, base_url=self.base_url, retry=self.retry, concurrency=concurrency)
+    def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
+        return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
+                             concurrency=concurrency)
 
     def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         try:
@@ -163,42 +156,81 @@ class Session:
 
     def _explained(self, error: BaseException) -> BaseException:
         """A refusal of the credentials, with the names of the variables they came from."""
-        if isinstance(error, ApiError) and error.status in (401, 403) and self._from_env:
-            key = self.credentials.username.startswith("SK")
-            error.credential_vars = ("TWILIO_API_KEY", "TWILIO_API_SECRET") if key else (
-                "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+        if isinstance(error, ApiError) and error.status in (401, 403) and not error.credential_vars:
+            error.credential_vars = self.parent.variables
         return error
 
     def plan_key(self) -> bytes:
-        return signing_key(self.credentials.secret, self._environ)
+        own = (self._environ if self._environ is not None else os.environ).get(PLAN_KEY_ENV)
+        return signing_key("" if own else self.credentials.secret, self._environ)
 
     # ---- reads
 
-    def read_live(self) -> list[LiveSender]:
+    def read_live(self, account: str | None = None) -> list[LiveSender]:
         async def go() -> list[LiveSender]:
-            async with self.client() as api:
-                return await api.list_senders()
+            reached = (await self.resolver.resolve([account]))[0]
+            async with self.client(credentials=reached.credentials) as api:
+                try:
+                    return await api.list_senders()
+                except ApiError as exc:
+                    raise explained(exc, reached, account is not None) from None
 
         return self._run(go())
 
     def plan(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
-             force: bool = False) -> Planned:
-        """Load the files and read the live senders (at once), then plan."""
-        with _long_lived():
-            desired, pages = self._load_while_reading(files)
-            live = senders_from_pages(pages)
-            del pages
-            plan = build_plan(desired, live, allow_delete=allow_delete, targets=targets)
-        return Planned(plan, desired.safety, force, desired.sources)
+             force: bool = False, accounts: Sequence[str] = ()) -> Run:
+        """Load the files and read the live senders of every account they name (the parent's while loading), then plan.
 
-    def _load_while_reading(self, files: Sequence[str | Path]) -> tuple[DesiredState, list[bytes]]:
-        """Load the files while the live senders' pages are read: the read waits on the network, the load on the CPU.
+        ``accounts`` limits the run to those account SIDs. Every account is reached and read before any
+        plan is made: one that cannot be is an error naming it, and nothing is planned.
+        """
+        wanted = tuple(accounts)
+        with _long_lived():
+            early = self.parent.credentials is not None and (not wanted or self.parent.sid in wanted)
+            states, pages = self._load_while_reading(files, early)
+            states = only(states, wanted)
+            reached = self._run(self._reach(states, pages))
+            target_list = tuple(targets)
+            planned: list[Planned] = []
+            for state, (who, live) in zip(states, reached, strict=True):
+                local = local_targets(target_list, state, live, first=not planned)
+                if target_list and not local:
+                    continue
+                plan = build_plan(state, live, allow_delete=allow_delete, targets=local)
+                planned.append(Planned(plan, state.safety, force, state.sources, who.account))
+            kept = {p.account for p in planned}
+            return Run(tuple(planned), tuple(who for who, _ in reached if who.account in kept))
+
+    async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
+                     ) -> list[tuple[Reached, list[LiveSender]]]:
+        """Each state's account reached (credentials, friendly name) and its live senders read, side by side."""
+        several = len(states) > 1 or any(s.account not in (None, self.parent.sid) for s in states)
+        reached = await self.resolver.resolve([s.account for s in states])
+
+        async def read(who: Reached) -> list[LiveSender]:
+            if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
+                return senders_from_pages(early)
+            async with self.client(credentials=who.credentials) as api:
+                try:
+                    return await api.list_senders()
+                except ApiError as exc:
+                    raise explained(exc, who, several) from None
+
+        lives = await gather_bounded(reached, read, self.account_concurrency)
+        return list(zip(reached, lives, strict=True))
+
+    def _load_while_reading(self, files: Sequence[str | Path], early: bool,
+                            ) -> tuple[list[DesiredState], list[bytes] | None]:
+        """Load the files while the parent's live senders are read: the read waits on the network, the load on the CPU.
 
         For 10,000 senders, loading takes about 1.5 s of CPU and reading ten pages about a second
         of waiting. The pages stay bytes until the load is done, so the two peaks of memory do not
         add up. A problem in the files is reported as if the read had not started: the read is
-        cancelled, not waited for. A failed read is reported once the files are loaded.
+        cancelled, not waited for. A failed read is reported once the files are loaded, and only when
+        the files have senders in the parent's account (in a run of subaccounts only, it is not needed).
         """
+        if not early:
+            return validate_files(files, self._environ_for_files()), None
         outcome: dict[str, Any] = {}
         started = threading.Event()
 
@@ -224,7 +256,7 @@ class Session:
         try:
             reader.start()
             try:
-                desired = load_desired(files)
+                states = validate_files(files, self._environ_for_files())
                 reader.join()
             except BaseException:  # a ConfigError, or Ctrl-C: stop the read rather than wait for its retries
                 started.wait()
@@ -236,69 +268,137 @@ class Session:
                 raise
         finally:
             sys.setswitchinterval(interval)
+        parent_needed = any(s.account in (None, self.parent.sid) for s in states)
         if "error" in outcome:
-            raise self._explained(outcome["error"])
+            if parent_needed:
+                raise self._explained(outcome["error"])
+            return states, None
         pages: list[bytes] = outcome["pages"]
-        return desired, pages
+        return states, pages
+
+    def _environ_for_files(self) -> Mapping[str, str]:
+        """What the files see: ``${VAR}`` from the environment, and the parent's SID as the default account."""
+        env = dict(os.environ if self._environ is None else self._environ)
+        if self.parent.sid:
+            env["TWILIO_ACCOUNT_SID"] = self.parent.sid
+        else:
+            env.pop("TWILIO_ACCOUNT_SID", None)
+        return env
 
     # ---- saved plans
 
-    def save_plan(self, path: str | Path, planned: Planned) -> None:
-        text = dump_plan(planned.plan, base_url=self.base_url, key=self.plan_key(), safety=planned.safety,
-                         forced=planned.forced, sources=planned.sources)
+    def save_plan(self, path: str | Path, run: Run) -> None:
+        if any(p.account.sid is None for p in run.accounts):
+            raise CredentialsError("set TWILIO_ACCOUNT_SID to save a plan: a saved plan records the account it is for, "
+                                   "so that it cannot be applied to another")
+        saved = [SavedAccount(p.plan, p.account.sid or "", p.account.friendly_name, p.safety, p.sources)
+                 for p in run.accounts]
+        forced = any(p.forced for p in run.accounts)
+        text = dump_plan(saved, base_url=self.base_url, key=self.plan_key(), forced=forced)
         atomic_write(path, text)
 
-    def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Planned:
-        """A saved plan, verified (signature, endpoint) and checked fresh against live state."""
+    def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
+        """A saved plan, verified (signature, endpoint, accounts) and checked fresh against live state, before any write."""
         saved = load_plan(path, key=self.plan_key())
         if saved.base_url != self.base_url:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")
-        check_fresh(saved, self.read_live())
-        return Planned(saved.plan, saved.safety, saved.forced or force)
+
+        async def go() -> list[tuple[Reached, list[LiveSender]]]:
+            try:
+                reached = await self.resolver.resolve([a.sid for a in saved.accounts])
+            except AccountError as exc:
+                raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
+                                    "nothing was changed") from None
+
+            async def read(who: Reached) -> list[LiveSender]:
+                async with self.client(credentials=who.credentials) as api:
+                    try:
+                        return await api.list_senders()
+                    except ApiError as exc:
+                        raise explained(exc, who, len(saved.accounts) > 1) from None
+
+            return list(zip(reached, await gather_bounded(reached, read, self.account_concurrency), strict=True))
+
+        reached = self._run(go())
+        planned = []
+        for entry, (who, live) in zip(saved.accounts, reached, strict=True):
+            check_fresh(saved, entry, live)
+            account = AccountRef(entry.sid, who.account.friendly_name or entry.friendly_name)
+            planned.append(Planned(entry.plan, entry.safety, saved.forced or force, entry.sources, account))
+        return Run(tuple(planned), tuple(who for who, _ in reached))
 
     # ---- writes
 
-    def apply(self, plan: Plan, *, concurrency: int = DEFAULT_CONCURRENCY, interrupts: Interrupts | None = None,
-              on_outcome: Callable[[Outcome], None] | None = None) -> ApplyReport:
-        """Perform the plan's allowed actions; ``interrupts`` stops or aborts them."""
+    def apply(self, run: Run, *, concurrency: int = DEFAULT_CONCURRENCY, interrupts: Interrupts | None = None,
+              on_outcome: Callable[[Outcome], None] | None = None) -> list[AccountReport]:
+        """Perform the run's allowed actions, accounts side by side, each with its own write concurrency.
+
+        One account's failure does not stop the others; ``interrupts`` stops or aborts them all.
+        """
         requests = interrupts or Interrupts()
 
-        async def go() -> ApplyReport:
+        async def go() -> list[AccountReport]:
             stop, abort = requests._bind()
-            async with self.client(concurrency) as client:
-                return await apply_plan(plan, client, concurrency=concurrency, stop=stop, abort=abort,
-                                        on_outcome=on_outcome)
+
+            async def one(item: tuple[Planned, Reached]) -> AccountReport:
+                planned, who = item
+                if not planned.plan.allowed_actions:
+                    return AccountReport(planned.account, ApplyReport())
+                async with self.client(concurrency, who.credentials) as client:
+                    try:
+                        report = await apply_plan(planned.plan, client, concurrency=concurrency, stop=stop,
+                                                  abort=abort, on_outcome=on_outcome)
+                    except ApiError as exc:
+                        raise explained(exc, who, run.several) from None
+                return AccountReport(planned.account, report)
+
+            return await gather_bounded(list(zip(run.accounts, run.reached, strict=True)), one,
+                                        self.account_concurrency)
 
         return self._run(go())
 
-    def wait(self, report: ApplyReport, timeout: float,
+    def wait(self, run: Run, reports: Sequence[AccountReport], timeout: float,
              on_round: Callable[[dict[str, LiveSender | None], tuple[str, ...], float], None] | None = None) -> Settled:
         """Poll until the created and updated senders leave transient statuses, or ``timeout`` seconds pass."""
-        ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")]
+        by_account = {r.account: r.report for r in reports}
+
+        async def one(who: Reached) -> Settled:
+            report = by_account.get(who.account)
+            ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")] if report else []
+            if not ids:
+                return Settled({}, ())
+            async with self.client(credentials=who.credentials) as client:
+                return await wait_until_settled(client, ids, timeout=timeout, on_round=on_round)
 
         async def go() -> Settled:
-            async with self.client() as client:
-                return await wait_until_settled(client, ids, timeout=timeout, on_round=on_round)
+            parts = await gather_bounded(list(run.reached), one, self.account_concurrency)
+            statuses: dict[str, LiveSender | None] = {}
+            timed_out: list[str] = []
+            for part in parts:
+                statuses.update(part.statuses)
+                timed_out.extend(part.timed_out)
+            return Settled(statuses, tuple(timed_out))
 
         return self._run(go())
 
-    def pending_verification(self, sender_id: str) -> LiveSender:
+    def pending_verification(self, sender_id: str, account: str | None = None) -> tuple[LiveSender, Reached]:
         """The live sender waiting for its verification code; an error when it is missing or not waiting."""
-        live = self.read_live()
+        live = self.read_live(account)
         current = next((s for s in live if sender_id in (s.sender_id, s.sid)), None)
+        where = f"account {account}" if account else "the account"
         if current is None:
-            raise ReconcilerError(f"sender {sender_id}: not found in the account{_id_hint(sender_id, live)}")
+            raise ReconcilerError(f"sender {sender_id}: not found in {where}{_id_hint(sender_id, live)}")
         if current.status != "PENDING_VERIFICATION":
             raise ReconcilerError(
                 f"sender {sender_id}: status is {current.status}, not PENDING_VERIFICATION; nothing to verify"
             )
-        return current
+        return current, self._run(self.resolver.resolve([account]))[0]
 
-    def verify(self, sender: LiveSender, code: str) -> str | None:
+    def verify(self, sender: LiveSender, code: str, reached: Reached | None = None) -> str | None:
         """Submit a verification code; returns the status the API answered with."""
 
         async def go() -> dict[str, Any]:
-            async with self.client() as client:
+            async with self.client(credentials=reached.credentials if reached else None) as client:
                 try:
                     return await client.verify(sender.sid, code.strip())
                 except ApiError as exc:
@@ -308,17 +408,18 @@ class Session:
         status = body.get("status") if isinstance(body, dict) else None
         return status if isinstance(status, str) else None
 
-    def export(self, targets: Iterable[str] = ()) -> Exported:
-        """The live senders as a desired-state file."""
+    def export(self, targets: Iterable[str] = (), account: str | None = None) -> Exported:
+        """The live senders of an account (the parent's by default) as a desired-state file."""
         wanted = tuple(targets)
-        live = self.read_live()
+        live = self.read_live(account)
         missing = sorted(set(wanted) - {s.sender_id for s in live})
         if missing:
             raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
         senders, skipped = export_senders(live, targets=wanted)
-        header = (f"Exported by reconciler {__version__} from {self.base_url}: {len(senders)} senders.\n"
+        where = f"account {account} at {self.base_url}" if account else self.base_url
+        header = (f"Exported by reconciler {__version__} from {where}: {len(senders)} senders.\n"
                   "Every field below is managed; remove a field to stop managing it.")
-        return Exported(to_yaml(senders, header=header), len(senders), tuple(skipped))
+        return Exported(to_yaml(senders, header=header, account=account), len(senders), tuple(skipped))
 
 
 def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
@@ -331,7 +432,7 @@ def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
     return "; give the sender id as 'whatsapp:' followed by the number (e.g. whatsapp:+15017122661), or its XE... SID"
 
 
-def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> tuple[Planned, str | None]:
+def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> tuple[Run, str | None]:
     """A saved plan to show, offline; verified when a key is at hand: ``RECONCILER_PLAN_KEY``, or the
     credentials' secret in the environment. Returns the plan and where the key came from (None: not verified)."""
     env = os.environ if environ is None else environ
@@ -345,7 +446,9 @@ def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) 
             source = None
     key = signing_key(secret, env) if source is not None else None
     saved = load_plan(path, key=key)
-    return Planned(saved.plan, saved.safety, saved.forced), source
+    planned = tuple(Planned(a.plan, a.safety, saved.forced, a.sources, AccountRef(a.sid, a.friendly_name))
+                    for a in saved.accounts)
+    return Run(planned), source
 
 
 def write_file(path: str | Path, text: str) -> None:

@@ -476,7 +476,7 @@ def test_interpolation_reaches_numbers_written_as_variables(here: Path) -> None:
 
 def test_keys_are_not_interpolated(here: Path) -> None:
     assert errors("senders: []\n${X}: 1\n", env={"X": "ignore"}) == [
-        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: defaults, senders, ignore, safety"
+        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: account, defaults, senders, ignore, safety"
     ]
 
 

@@ -199,7 +199,7 @@ def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, e
         "comment-url": f"https://github.com/{REPO}/pull/{PR_NUMBER}#issuecomment-1001",
     }
     saved = json.loads((runner.workspace / "reconciler-plan.json").read_text())
-    assert [a["sender_id"] for a in saved["actions"]] == [A, B]
+    assert [a["sender_id"] for entry in saved["accounts"] for a in entry["actions"]] == [A, B]
     assert "### reconciler plan" in first.summary and "fresh bread" in first.summary
     assert "<!-- reconciler-plan -->" not in first.summary
     reviewer, ours = runner.comments()

@@ -11,10 +11,12 @@ import pytest
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.models import Safety
 from reconciler.plan import Plan, build_plan
-from reconciler.planfile import SavedPlan, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import SavedAccount, SavedPlan, check_fresh, dump_plan, load_plan, signing_key
 from tests.factories import TEST_API_SECRET, TEST_AUTH_TOKEN, A, B, C, D, desired, live, state
 
 BASE_URL = "http://127.0.0.1:8080"
+ACCOUNT = "AC" + "1" * 32
+SUB = "AC" + "2" * 32
 KEY = signing_key(TEST_AUTH_TOKEN, environ={})
 LIVE = [
     live(A, profile={"name": "Acme", "about": "old"}),
@@ -36,8 +38,8 @@ def sample_plan() -> Plan:
 
 def saved(tmp_path: Path, plan: Plan | None = None, key: bytes = KEY) -> Path:
     path = tmp_path / "plan.json"
-    path.write_text(dump_plan(plan or sample_plan(), base_url=BASE_URL, key=key, safety=Safety(max_delete_percent=50),
-                              forced=True, sources=("senders.yaml",)))
+    entry = SavedAccount(plan or sample_plan(), ACCOUNT, "Main", Safety(max_delete_percent=50), ("senders.yaml",))
+    path.write_text(dump_plan([entry], base_url=BASE_URL, key=key, forced=True))
     return path
 
 
@@ -51,10 +53,32 @@ def test_a_saved_plan_loads_back_as_the_same_plan(tmp_path: Path) -> None:
     plan = sample_plan()
     assert {a.action for a in plan.actions} == {"create", "update", "delete"} and plan.notices and plan.problems
     loaded = load_plan(saved(tmp_path, plan), key=KEY)
-    assert loaded.plan == plan
-    assert [a.body for a in loaded.plan.actions] == [a.body for a in plan.actions]  # the exact bodies to send
-    assert (loaded.base_url, loaded.forced, loaded.safety) == (BASE_URL, True, Safety(max_delete_percent=50))
+    (entry,) = loaded.accounts
+    assert entry.plan == plan
+    assert [a.body for a in entry.plan.actions] == [a.body for a in plan.actions]  # the exact bodies to send
+    assert (loaded.base_url, loaded.forced, entry.safety) == (BASE_URL, True, Safety(max_delete_percent=50))
+    assert (entry.sid, entry.friendly_name, entry.sources) == (ACCOUNT, "Main", ("senders.yaml",))
     assert loaded.path == str(tmp_path / "plan.json") and loaded.created_at.endswith("Z")
+
+
+def test_each_account_is_saved_with_its_own_plan_and_sid(tmp_path: Path) -> None:
+    other = build_plan(state(desired(C, profile={"name": "Sub"})), [])
+    path = tmp_path / "plan.json"
+    path.write_text(dump_plan([SavedAccount(sample_plan(), ACCOUNT, None, Safety()),
+                               SavedAccount(other, SUB, "Customer", Safety(min_senders=0))], base_url=BASE_URL,
+                              key=KEY, forced=False))
+    loaded = load_plan(path, key=KEY)
+    assert [(a.sid, a.plan) for a in loaded.accounts] == [(ACCOUNT, sample_plan()), (SUB, other)]
+    edit(path, lambda doc: doc["accounts"][1].update(sid=ACCOUNT))  # moved to another account: signature breaks
+    with pytest.raises(PlanFileError, match="signature does not match"):
+        load_plan(path, key=KEY)
+
+
+def test_an_entry_without_an_account_sid_is_refused(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    edit(path, lambda doc: doc["accounts"][0].update(sid=None))
+    with pytest.raises(PlanFileError, match="the saved plan is incomplete .*not an account SID"):
+        load_plan(path, key=None)
 
 
 def test_the_file_is_signed_and_holds_no_secret(tmp_path: Path) -> None:
@@ -66,8 +90,8 @@ def test_the_file_is_signed_and_holds_no_secret(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        lambda doc: doc["actions"][0]["body"]["profile"].update(about="Evil"),
-        lambda doc: doc["actions"].pop(),
+        lambda doc: doc["accounts"][0]["actions"][0]["body"]["profile"].update(about="Evil"),
+        lambda doc: doc["accounts"][0]["actions"].pop(),
         lambda doc: doc.update(base_url="https://elsewhere.example"),
         lambda doc: doc.update(forced=False),
         # One hex digit changed (to another digit, whatever it was).
@@ -101,18 +125,19 @@ def test_the_key_comes_from_the_plan_key_variable_or_one_way_from_the_secret() -
 
 def test_a_plan_is_fresh_while_its_senders_are_unchanged(tmp_path: Path) -> None:
     loaded = load_plan(saved(tmp_path), key=KEY)
-    check_fresh(loaded, LIVE)
+    entry = loaded.accounts[0]
+    check_fresh(loaded, entry, LIVE)
     # A status is no change of the sender: Twilio moves statuses by itself.
-    check_fresh(loaded, [LIVE[0], LIVE[1], live(D, profile={"name": "Waiting"}, status="ONLINE")])
+    check_fresh(loaded, entry, [LIVE[0], LIVE[1], live(D, profile={"name": "Waiting"}, status="ONLINE")])
     # A sender the plan does not touch may come and go.
-    check_fresh(loaded, [*LIVE, live("whatsapp:+15017122668")])
+    check_fresh(loaded, entry, [*LIVE, live("whatsapp:+15017122668")])
 
 
 def test_a_stale_plan_is_refused_naming_each_sender_and_why(tmp_path: Path) -> None:
     loaded: SavedPlan = load_plan(saved(tmp_path), key=KEY)
     now = [live(A, profile={"name": "Acme", "about": "changed by hand"}), live(B), LIVE[2]]
     with pytest.raises(StalePlanError) as caught:
-        check_fresh(loaded, now)
+        check_fresh(loaded, loaded.accounts[0], now)
     message = str(caught.value)
     assert message.startswith(f"the saved plan {loaded.path} is stale; nothing was changed.")
     assert f"{A} (changed since the plan)" in message
@@ -124,7 +149,7 @@ def test_a_stale_plan_is_refused_naming_each_sender_and_why(tmp_path: Path) -> N
 def test_an_unknown_format_version_is_refused(tmp_path: Path) -> None:
     path = saved(tmp_path)
     edit(path, lambda doc: doc.update(format_version="99"))
-    with pytest.raises(PlanFileError, match=r"plan format '99' is not supported \(this is 2\)"):
+    with pytest.raises(PlanFileError, match=r"plan format '99' is not supported \(this is 3\)"):
         load_plan(path, key=KEY)
 
 

@@ -31,19 +31,21 @@ def write(tmp_path: Path, *senders: str) -> str:
 
 def test_plan_apply_plan_converges(session, emulator, tmp_path):
     f = write(tmp_path, A, B)
-    planned = session.plan([f])
+    run = session.plan([f])
+    (planned,) = run.accounts
+    assert planned.account.sid == TEST_ACCOUNT_SID
     assert [a.action for a in planned.plan.actions] == ["create", "create"]
-    report = session.apply(planned.plan, concurrency=2)
-    assert report.ok and report.summary()["done"] == 2
+    (report,) = session.apply(run, concurrency=2)
+    assert report.report.ok and report.report.summary()["done"] == 2 and report.account == planned.account
     assert {s["sender_id"] for s in emulator.senders()} == {A, B}
-    assert session.plan([f]).plan.actions == ()
+    assert not session.plan([f]).has_changes
 
 
 def test_a_stop_requested_before_apply_starts_no_write(session, emulator, tmp_path):
     announced = threading.Event()
     interrupts = Interrupts(on_stop=announced.set)
     interrupts.request()
-    report = session.apply(session.plan([write(tmp_path, A)]).plan, interrupts=interrupts)
+    ((_, report),) = session.apply(session.plan([write(tmp_path, A)]), interrupts=interrupts)
     assert announced.is_set() and report.interrupted
     assert [o.result for o in report.outcomes] == ["not_started"]
     assert emulator.senders() == []
@@ -51,7 +53,7 @@ def test_a_stop_requested_before_apply_starts_no_write(session, emulator, tmp_pa
 
 def test_each_outcome_is_handed_over_as_it_lands(session, tmp_path):
     seen = []
-    report = session.apply(session.plan([write(tmp_path, A, B)]).plan, on_outcome=seen.append)
+    ((_, report),) = session.apply(session.plan([write(tmp_path, A, B)]), on_outcome=seen.append)
     assert sorted(o.sender_id for o in seen) == [A, B] == sorted(o.sender_id for o in report.outcomes)
 
 
@@ -59,22 +61,24 @@ def test_a_broken_file_is_reported_before_missing_credentials(tmp_path):
     f = tmp_path / "senders.yaml"
     f.write_text("senders:\n  - sender_id: whatsapp:+1501712\n")
     with pytest.raises(ConfigError):
-        Session.for_files(ApiSettings(), [str(f)])
+        Session.for_files(ApiSettings(), [str(f)]).plan([str(f)])
 
 
 def test_missing_credentials_are_one_error(tmp_path):
-    with pytest.raises(CredentialsError):
-        Session(ApiSettings(), environ={})
+    with pytest.raises(CredentialsError, match="no Twilio credentials"):
+        Session(ApiSettings(), environ={}).plan([write(tmp_path, A)])
 
 
 def test_saved_plan_round_trip_and_staleness(session, emulator, tmp_path):
     f = write(tmp_path, A)
-    planned = session.plan([f])
+    run = session.plan([f])
     out = tmp_path / "plan.json"
-    session.save_plan(out, planned)
+    session.save_plan(out, run)
     assert TEST_AUTH_TOKEN not in out.read_text()
-    loaded = session.load_saved_plan(out)
+    (loaded,) = session.load_saved_plan(out).accounts
+    (planned,) = run.accounts
     assert loaded.plan.actions == planned.plan.actions and loaded.safety == planned.safety
+    assert loaded.account.sid == TEST_ACCOUNT_SID
     emulator.add_sender({"sender_id": A, "profile": {"name": "Someone else"}})
     with pytest.raises(StalePlanError, match="planned create, but it exists now"):
         session.load_saved_plan(out)
@@ -94,7 +98,7 @@ def test_export_then_plan_is_empty(session, emulator, tmp_path):
     assert exported.count == 1 and "$${5}" in exported.text
     path = tmp_path / "exported.yaml"
     path.write_text(exported.text)
-    assert session.plan([str(path)]).plan.actions == ()
+    assert not session.plan([str(path)]).has_changes
 
 
 def test_export_of_an_unknown_target_is_an_error(session):
@@ -104,13 +108,14 @@ def test_export_of_an_unknown_target_is_an_error(session):
 
 def test_verify_submits_the_code_of_a_pending_sender(session, emulator):
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION")
-    sender = session.pending_verification(A)
-    assert session.verify(sender, " 123456 ") is not None
+    sender, reached = session.pending_verification(A)
+    assert session.verify(sender, " 123456 ", reached) is not None
     with pytest.raises(ReconcilerError, match="not found"):
         session.pending_verification(B)
 
 
 def test_validate_and_schema_need_no_network(tmp_path):
-    assert [s.sender_id for s in validate_files([write(tmp_path, A)]).senders] == [A]
+    ((state),) = validate_files([write(tmp_path, A)], environ={})
+    assert [s.sender_id for s in state.senders] == [A] and state.account is None
     document = json_schema()
     assert document["$schema"].startswith("https://json-schema.org/") and json.dumps(document)

@@ -29,7 +29,7 @@ The parts, each importing only those before it:
 """
 
 from reconciler.config.interpolate import escape
-from reconciler.config.loader import DEFAULT_FILE, YAML_SUFFIXES, load_desired, load_file, merge_defaults
+from reconciler.config.loader import DEFAULT_FILE, YAML_SUFFIXES, load_accounts, load_desired, load_file, merge_defaults
 from reconciler.config.reader import MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_FILE_BYTES
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "YAML_SUFFIXES",
     "escape",
+    "load_accounts",
     "load_desired",
     "load_file",
     "merge_defaults",

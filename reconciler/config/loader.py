@@ -23,7 +23,16 @@ from reconciler.config.messages import MISSING, kind_of, validation_messages
 from reconciler.config.reader import DataPath, InputError, Position
 from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
 from reconciler.errors import ConfigError, ConfigIssue, Location
-from reconciler.models import SANDBOX_SENDER_ID, SECTIONS, DesiredSender, DesiredState, Safety, SendersFile, check_sender_id
+from reconciler.models import (
+    ACCOUNT_SID,
+    SANDBOX_SENDER_ID,
+    SECTIONS,
+    DesiredSender,
+    DesiredState,
+    Safety,
+    SendersFile,
+    check_sender_id,
+)
 
 #: File name endings read when ``-f`` names a directory.
 YAML_SUFFIXES: tuple[str, ...] = (".yaml", ".yml")
@@ -33,37 +42,75 @@ def load_desired(
     paths: Sequence[str | Path] = (DEFAULT_FILE,),
     environ: Mapping[str, str] | None = None,
 ) -> DesiredState:
-    """Read, validate and merge desired-state files.
+    """Read, validate and merge desired-state files of one account.
 
     ``paths`` are files or directories (every ``*.yaml``/``*.yml`` inside, sorted). ``environ``
     supplies ``${VAR}`` values (default: ``os.environ``). Raises :class:`ConfigError` carrying every
-    issue found, each at ``file:line:col``.
+    issue found, each at ``file:line:col``, and when the files name more than one account
+    (:func:`load_accounts` reads those).
+    """
+    states = load_accounts(paths, environ)
+    if len(states) > 1:
+        named = ", ".join(s.account or "the credentials' account" for s in states)
+        raise ConfigError([ConfigIssue(Location(states[1].sources[0]), f"the files name several accounts ({named})")])
+    return states[0]
+
+
+def load_accounts(
+    paths: Sequence[str | Path] = (DEFAULT_FILE,),
+    environ: Mapping[str, str] | None = None,
+    default_account: str | None = None,
+) -> list[DesiredState]:
+    """Read and validate desired-state files, merged per account: one :class:`DesiredState` each.
+
+    A file's ``account:`` names its account; a file without one belongs to ``default_account`` (the
+    SID of the credentials in use, when known; ``None`` otherwise). Files of one account merge
+    (``ignore:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
+    The states come in the order their accounts first appear in the files.
     """
     env = os.environ if environ is None else environ
     files, issues = _expand_paths(paths)
     with _no_cyclic_gc():
         loaded = [_load_one(path, env) for path in files]
-        _check_across_files(loaded)
+        groups: dict[str | None, list[_Loaded]] = {}
+        for item in loaded:
+            groups.setdefault(_account_of(item, default_account), []).append(item)
+        for group in groups.values():
+            _check_across_files(group)
+        _check_across_accounts(groups)
         for item in loaded:
             issues.extend(item.located_issues())
         if issues:
             raise ConfigError(issues)
-        senders: list[DesiredSender] = []
-        ignore: set[str] = set()
-        safety = Safety()
-        for item in loaded:
-            assert item.model is not None
-            senders.extend(merge_defaults(item.model))
-            ignore.update(item.model.ignore)
-            if item.model.safety is not None:
-                safety = item.model.safety
-        # Every check DesiredState's validators make was made above, with locations.
-        return DesiredState.model_construct(
-            senders=tuple(senders),
-            ignore=frozenset(ignore),
-            safety=safety,
-            sources=tuple(item.name for item in loaded),
-        )
+        return [_merged(account, group) for account, group in groups.items()]
+
+
+def _account_of(item: _Loaded, default: str | None) -> str | None:
+    """The account a file's senders belong to (for a file with problems: as far as it can be read)."""
+    if item.model is not None:
+        return item.model.account or default
+    named = item.data.get("account") if isinstance(item.data, dict) else None
+    return named if isinstance(named, str) and ACCOUNT_SID.match(named) else default
+
+
+def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
+    senders: list[DesiredSender] = []
+    ignore: set[str] = set()
+    safety = Safety()
+    for item in group:
+        assert item.model is not None
+        senders.extend(merge_defaults(item.model))
+        ignore.update(item.model.ignore)
+        if item.model.safety is not None:
+            safety = item.model.safety
+    # Every check DesiredState's validators make was made above, with locations.
+    return DesiredState.model_construct(
+        senders=tuple(senders),
+        ignore=frozenset(ignore),
+        safety=safety,
+        sources=tuple(item.name for item in group),
+        account=account,
+    )
 
 
 @contextmanager
@@ -344,6 +391,27 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                  refs=((first_item, ("safety",), True),))
         first_item.add("may be set in one file only; set again at {}", ("safety",), key=True,
                        refs=((item, ("safety",), True),))
+
+
+def _check_across_accounts(groups: Mapping[str | None, list[_Loaded]]) -> None:
+    """A number belongs to one WhatsApp Business Account, so to one Twilio account: one declared under two
+    accounts is reported at both places."""
+    first: dict[str, tuple[str | None, _Loaded, DataPath]] = {}
+    for account, group in groups.items():
+        for item in group:
+            for sender_id, where in item.sender_ids:
+                seen = first.setdefault(sender_id, (account, item, where))
+                if seen[0] == account:
+                    continue
+                other_account, other, other_where = seen
+                item.add(f"declared under two accounts: also under {_account_name(other_account)} at {{}}; "
+                         "a number belongs to one account", where, refs=((other, other_where, False),), label=False)
+                other.add(f"declared under two accounts: also under {_account_name(account)} at {{}}; "
+                          "a number belongs to one account", other_where, refs=((item, where, False),), label=False)
+
+
+def _account_name(account: str | None) -> str:
+    return account or "the credentials' account"
 
 
 # --------------------------------------------------------------------------- messages: whose, and where

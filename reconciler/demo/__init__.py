@@ -19,7 +19,7 @@ from reconciler.config import load_desired
 from reconciler.diff import desired_view, nest
 from reconciler.emulator import EmulatorServer
 from reconciler.models import DesiredState
-from reconciler.render import render_report, render_text
+from reconciler.render.accounts import render_plans_text, render_reports
 from reconciler.session import ApiSettings, Session
 
 EXAMPLE_NAME = "senders.yaml.example"
@@ -66,16 +66,16 @@ def run_demo(path: str | Path | None, *, apply: bool, echo: Callable[[str], None
         echo(f"Started a local Senders API emulator at {server.base_url} with {len(server.senders())} sample "
              "live senders (no Twilio account needed; nothing leaves this machine).\n")
         session = Session(ApiSettings(base_url=server.base_url), credentials=creds)
-        planned = session.plan([path])
+        run = session.plan([path])
         echo(f"$ reconciler plan -f {path}\n")
-        echo(render_text(planned.plan, color=color))
+        echo(render_plans_text(run.plans, color=color))
         if not apply:
             echo("\nTo apply this plan to the emulator and plan again: reconciler demo --apply")
             echo("To run your own pipeline against an emulator: reconciler emulator (see docs/emulator.md)")
             return 0
-        report = session.apply(planned.plan, concurrency=4)
+        reports = session.apply(run, concurrency=4)
         echo(f"\n$ reconciler apply -f {path} --auto-approve")
-        echo(render_report(report))
+        echo(render_reports(reports))
         echo(f"$ reconciler plan -f {path}\n")
-        echo(render_text(session.plan([path]).plan, color=color))
-        return 0 if report.ok else 1
+        echo(render_plans_text(session.plan([path]).plans, color=color))
+        return 0 if all(r.report.ok for r in reports) else 1

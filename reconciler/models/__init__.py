@@ -26,6 +26,8 @@ from reconciler.models.desired import (
 )
 from reconciler.models.live import LiveSender
 from reconciler.models.rules import (
+    ACCOUNT_SID,
+    ACCOUNT_SID_PATTERN,
     CHANNEL,
     DEFAULT_LABELS,
     DISPLAY_NAME_FAILED,
@@ -49,6 +51,7 @@ from reconciler.models.rules import (
     VERIFICATION_METHODS,
     VERTICALS,
     WEBHOOK_METHODS,
+    check_account_sid,
     check_e164,
     check_email,
     check_sender_id,
@@ -56,6 +59,8 @@ from reconciler.models.rules import (
 )
 
 __all__ = [
+    "ACCOUNT_SID",
+    "ACCOUNT_SID_PATTERN",
     "CHANNEL",
     "DEFAULT_LABELS",
     "DISPLAY_NAME_FAILED",
@@ -92,6 +97,7 @@ __all__ = [
     "SendersFile",
     "Webhook",
     "Website",
+    "check_account_sid",
     "check_e164",
     "check_email",
     "check_sender_id",

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 from reconciler.models.rules import (
+    ACCOUNT_SID_PATTERN,
     DEFAULT_LABELS,
     HEX_COLOR,
     LIST_ITEM_KEYS_INVERSE,
@@ -25,6 +26,7 @@ from reconciler.models.rules import (
     VERTICALS,
     VOICE_APP_SID,
     WABA_ID,
+    check_account_sid,
     check_e164,
     check_email,
     check_sender_id,
@@ -217,6 +219,12 @@ class SendersFile(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="whatsapp-senders-reconciler senders.yaml")
 
+    account: Annotated[str, AfterValidator(check_account_sid)] | None = Field(
+        default=None,
+        description="The Twilio account (or subaccount) SID these senders belong to; "
+        "absent: the account of the credentials in use",
+        json_schema_extra={"pattern": ACCOUNT_SID_PATTERN},
+    )
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)
     ignore: list[SenderId] = Field(
@@ -236,6 +244,8 @@ class DesiredState(BaseModel):
     ignore: frozenset[str] = frozenset()
     safety: Safety = Safety()
     sources: tuple[str, ...] = ()
+    #: The account SID the files name; None: the account of the credentials in use.
+    account: str | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> DesiredState:

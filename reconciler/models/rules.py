@@ -19,6 +19,9 @@ SENDERS_PATH = "/v2/Channels/Senders"
 SENDER_ID_PREFIX = "whatsapp:"
 #: Twilio's shared WhatsApp sandbox number: it may show up in list results and is never ours to manage.
 SANDBOX_SENDER_ID = "whatsapp:+14155238886"
+#: A Twilio account SID: ``AC`` and 32 lowercase hex digits.
+ACCOUNT_SID_PATTERN = r"^AC[0-9a-f]{32}$"
+ACCOUNT_SID = re.compile(ACCOUNT_SID_PATTERN)
 
 #: The 22 values the spec allows for ``profile.vertical``.
 VERTICALS: tuple[str, ...] = (
@@ -164,3 +167,13 @@ def no_null(value: Any) -> Any:
         raise ValueError("null is not allowed here: leave the field out to stop managing it, or use '' to clear it")
     return value
 
+
+
+def check_account_sid(value: str) -> str:
+    """An account SID as Twilio writes it (``AC`` + 32 lowercase hex digits)."""
+    if ACCOUNT_SID.match(value):
+        return value
+    lower = value[:2] + value[2:].lower()
+    if ACCOUNT_SID.match(lower):
+        raise ValueError(f"{value!r}: write the SID's hex digits in lower case, as Twilio shows it: {lower!r}")
+    raise ValueError(f"{value!r} is not an account SID: 'AC' followed by 32 hex digits, as the Twilio Console shows it")

@@ -1,0 +1,111 @@
+"""The command line's options, defined once and shared by the commands (see docs/cli.md).
+
+Imports only click and :mod:`reconciler.defaults`, so ``--help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.defaults import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    DEFAULT_API_BASE_URL,
+    DEFAULT_ATTEMPTS,
+    DEFAULT_BACKOFF,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_FILE,
+    DEFAULT_TIMEOUT,
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _options(*decorators: Callable[[_F], _F]) -> Callable[[_F], _F]:
+    def apply(func: _F) -> _F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def _no_empty_path(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not path.strip() for path in value):
+        raise click.BadParameter("an empty path (is the variable in -f \"$VAR\" unset?)")
+    return value
+
+
+files_option = click.option(
+    "-f", "--file", "files", multiple=True, default=(DEFAULT_FILE,), show_default=True, metavar="PATH",
+    callback=_no_empty_path, help="Desired-state file, or a directory of *.yaml/*.yml files. Repeat to combine several.",
+)
+target_option = click.option(
+    "--target", "targets", multiple=True, metavar="SENDER_ID", help="Limit to this sender id; repeatable."
+)
+allow_delete_option = click.option(
+    "--allow-delete", is_flag=True, help="Allow deleting live senders that are not in the file (irreversible)."
+)
+force_option = click.option("--force", is_flag=True, help="Proceed even when the plan crosses the safety thresholds.")
+concurrency_option = click.option(
+    "--concurrency", envvar="RECONCILER_CONCURRENCY", type=click.IntRange(1, 100), default=DEFAULT_CONCURRENCY,
+    show_default=True, help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
+)
+def _account_sid(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from reconciler.models import check_account_sid
+
+    if value is None:
+        return None
+    try:
+        return check_account_sid(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _account_sids(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sid for sid in (_account_sid(ctx, param, v) for v in value) if sid)
+
+
+accounts_option = click.option(
+    "--account", "accounts", multiple=True, metavar="AC_SID", callback=_account_sids,
+    help="Limit to this account (a SID the files name with 'account:'); repeatable.",
+)
+one_account_option = click.option(
+    "--account", "account", metavar="AC_SID", callback=_account_sid,
+    help="The account (or subaccount) to work in; default: the credentials' own. See docs/accounts.md.",
+)
+api_options = _options(
+    click.option("--base-url", envvar="TWILIO_MESSAGING_BASE_URL", metavar="URL",
+                 help=f"Senders API base URL (env TWILIO_MESSAGING_BASE_URL) [default: {DEFAULT_BASE_URL}, or as "
+                      "TWILIO_REGION / TWILIO_EDGE make it]; plain http only to loopback."),
+    click.option("--api-base-url", envvar="TWILIO_API_BASE_URL", metavar="URL",
+                 help=f"Twilio REST API base URL, for the subaccounts' credentials (env TWILIO_API_BASE_URL) "
+                      f"[default: {DEFAULT_API_BASE_URL}, unless --base-url is given]."),
+    click.option("--account-concurrency", envvar="RECONCILER_ACCOUNT_CONCURRENCY", type=click.IntRange(1, 100),
+                 default=DEFAULT_ACCOUNT_CONCURRENCY, show_default=True,
+                 help="Accounts read and applied at once (env RECONCILER_ACCOUNT_CONCURRENCY)."),
+    click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=click.FloatRange(min=0.1),
+                 default=DEFAULT_TIMEOUT, show_default=True,
+                 help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT)."),
+    click.option("--max-attempts", envvar="RECONCILER_MAX_ATTEMPTS", type=click.IntRange(min=1),
+                 default=DEFAULT_ATTEMPTS, show_default=True,
+                 help="Attempts per request on 429, 5xx and connection errors (env RECONCILER_MAX_ATTEMPTS)."),
+    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=click.FloatRange(min=0), default=DEFAULT_BACKOFF,
+                 show_default=True, help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF)."),
+    click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
+)
+
+
+def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
+    """The environment variable a refused option value came from: it is set, and the option was not given."""
+    if not isinstance(error, click.BadParameter) or error.param is None:
+        return None
+    envvar = getattr(error.param, "envvar", None)
+    if not isinstance(envvar, str) or os.environ.get(envvar) is None:
+        return None
+    given = any(arg == opt or arg.startswith(opt + "=") for arg in args for opt in error.param.opts)
+    return None if given else envvar

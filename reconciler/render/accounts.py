@@ -1,0 +1,148 @@
+"""Plans, drift and apply reports of a run, grouped by account, with totals.
+
+A run of one account whose SID is not known reads exactly as a plan always did. Otherwise each account
+gets a heading (its SID and friendly name) over the same rendering as ever, and a run of several ends
+with the totals. The JSON documents have one shape whatever the number of accounts: the totals and
+every item at the top, each item naming its ``account``, and one entry per account under ``accounts``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.accounts import AccountPlan, AccountRef, AccountReport, plan_totals, report_totals
+from reconciler.apply import Settled
+from reconciler.render.documents import FORMAT_VERSION, plan_dict, problems_list, report_dict, settled_dict
+from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, md_code, md_text, render_markdown
+from reconciler.render.report import render_drift, render_report, report_summary
+from reconciler.render.style import styler
+from reconciler.render.text import render_text
+from reconciler.render.words import plural
+from reconciler.text import escape_control
+
+
+def _heading(account: AccountRef) -> str:
+    return escape_control(f"Account {account.label}")
+
+
+def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
+    t = plan_totals(plans)
+    return (f"{head} across {len(plans)} accounts: {t['create']} to create, {t['update']} to update, "
+            f"{t['delete']} to delete.")
+
+
+def _single(plans: Sequence[AccountPlan]) -> bool:
+    """One account whose SID is not known: nothing to say about where."""
+    return len(plans) == 1 and plans[0].account.sid is None
+
+
+def render_plans_text(plans: Sequence[AccountPlan], *, color: bool = False) -> str:
+    if _single(plans):
+        return render_text(plans[0].plan, color=color)
+    style = styler(color)
+    parts = [style(_heading(account) + ":", "bold") + "\n" + render_text(plan, color=color) for account, plan in plans]
+    if len(plans) > 1:
+        parts.append(style(_totals_line(plans), "bold") + "\n")
+    return "\n".join(parts)
+
+
+def render_plans_markdown(plans: Sequence[AccountPlan], *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    if _single(plans):
+        return render_markdown(plans[0].plan, limit=limit)
+    if len(plans) == 1:
+        account, plan = plans[0]
+        body = render_markdown(plan, limit=limit - 200)
+        return body.replace("### reconciler plan\n", f"### reconciler plan\n\nAccount {md_code(account.sid or '')}"
+                            f"{' (' + md_text(account.friendly_name) + ')' if account.friendly_name else ''}\n", 1)
+    head = ["### reconciler plan", "", f"**{_totals_line(plans)}**", ""]
+    share = max((limit - 400) // len(plans), 500)
+    sections = []
+    for account, plan in plans:
+        name = f" ({md_text(account.friendly_name)})" if account.friendly_name else ""
+        section = render_markdown(plan, limit=share).replace(
+            "### reconciler plan", f"#### Account {md_code(account.sid or 'of the credentials')}{name}", 1)
+        sections.append(section)
+    return "\n".join(head) + "\n" + "\n".join(sections)
+
+
+def _tagged(items: list[dict[str, Any]], account: AccountRef) -> list[dict[str, Any]]:
+    return [{**item, "account": account.sid} for item in items]
+
+
+def plans_dict(plans: Sequence[AccountPlan]) -> dict[str, Any]:
+    """The plan document (format_version 1): the run's totals and items, and each account's summary."""
+    docs = [(account, plan_dict(plan)) for account, plan in plans]
+    return {
+        "format_version": FORMAT_VERSION,
+        "summary": plan_totals(plans),
+        "applyable": all(doc["applyable"] for _, doc in docs),
+        "gated": sum(doc["gated"] for _, doc in docs),
+        "live_senders": sum(doc["live_senders"] for _, doc in docs),
+        "actions": [a for account, doc in docs for a in _tagged(doc["actions"], account)],
+        "notices": [n for account, doc in docs for n in _tagged(doc["notices"], account)],
+        "problems": [p for account, doc in docs for p in _tagged(doc["problems"], account)],
+        "accounts": [{**account.as_dict(), "summary": doc["summary"], "applyable": doc["applyable"],
+                      "gated": doc["gated"], "live_senders": doc["live_senders"]} for account, doc in docs],
+    }
+
+
+def render_plans_json(plans: Sequence[AccountPlan]) -> str:
+    return json.dumps(plans_dict(plans), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"text": render_plans_text, "json": render_plans_json, "markdown": render_plans_markdown}
+
+
+def render_drift_all(plans: Sequence[AccountPlan]) -> str:
+    """One line per account (just the line, for one account), then how many drifted."""
+    if len(plans) == 1:
+        return render_drift(plans[0].plan)
+    lines = [f"{_heading(account)}: {render_drift(plan).rstrip()}" for account, plan in plans]
+    drifted = sum(1 for _, plan in plans if plan.drifted)
+    lines.append(f"Drift in {drifted} of {len(plans)} accounts." if drifted else f"No drift in {len(plans)} accounts.")
+    return "\n".join(lines) + "\n"
+
+
+def render_drift_all_json(plans: Sequence[AccountPlan]) -> str:
+    per = [{**account.as_dict(), "drift": plan.drifted, "summary": plan.summary(), "gated": len(plan.gated),
+            "senders": plan.drifted_senders(), "live_senders": plan.live_count} for account, plan in plans]
+    doc = {"format_version": FORMAT_VERSION, "drift": any(plan.drifted for _, plan in plans),
+           "summary": plan_totals(plans), "gated": sum(p["gated"] for p in per),
+           "senders": [s for p in per for s in p["senders"]], "live_senders": sum(p["live_senders"] for p in per),
+           "problems": [p for account, plan in plans for p in _tagged(problems_list(plan), account)], "accounts": per}
+    return json.dumps(doc, ensure_ascii=False) + "\n"
+
+
+def render_reports(reports: Sequence[AccountReport], *, color: bool = False) -> str:
+    if len(reports) == 1:
+        return render_report(reports[0].report, color=color)
+    style = styler(color)
+    parts = [f"\n{style(_heading(account) + ':', 'bold')}" + render_report(report, color=color).rstrip("\n")
+             for account, report in reports]
+    total = report_totals(reports)
+    ok = all(report.ok for _, report in reports)
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in total.items() if n or k == "done")
+    parts.append(style(f"Across {plural(len(reports), 'account')}: {counts}" + ("." if ok else "; see above."), "bold"))
+    return "\n".join(parts) + "\n"
+
+
+def render_apply_all_json(plans: Sequence[AccountPlan], reports: Sequence[AccountReport],
+                          settled: Settled | None) -> str:
+    """``apply --format json``: the plan document, every outcome (each naming its account), the wait."""
+    docs = [(account, report_dict(report)) for account, report in reports]
+    total = report_totals(reports)
+    apply_doc = {
+        "ok": all(report.ok for _, report in reports),
+        "interrupted": any(report.interrupted for _, report in reports),
+        "summary": total,
+        "summary_line": "; ".join(f"{account.label}: {report_summary(report)}" for account, report in reports)
+        if len(reports) > 1 else (report_summary(reports[0].report) if reports else "Nothing to apply."),
+        "confirm_error": next((doc["confirm_error"] for _, doc in docs if doc["confirm_error"]), None),
+        "outcomes": [o for account, doc in docs for o in _tagged(doc["outcomes"], account)],
+        "accounts": [{**account.as_dict(), "ok": doc["ok"], "summary": doc["summary"]} for account, doc in docs],
+    }
+    doc = {"format_version": FORMAT_VERSION, "plan": plans_dict(plans), "apply": apply_doc,
+           "wait": None if settled is None else settled_dict(settled)}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

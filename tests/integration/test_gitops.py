@@ -78,7 +78,7 @@ def test_edited_saved_plan_is_refused(emulator: EmulatorServer, emulator_env: di
     f, out = one_sender(tmp_path), tmp_path / "plan.json"
     assert run_cli("plan", "-f", f, "--out", str(out), env=emulator_env).returncode == 0
     doc = json.loads(out.read_text())
-    doc["actions"][0]["body"]["profile"]["name"] = "Evil Corp"
+    doc["accounts"][0]["actions"][0]["body"]["profile"]["name"] = "Evil Corp"
     out.write_text(json.dumps(doc))
     result = run_cli("apply", str(out), env=emulator_env)
     assert result.returncode == 1 and "signature does not match" in result.stderr

@@ -54,7 +54,7 @@ def test_show_refuses_an_edited_plan_when_it_can_verify(saved, tmp_path):
     printed, _ = saved
     _, path = printed["json"]
     doc = json.loads(path.read_text())
-    doc["actions"][0]["body"]["profile"]["about"] = "Evil"
+    doc["accounts"][0]["actions"][0]["body"]["profile"]["about"] = "Evil"
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(doc))
     shown = run_cli("show", str(edited), env=clean_env(RECONCILER_PLAN_KEY="shared-plan-key"))

@@ -167,20 +167,22 @@ class AccountStores:
         for store in list(self._stores.values()):
             store.base_url = url
 
-    def add(self, friendly_name: str, **fields: Any) -> EmulatorAccount:
+    def add(self, friendly_name: str, *, write: bool = True, **fields: Any) -> EmulatorAccount:
         """A new subaccount (see :meth:`Accounts.add`) with its own store."""
         account = self.accounts.add(friendly_name, **fields)
         self._new_store(account)
-        if self._state is not None:
+        if self._state is not None and write:
             self._state.write()
         return account
 
     def numbered(self, count: int) -> None:
-        """Make sure "Subaccount 1" ... "Subaccount ``count``" exist."""
+        """Make sure "Subaccount 1" ... "Subaccount ``count``" exist; the state file is written once."""
         names = {a.friendly_name for a in self.accounts.all()}
-        for n in range(1, count + 1):
-            if f"Subaccount {n}" not in names:
-                self.add(f"Subaccount {n}")
+        missing = [f"Subaccount {n}" for n in range(1, count + 1) if f"Subaccount {n}" not in names]
+        for name in missing:
+            self.add(name, write=False)
+        if missing and self._state is not None:
+            self._state.write()
 
     def set_status(self, sid: str, status: str) -> EmulatorAccount:
         account = self.accounts.set_status(sid, status)

@@ -607,7 +607,7 @@ def test_state_file_survives_a_restart(tmp_path):
             rename(api, a["sid"], "Renamed")
             api.delete(f"{SENDERS}/{create(api, body(3))['sid']}")
         before = server.senders()
-    assert json.loads(state.read_text())["version"] == 1
+    assert json.loads(state.read_text())["version"] == 2  # every account; version 1 files still load
     assert not list(state.parent.glob("*.tmp"))
     with EmulatorServer(state_file=state) as server:
         assert server.senders() == [

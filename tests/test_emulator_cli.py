@@ -30,6 +30,7 @@ DEFAULTS = {
     "auth_token": None,
     "api_key": None,
     "api_secret": None,
+    "subaccounts": 0,
     "public_url": None,
     "transition_delay": 0.0,
     "review_delay": None,
@@ -97,7 +98,7 @@ def test_every_option_reaches_run_emulator(calls, tmp_path):
     args = {
         "--host": "::1", "--port": "0", "--state": str(tmp_path / "state.json"), "--seed": str(seed),
         "--account-sid": "AC1", "--auth-token": "t", "--api-key": "SK1", "--api-secret": "s",
-        "--public-url": "http://proxy:9", "--transition-delay": "1.5", "--review-delay": "4",
+        "--subaccounts": "3", "--public-url": "http://proxy:9", "--transition-delay": "1.5", "--review-delay": "4",
         "--latency": "0.25", "--rate-429": "0.1", "--retry-after": "2", "--rate-5xx": "0.2",
         "--rate-drop": "0.3", "--slow-rate": "0.4", "--slow-seconds": "5", "--fault-seed": "7",
         "--max-in-flight": "8",
@@ -107,7 +108,7 @@ def test_every_option_reaches_run_emulator(calls, tmp_path):
     assert calls == [
         {
             "host": "::1", "port": 0, "state_file": str(tmp_path / "state.json"), "seed_file": str(seed),
-            "account_sid": "AC1", "auth_token": "t", "api_key": "SK1", "api_secret": "s",
+            "account_sid": "AC1", "auth_token": "t", "api_key": "SK1", "api_secret": "s", "subaccounts": 3,
             "public_url": "http://proxy:9", "transition_delay": 1.5, "review_delay": 4.0,
             "latency": 0.25, "rate_429": 0.1, "retry_after": 2.0, "rate_5xx": 0.2,
             "rate_drop": 0.3, "slow_rate": 0.4, "slow_seconds": 5.0, "fault_seed": 7,
@@ -129,6 +130,8 @@ def test_credentials_come_from_the_environment(calls):
         (["--rate-429", "1.5"], "--rate-429"),
         (["--latency", "-1"], "--latency"),
         (["--max-in-flight", "0"], "--max-in-flight"),
+        (["--subaccounts", "1001"], "--subaccounts"),
+        (["--subaccounts", "-1"], "--subaccounts"),
         (["--seed", "/nonexistent/seed.json"], "--seed"),
     ],
 )
@@ -142,6 +145,34 @@ def test_half_a_credential_pair_is_a_usage_error():
     result = invoke("emulator", "--account-sid", "AC1")
     assert result.exit_code == 2
     assert "give both --account-sid and --auth-token, or neither" in result.output
+
+
+def test_an_account_sid_of_the_wrong_shape_is_a_usage_error():
+    result = invoke("emulator", "--account-sid", "AC1", "--auth-token", "t")
+    assert result.exit_code == 2 and "'AC' followed by 32 hex digits" in result.output
+
+
+@pytest.mark.parametrize(
+    ("seed", "words"),
+    [
+        ({"accounts": [{"friendly_name": "A", "senders": [{"sender_id": "nope", "profile": {"name": "X"}}]}]},
+         ["accounts[0]: senders[0]", "sender_id"]),
+        ({"accounts": [{"friendly_name": "A", "token": "t"}]}, ["accounts[0]", "'token'"]),
+        ({"accounts": [{"friendly_name": "A", "sid": "AC1"}]}, ["accounts[0]", "32 hex digits"]),
+        ({"accounts": [{"friendly_name": "A", "status": "asleep"}]}, ["accounts[0]", "'asleep'"]),
+        ({"accounts": [{"senders": []}]}, ["accounts[0]", "friendly_name"]),
+        ({"accounts": {"friendly_name": "A"}}, ["lists of objects"]),
+        ({"nothing": []}, ["expected"]),
+    ],
+)  # fmt: skip
+def test_a_bad_seed_account_is_named(tmp_path, seed, words):
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    result = invoke("emulator", "--port", "0", "--seed", str(path))
+    assert isinstance(result.exception, ReconcilerError), result.output
+    for word in words:
+        assert word in str(result.exception)
+    assert result.output == ""
 
 
 def test_a_bad_seed_file_is_a_reconciler_error_before_anything_listens(tmp_path):

@@ -345,3 +345,22 @@ def test_a_refused_request_draws_no_faults_and_leaves_the_sequence_alone():
         stats = server.stats()
     assert got == expected and 200 in got and 429 in got
     assert stats["fault concurrency"] == 1 and stats["fault 429"] == expected.count(429)
+
+
+def test_the_in_flight_limit_is_each_accounts_own():
+    with GatedServer(faults=Faults(latency=60, max_in_flight=1), subaccounts=2) as server, \
+            ThreadPoolExecutor(max_workers=4) as pool:
+        first, second = (a.sid for a in server.accounts()[1:])
+
+        def as_account(sid: str) -> Callable[[EmulatorServer], httpx.Response]:
+            # No credentials configured: the Basic user picks the account.
+            return lambda s: httpx.get(s.base_url + SENDERS, params={"Channel": "whatsapp"}, auth=(sid, "x"), timeout=30)
+
+        calls = [held(server, pool, read, 1), held(server, pool, as_account(first), 2),
+                 held(server, pool, as_account(second), 3)]
+        assert "fault concurrency" not in server.stats()  # one in flight per account: each within its limit
+        calls.append(held(server, pool, as_account(first), 4))  # the first subaccount's second
+        assert server.stats()["fault concurrency"] == 1
+        server.release()
+        assert [c.result().status_code for c in calls] == [200, 200, 200, 429]
+        assert calls[3].result().json()["code"] == 20429 and "Retry-After" not in calls[3].result().headers

@@ -97,3 +97,58 @@ def test_sdk_bad_credentials(emulator):
     client.messaging.base_url = emulator.base_url
     with pytest.raises(TwilioException):
         list(client.messaging.v2.channels_senders.stream(channel="whatsapp"))
+
+
+def sdk(sid: str, secret: str, base_url: str, account_sid: str | None = None) -> Client:
+    """A client of the v2010 API and the Senders API, both pointed at the emulator."""
+    client = Client(sid, secret, account_sid)
+    client.api.base_url = base_url
+    client.messaging.base_url = base_url
+    return client
+
+
+def test_sdk_reads_the_accounts_resource(emulator, monkeypatch):
+    for var in ("TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(var, raising=False)
+    subs = [emulator.add_account(f"Customer {n}") for n in range(3)]
+    emulator.set_account_status(subs[2].sid, "suspended")
+    parent = sdk(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, emulator.base_url)
+
+    listed = parent.api.v2010.accounts.list(page_size=2)  # follows next_page_uri, relative as v2010 writes it
+    assert [a.sid for a in listed] == [TEST_ACCOUNT_SID] + [s.sid for s in subs]
+    assert emulator.stats()["GET /2010-04-01/Accounts.json"] == 2
+    assert [a.sid for a in parent.api.v2010.accounts.list(status="suspended")] == [subs[2].sid]
+    assert [a.sid for a in parent.api.v2010.accounts.list(friendly_name="Customer 1")] == [subs[1].sid]
+
+    fetched = parent.api.v2010.accounts(subs[0].sid).fetch()
+    assert (fetched.sid, fetched.friendly_name, fetched.auth_token) == (subs[0].sid, "Customer 0", subs[0].auth_token)
+    assert fetched.owner_account_sid == TEST_ACCOUNT_SID and fetched.status == "active" and fetched.type == "Full"
+    assert fetched.date_created is not None and fetched.date_created.tzinfo is not None
+    assert fetched.uri == f"/2010-04-01/Accounts/{subs[0].sid}.json"
+
+    # The looked-up token reaches that subaccount's senders, and only them.
+    emulator.add_sender({"sender_id": "whatsapp:+15005550101", "profile": {"name": "Theirs"}}, account=subs[0].sid)
+    customer = sdk(fetched.sid, fetched.auth_token, emulator.base_url)
+    assert [s.sender_id for s in customer.messaging.v2.channels_senders.stream(channel="whatsapp")] == [
+        "whatsapp:+15005550101"
+    ]
+    assert list(parent.messaging.v2.channels_senders.stream(channel="whatsapp")) == []
+    assert [a.sid for a in customer.api.v2010.accounts.list()] == [subs[0].sid]
+    with pytest.raises(TwilioRestException) as other:
+        customer.api.v2010.accounts(subs[1].sid).fetch()
+    assert other.value.status == 404 and other.value.code == 20404
+
+
+def test_sdk_with_a_standard_key_cannot_read_accounts(emulator, monkeypatch):
+    for var in ("TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(var, raising=False)
+    keyed = sdk(TEST_API_KEY, TEST_API_SECRET, emulator.base_url, TEST_ACCOUNT_SID)
+    with pytest.raises(TwilioRestException) as refused:
+        keyed.api.v2010.accounts(TEST_ACCOUNT_SID).fetch()
+    assert refused.value.status == 401 and refused.value.code == 20003
+    with pytest.raises(TwilioException) as listed:  # a page the SDK cannot fetch: its response rides along
+        keyed.api.v2010.accounts.list()
+    assert listed.value.args[1].status_code == 401 and '"code":20003' in listed.value.args[1].text
+    emulator.add_api_key(TEST_ACCOUNT_SID, "SK" + "cd" * 16, "main-secret", main=True)
+    main = sdk("SK" + "cd" * 16, "main-secret", emulator.base_url, TEST_ACCOUNT_SID)
+    assert [a.sid for a in main.api.v2010.accounts.list()] == [TEST_ACCOUNT_SID]

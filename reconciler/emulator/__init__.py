@@ -3,6 +3,8 @@
 >>> from reconciler.emulator import EmulatorServer, Faults
 >>> with EmulatorServer(faults=Faults(seed=1, rate_429=0.1)) as server:   # doctest: +SKIP
 ...     print(server.base_url)
+>>> with EmulatorServer(subaccounts=2) as server:                         # doctest: +SKIP
+...     parent, first, second = server.accounts()                         # EmulatorAccount records
 
 See docs/emulator.md for the behaviour, the options and the known differences from Twilio.
 ``EmulatorServer`` is imported on first use, so that importing :mod:`reconciler.emulator.cli` (to
@@ -13,12 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reconciler.emulator.accounts import EmulatorAccount
 from reconciler.emulator.faults import Faults
 
 if TYPE_CHECKING:
     from reconciler.emulator.server import EmulatorServer
 
-__all__ = ["EmulatorServer", "Faults"]
+__all__ = ["EmulatorAccount", "EmulatorServer", "Faults"]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,39 +12,80 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from reconciler.emulator.accounts import ACCOUNT_SID
 from reconciler.emulator.faults import Faults
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
     from reconciler.emulator.server import EmulatorServer
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-def load_seed(path: str) -> list[dict[str, Any]]:
-    """Read ``{"senders": [...]}``; each item is a create body plus ``status`` and response-only fields."""
+
+_ACCOUNT_KEYS = frozenset({"sid", "friendly_name", "auth_token", "status", "senders"})
+
+
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def load_seed(path: str) -> dict[str, Any]:
+    """Read ``{"senders": [...], "accounts": [{"friendly_name", "senders": [...], ...}]}``, both optional.
+
+    Each sender is a create body plus ``status`` and response-only fields; top-level senders are the
+    parent's.
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReconcilerError(f"cannot read seed file {path}: {exc}") from None
-    senders = data.get("senders") if isinstance(data, dict) else None
-    if not isinstance(senders, list) or not all(isinstance(s, dict) for s in senders):
-        raise ReconcilerError(f'seed file {path}: expected {{"senders": [ {{...}}, ... ]}}')
-    return senders
+    if not isinstance(data, dict) or not ("senders" in data or "accounts" in data):
+        raise ReconcilerError(f'seed file {path}: expected {{"senders": [ {{...}}, ... ], "accounts": [...]}}')
+    if not _objects(data.get("senders", [])) or not _objects(data.get("accounts", [])):
+        raise ReconcilerError(f'seed file {path}: "senders" and "accounts" must be lists of objects')
+    for i, account in enumerate(data.get("accounts", [])):
+        unknown = sorted(set(account) - _ACCOUNT_KEYS)
+        if unknown or not _objects(account.get("senders", [])):
+            what = f"unknown field {unknown[0]!r}" if unknown else '"senders" must be a list of objects'
+            raise ReconcilerError(f"seed file {path}: accounts[{i}]: {what}")
+    return data
 
 
-def seed_server(server: EmulatorServer, senders: list[dict[str, Any]], source: str = "seed") -> None:
+def _seed_senders(server: EmulatorServer, senders: list[dict[str, Any]], where: str, account: str | None) -> None:
     body_keys = ("sender_id", "configuration", "webhook", "profile", "friendly_name")
     for i, item in enumerate(senders):
         body = {k: v for k, v in item.items() if k in body_keys}
         extra = {k: v for k, v in item.items() if k not in body_keys and k != "status"}
         try:
-            server.add_sender(body, item.get("status", "ONLINE"), **extra)
+            server.add_sender(body, item.get("status", "ONLINE"), account=account, **extra)
         except ValueError as exc:
-            raise ReconcilerError(f"{source}: senders[{i}]: {exc}") from None
+            raise ReconcilerError(f"{where}senders[{i}]: {exc}") from None
+
+
+def seed_server(server: EmulatorServer, seed: dict[str, Any], source: str = "seed") -> None:
+    """Add the seed's accounts and senders. An account that exists already (the same ``sid``, or without
+    one the same ``friendly_name``) is not made again; its senders are added to it."""
+    _seed_senders(server, seed.get("senders", []), f"{source}: ", None)
+    for i, entry in enumerate(seed.get("accounts", [])):
+        where = f"{source}: accounts[{i}]: "
+        known = [a for a in server.accounts() if a.sid == entry.get("sid")] if "sid" in entry else [
+            a for a in server.accounts() if a.friendly_name == entry.get("friendly_name")
+        ]  # fmt: skip
+        if known:
+            account = known[0]
+        else:
+            fields = {k: entry[k] for k in ("sid", "auth_token", "status") if k in entry}
+            try:
+                account = server.add_account(entry.get("friendly_name"), **fields)
+            except ValueError as exc:
+                raise ReconcilerError(f"{where}{exc}") from None
+        _seed_senders(server, entry.get("senders", []), where, account.sid)
 
 
 def run_emulator(
@@ -57,6 +98,7 @@ def run_emulator(
     auth_token: str | None,
     api_key: str | None,
     api_secret: str | None,
+    subaccounts: int,
     public_url: str | None,
     transition_delay: float,
     review_delay: float | None,
@@ -79,6 +121,8 @@ def run_emulator(
     logger.setLevel(logging.INFO)
     if bool(account_sid) != bool(auth_token) and not (api_key and api_secret):
         raise click.UsageError("give both --account-sid and --auth-token, or neither")
+    if account_sid and not ACCOUNT_SID.match(account_sid):
+        raise click.UsageError("--account-sid must be 'AC' followed by 32 hex digits")
     faults = Faults(
         seed=fault_seed,
         latency=latency,
@@ -101,15 +145,16 @@ def run_emulator(
             transition_delay=transition_delay,
             review_delay=review_delay,
             public_url=public_url,
+            subaccounts=subaccounts,
         )
     except (OSError, ValueError) as exc:
         raise ReconcilerError(f"cannot load state file {state_file}: {exc}") from None
     if seed_file:
-        senders = load_seed(seed_file)  # read even when unused, so a broken seed file is noticed
-        if server.senders():
+        seed = load_seed(seed_file)  # read even when unused, so a broken seed file is noticed
+        if any(server.senders(a.sid) for a in server.accounts()):
             logger.info("emulator: %s already holds senders; --seed is not applied again", state_file)
         else:
-            seed_server(server, senders, seed_file)
+            seed_server(server, seed, seed_file)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -119,7 +164,12 @@ def run_emulator(
             raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         click.echo(base_url)
         sys.stdout.flush()
-        logger.info("emulator: %d sender(s); Ctrl-C stops", len(server.senders()))
+        accounts = server.accounts()
+        for account in accounts:  # SIDs and names, never a token
+            kind = "parent account" if account.sid == server.parent.sid else "subaccount"
+            logger.info("emulator: %s %s %s (%s)", kind, account.sid, json.dumps(account.friendly_name), account.status)
+        logger.info("emulator: %d sender(s) in %d account(s); Ctrl-C stops",
+                    sum(len(server.senders(a.sid)) for a in accounts), len(accounts))
         while not stop.wait(0.5):
             pass
     finally:
@@ -127,6 +177,16 @@ def run_emulator(
         for sig, old in previous.items():
             signal.signal(sig, old)
     logger.info("emulator: stopped")
+
+
+def _share(name: str, help: str) -> Callable[[_F], _F]:
+    """A probability option, 0 by default."""
+    return click.option(name, default=0.0, show_default=True, type=click.FloatRange(0, 1), help=help)
+
+
+def _seconds(name: str, help: str) -> Callable[[_F], _F]:
+    """A duration option in seconds, 0 by default."""
+    return click.option(name, default=0.0, show_default=True, type=click.FloatRange(0), help=help)
 
 
 @click.command("emulator")
@@ -145,52 +205,26 @@ def run_emulator(
 @click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Its auth token [env TWILIO_AUTH_TOKEN].")
 @click.option("--api-key", envvar="TWILIO_API_KEY", help="Accepted API key SID [env TWILIO_API_KEY].")
 @click.option("--api-secret", envvar="TWILIO_API_SECRET", help="Its secret [env TWILIO_API_SECRET].")
-@click.option("--public-url", help="Base of the absolute URLs in responses (default: the bound address).")
 @click.option(
-    "--transition-delay",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds a status takes to settle.",
+    "--subaccounts", default=0, show_default=True, type=click.IntRange(0, 1000),
+    help='Subaccounts "Subaccount 1" ... to serve too, with derived SIDs and tokens (see docs/emulator.md).',
 )
+@click.option("--public-url", help="Base of the absolute URLs in responses (default: the bound address).")
+@_seconds("--transition-delay", "Seconds a status takes to settle.")
 @click.option(
     "--review-delay",
     type=click.FloatRange(0),
     help="Seconds until a new display name is approved and applied (default: never).",
 )
-@click.option(
-    "--latency", default=0.0, show_default=True, type=click.FloatRange(0), help="Seconds added to every request."
-)
-@click.option(
-    "--rate-429",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Share of requests refused with 429.",
-)
+@_seconds("--latency", "Seconds added to every request.")
+@_share("--rate-429", "Share of requests refused with 429.")
 @click.option(
     "--retry-after", type=click.FloatRange(0), help="Send Retry-After with every 429 (default: none, as Twilio)."
 )
-@click.option(
-    "--rate-5xx", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of requests answered 500."
-)
-@click.option(
-    "--rate-drop",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Share of writes committed, then the connection closed.",
-)
-@click.option(
-    "--slow-rate",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Share of requests delayed by --slow-seconds.",
-)
-@click.option(
-    "--slow-seconds", default=0.0, show_default=True, type=click.FloatRange(0), help="Delay of a slow request."
-)
+@_share("--rate-5xx", "Share of requests answered 500.")
+@_share("--rate-drop", "Share of writes committed, then the connection closed.")
+@_share("--slow-rate", "Share of requests delayed by --slow-seconds.")
+@_seconds("--slow-seconds", "Delay of a slow request.")
 @click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault sequence.")
 @click.option(
     "--max-in-flight",

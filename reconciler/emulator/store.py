@@ -48,7 +48,7 @@ Page = tuple[list[dict[str, Any]], int | None, int | None, int]
 
 
 class SenderStore:
-    """All senders of the one emulated account, in creation order."""
+    """All senders of one emulated account, in creation order."""
 
     def __init__(
         self,
@@ -57,8 +57,12 @@ class SenderStore:
         transition_delay: float = 0.0,
         review_delay: float | None = None,
         clock: Callable[[], float] = time.time,
+        on_save: Callable[[SenderStore], None] | None = None,
     ):
         self.state_file = Path(state_file) if state_file else None
+        #: Called after every change instead of writing ``state_file``: the server's state file holds
+        #: every account's store (see :meth:`state_json`).
+        self.on_save = on_save
         self.transition_delay = transition_delay
         self.review_delay = review_delay
         self.clock = clock
@@ -125,7 +129,11 @@ class SenderStore:
     def _load(self) -> None:
         """Read the state file; raises ValueError (or OSError) naming what is wrong."""
         assert self.state_file is not None
-        data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        self.load_state(json.loads(self.state_file.read_text(encoding="utf-8")))
+
+    def load_state(self, data: Any) -> None:
+        """Add the senders of ``{"next_seq": N, "senders": [...]}`` (a state file's, or one account's in
+        the server's); before the store is shared."""
         if not isinstance(data, dict) or not isinstance(data.get("senders", []), list):
             raise ValueError('expected {"version": 1, "senders": [...]}')
         self._encoded.clear()
@@ -145,11 +153,19 @@ class SenderStore:
 
     def _save(self) -> None:
         """Write the state file, atomically (a reader never sees half of it)."""
+        if self.on_save is not None:
+            self.on_save(self)
+            return
         if not self.state_file:
             return
         data = {"version": STATE_VERSION, "next_seq": self._seq, "senders": list(self._records.values())}
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(self.state_file, json.dumps(data, indent=1) + "\n")
+
+    def state_json(self) -> str:
+        """``{"next_seq": N, "senders": [...]}`` as JSON text: what :meth:`load_state` reads back."""
+        with self._lock:
+            return json.dumps({"next_seq": self._seq, "senders": list(self._records.values())}, indent=1)
 
     # ------------------------------------------------------------------ operations
 

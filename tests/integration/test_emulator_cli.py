@@ -144,3 +144,62 @@ def test_broken_state_file_is_one_line_error(tmp_path: Path, cli):
     assert result.returncode == 1
     assert "cannot load state file" in result.stderr and "senders[0]" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_subaccounts_are_served_and_named_on_stderr_without_their_tokens():
+    run = Running("--subaccounts", "2", env=creds_env())
+    accounts = httpx.get(run.url + "/2010-04-01/Accounts.json", auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)).json()
+    parent, *subs = accounts["accounts"]
+    assert parent["sid"] == TEST_ACCOUNT_SID and [s["friendly_name"] for s in subs] == ["Subaccount 1", "Subaccount 2"]
+    first = (subs[0]["sid"], subs[0]["auth_token"])
+    assert httpx.post(run.url + SENDERS, json={"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}},
+                      auth=first).status_code == 202
+    assert httpx.get(run.url + SENDERS, params={"Channel": "whatsapp"},
+                     auth=(TEST_API_KEY, TEST_API_SECRET)).json()["senders"] == []  # the parent's: none
+    code, output = run.stop()
+    assert code == 0 and "Traceback" not in output
+    for s in subs:
+        assert f'subaccount {s["sid"]} "{s["friendly_name"]}" (active)' in output
+        assert s["auth_token"] not in output
+    assert f"parent account {TEST_ACCOUNT_SID}" in output
+    for secret in SECRETS:
+        assert secret not in output
+    # Another run: the same SIDs and tokens.
+    again = Running("--subaccounts", "2", env=creds_env())
+    listed = httpx.get(again.url + "/2010-04-01/Accounts.json", auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)).json()
+    def credentials(page: dict) -> list[tuple[str, str]]:
+        return [(a["sid"], a["auth_token"]) for a in page["accounts"]]
+
+    assert credentials(listed) == credentials(accounts)
+    assert again.stop()[0] == 0
+
+
+def test_seeded_accounts_survive_in_the_state_file(tmp_path: Path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({
+        "senders": [{"sender_id": "whatsapp:+15005550001", "profile": {"name": "Parent's"}}],
+        "accounts": [
+            {"friendly_name": "Customer \u00e9\n", "senders": [{"sender_id": "whatsapp:+15005550002",
+                                                          "profile": {"name": "Theirs"}, "status": "OFFLINE"}]},
+            {"friendly_name": "Subaccount 1", "senders": [{"sender_id": "whatsapp:+15005550003",
+                                                           "profile": {"name": "Numbered"}}]},
+        ],
+    }))
+    state = tmp_path / "state.json"
+
+    def senders_by_account(url: str) -> dict[str, list[str]]:
+        out = {}
+        for account in httpx.get(url + "/2010-04-01/Accounts.json").json()["accounts"]:
+            page = httpx.get(url + SENDERS, params={"Channel": "whatsapp"}, auth=(account["sid"], "x")).json()
+            out[account["friendly_name"]] = [s["profile"]["name"] for s in page["senders"]]
+        return out
+
+    run = Running("--subaccounts", "1", "--seed", str(seed), "--state", str(state), env=clean_env())
+    expected = {"Parent account": ["Parent's"], "Subaccount 1": ["Numbered"], "Customer \u00e9\n": ["Theirs"]}
+    assert senders_by_account(run.url) == expected
+    code, output = run.stop()
+    assert code == 0 and '"Customer \\u00e9\\n"' in output  # the name escaped, on one line
+    again = Running("--subaccounts", "1", "--seed", str(seed), "--state", str(state), env=clean_env())
+    assert senders_by_account(again.url) == expected  # loaded, the seed not applied twice
+    code, output = again.stop()
+    assert code == 0 and "not applied again" in output

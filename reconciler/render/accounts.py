@@ -29,8 +29,13 @@ def _heading(account: AccountRef) -> str:
 
 def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
     t = plan_totals(plans)
-    return (f"{head} across {len(plans)} accounts: {t['create']} to create, {t['update']} to update, "
-            f"{t['delete']} to delete.")
+    gated = sum(len(plan.gated) for _, plan in plans)
+    problems = sum(1 for _, plan in plans if plan.problems)
+    line = (f"{head} across {len(plans)} accounts: {t['create']} to create, {t['update']} to update, "
+            f"{t['delete']} to delete")
+    line += f" ({gated} gated: pass --allow-delete)" if gated else ""
+    line += f"; {plural(problems, 'account')} with problems: apply refuses the run" if problems else ""
+    return line + "."
 
 
 def _single(plans: Sequence[AccountPlan]) -> bool:

@@ -18,14 +18,18 @@ def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path: Path) -> 
     assert "display name 'Northside Cycles' is PENDING_REVIEW by Meta" in out
     assert "whatsapp:+15017122669" not in out  # ignored
     assert "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)." in out
+    customers = out.split("$ reconciler plan -f customers/", 1)[1]  # two customers, a subaccount each
+    assert "(Rosewood Bakery Ltd):" in customers and "(Maple Dental Group):" in customers
+    assert customers.rstrip().endswith("Plan across 2 accounts: 1 to create, 1 to update, 0 to delete.")
 
 
 def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path: Path) -> None:
     result = run_cli("demo", "--apply", cwd=tmp_path)  # no senders.yaml.example here: the packaged copy
     assert result.returncode == 0, result.output
     final = result.stdout.rsplit("$ reconciler plan", 1)[1]
-    assert "Apply complete: 2 done." in result.stdout
+    assert "Apply complete: 2 done." in result.stdout and "Across 3 accounts: 4 done." in result.stdout
     assert "Plan: 0 to create, 0 to update, 1 to delete" in final
+    assert final.count("No changes. Live senders match the file") == 2  # both customers converged
     assert "reconciler verify whatsapp:+15017122663 --code CODE" in final
 
 

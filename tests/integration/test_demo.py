@@ -20,7 +20,7 @@ def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path: Path) -> 
     assert "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)." in out
     customers = out.split("$ reconciler plan -f customers/", 1)[1]  # two customers, a subaccount each
     assert "(Rosewood Bakery Ltd):" in customers and "(Maple Dental Group):" in customers
-    assert customers.rstrip().endswith("Plan across 2 accounts: 1 to create, 1 to update, 0 to delete.")
+    assert "\nPlan across 2 accounts: 1 to create, 1 to update, 0 to delete.\n" in customers
 
 
 def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path: Path) -> None:

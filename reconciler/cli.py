@@ -145,7 +145,7 @@ def validate(files: tuple[str, ...]) -> None:
         raise click.exceptions.Exit(EXIT_ERROR) from None
     for state in states:
         names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
-        where = f" (account {state.account})" if len(states) > 1 or state.account else ""
+        where = f" (account {state.account or 'of the credentials'})" if len(states) > 1 else ""
         click.echo(f"{names}{where}: {plural(len(state.senders), 'sender')}, {len(state.ignore)} ignored: valid")
 
 

@@ -103,11 +103,21 @@ class Resolver:
 
     async def resolve(self, sids: Sequence[str | None]) -> list[Reached]:
         """Credentials for each account, in order; :class:`AccountError` naming every one that is out of reach."""
+        return [who for who, _ in await self.each(sids, _nothing)]
+
+    async def each(self, sids: Sequence[str | None], work: Callable[[Reached], Awaitable[_U]],
+                   ) -> list[tuple[Reached, _U]]:
+        """Each account reached, then ``work`` done with it, ``concurrency`` accounts at a time: an account's
+        work starts as soon as its credentials are known, while others are still being looked up."""
         others = [sid for sid in sids if sid is not None and sid != self.parent.sid]
         if not others:
-            return [self._parent(sid) for sid in sids]
+            return await gather_bounded([self._parent(sid) for sid in sids], lambda who: _paired(who, work),
+                                        self.concurrency)
         async with self._directory() as directory:
-            return await gather_bounded(list(sids), lambda sid: self._one(directory, sid), self.concurrency)
+            async def one(sid: str | None) -> tuple[Reached, _U]:
+                return await _paired(await self._one(directory, sid), work)
+
+            return await gather_bounded(list(sids), one, self.concurrency)
 
     def _parent(self, sid: str | None, name: str | None = None) -> Reached:
         return Reached(AccountRef(sid or self.parent.sid, name), self.parent.require(), self.parent.variables)
@@ -129,6 +139,14 @@ class Resolver:
             raise AccountError(f"account {sid}: the Accounts resource gave no auth token for it; give its own "
                                f"credentials (TWILIO_AUTH_TOKEN_{sid}, see docs/accounts.md)")
         return Reached(AccountRef(sid, record.friendly_name), credentials, ())
+
+
+async def _nothing(_: Reached) -> None:
+    return None
+
+
+async def _paired(who: Reached, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
+    return who, await work(who)
 
 
 async def _best_effort(directory: SendersClient, sid: str | None) -> AccountRecord | None:

@@ -205,7 +205,6 @@ class Session:
                      ) -> list[tuple[Reached, list[LiveSender]]]:
         """Each state's account reached (credentials, friendly name) and its live senders read, side by side."""
         several = len(states) > 1 or any(s.account not in (None, self.parent.sid) for s in states)
-        reached = await self.resolver.resolve([s.account for s in states])
 
         async def read(who: Reached) -> list[LiveSender]:
             if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
@@ -216,8 +215,7 @@ class Session:
                 except ApiError as exc:
                     raise explained(exc, who, several) from None
 
-        lives = await gather_bounded(reached, read, self.account_concurrency)
-        return list(zip(reached, lives, strict=True))
+        return await self.resolver.each([s.account for s in states], read)
 
     def _load_while_reading(self, files: Sequence[str | Path], early: bool,
                             ) -> tuple[list[DesiredState], list[bytes] | None]:
@@ -304,12 +302,6 @@ class Session:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")
 
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
-            try:
-                reached = await self.resolver.resolve([a.sid for a in saved.accounts])
-            except AccountError as exc:
-                raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
-                                    "nothing was changed") from None
-
             async def read(who: Reached) -> list[LiveSender]:
                 async with self.client(credentials=who.credentials) as api:
                     try:
@@ -317,7 +309,11 @@ class Session:
                     except ApiError as exc:
                         raise explained(exc, who, len(saved.accounts) > 1) from None
 
-            return list(zip(reached, await gather_bounded(reached, read, self.account_concurrency), strict=True))
+            try:
+                return await self.resolver.each([a.sid for a in saved.accounts], read)
+            except AccountError as exc:
+                raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
+                                    "nothing was changed") from None
 
         reached = self._run(go())
         planned = []

@@ -199,3 +199,23 @@ def account_credentials(account_sid: str, environ: Mapping[str, str] | None = No
     if token:
         return Credentials(account_sid, token[1], account_sid), token[0]
     return None
+
+
+def api_url_beside(base_url: str) -> str | None:
+    """The REST API's origin on the same Twilio region and edge as a Senders API URL on Twilio's own
+    hosts (``https://messaging.dublin.ie1.twilio.com`` → ``https://api.dublin.ie1.twilio.com``); None
+    for any other URL (an emulator, a proxy), whose REST API cannot be guessed.
+
+    >>> api_url_beside("https://messaging.dublin.ie1.twilio.com")
+    'https://api.dublin.ie1.twilio.com'
+    """
+    try:
+        parts = urlsplit(base_url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or parts.port not in (None, 443) or not host.startswith("messaging."):
+        return None
+    if not host.endswith(".twilio.com"):
+        return None
+    return "https://api." + host[len("messaging."):]

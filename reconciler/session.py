@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 from reconciler import __version__
 from reconciler.accounts import AccountRef, AccountReport
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
-from reconciler.auth import twilio_url
+from reconciler.auth import api_url_beside, twilio_url
 from reconciler.client import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
@@ -110,7 +110,7 @@ class Session:
                  environ: Mapping[str, str] | None = None):
         env = os.environ if environ is None else environ
         self.base_url = check_base_url(settings.base_url or twilio_url("messaging", env))
-        api_base = settings.api_base_url or (None if settings.base_url else twilio_url("api", env))
+        api_base = settings.api_base_url or api_url_beside(self.base_url)
         self.api_base_url = check_base_url(api_base) if api_base else None
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)

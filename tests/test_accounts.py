@@ -10,6 +10,7 @@ import pytest
 from reconciler.accounts import AccountPlan, AccountRef, AccountReport
 from reconciler.apply import ApplyReport, Outcome
 from reconciler.auth import account_credentials, twilio_url
+from reconciler.client import Credentials
 from reconciler.config import load_accounts
 from reconciler.errors import ConfigError, CredentialsError
 from reconciler.plan import build_plan
@@ -24,6 +25,7 @@ from reconciler.render.accounts import (
 )
 from reconciler.render.text import render_text
 from reconciler.runs import account_matrix
+from reconciler.session import ApiSettings, Session
 from tests.factories import A, B, C, desired, live, state
 
 PARENT = "AC" + "a" * 32
@@ -133,8 +135,24 @@ def test_region_and_edge_make_the_host_as_twilios_sdks_do(env: dict[str, str], u
     assert twilio_url("api", env) == url.replace("messaging", "api")
 
 
+def test_the_accounts_resource_is_beside_the_senders_api_on_twilios_hosts_only() -> None:
+    creds = Credentials(PARENT, "t", PARENT)
+    region = Session(ApiSettings(), credentials=creds, environ={"TWILIO_REGION": "ie1", "TWILIO_EDGE": "dublin"})
+    assert (region.base_url, region.api_base_url) == ("https://messaging.dublin.ie1.twilio.com",
+                                                      "https://api.dublin.ie1.twilio.com")
+    given = Session(ApiSettings(base_url="https://messaging.au1.twilio.com"), credentials=creds, environ={})
+    assert given.api_base_url == "https://api.au1.twilio.com"
+    local = Session(ApiSettings(base_url="http://127.0.0.1:8080"), credentials=creds, environ={})
+    assert local.api_base_url is None  # never guessed: a local run must not send credentials to Twilio
+    both = Session(ApiSettings(base_url="http://127.0.0.1:8080", api_base_url="http://127.0.0.1:8081"),
+                   credentials=creds, environ={})
+    assert both.api_base_url == "http://127.0.0.1:8081"
+    with pytest.raises(CredentialsError, match="plain http"):
+        Session(ApiSettings(api_base_url="http://api.example.com"), credentials=creds, environ={})
+
+
 def test_a_region_that_is_no_host_label_is_refused() -> None:
-    with pytest.raises(CredentialsError, match="TWILIO_REGION 'ie1.evil.example/' is not a host-name label"):
+    with pytest.raises(CredentialsError, match=r"TWILIO_REGION 'ie1\.evil\.example/' is not a host-name label"):
         twilio_url("messaging", {"TWILIO_REGION": "ie1.evil.example/"})
 
 

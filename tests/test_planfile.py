@@ -77,7 +77,7 @@ def test_each_account_is_saved_with_its_own_plan_and_sid(tmp_path: Path) -> None
 def test_an_entry_without_an_account_sid_is_refused(tmp_path: Path) -> None:
     path = saved(tmp_path)
     edit(path, lambda doc: doc["accounts"][0].update(sid=None))
-    with pytest.raises(PlanFileError, match="the saved plan is incomplete .*not an account SID"):
+    with pytest.raises(PlanFileError, match=r"the saved plan is incomplete .*not an account SID"):
         load_plan(path, key=None)
 
 

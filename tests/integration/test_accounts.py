@@ -156,7 +156,7 @@ def test_a_saved_plan_across_accounts_applies_each_into_its_own(emulator, subs, 
 
 
 def test_own_credentials_of_a_subaccount_are_used_without_the_accounts_resource(emulator, subs, tmp_path):
-    acme, north = subs
+    acme, _ = subs
     emulator.add_api_key(acme.sid, "SK" + "1" * 32, "acme-key-secret")
     d = tmp_path / "acme"
     d.mkdir()

@@ -322,6 +322,7 @@ def test_a_state_file_of_the_single_account_format_is_the_parents(tmp_path: Path
     ("content", "words"),
     [
         ({"version": 2, "accounts": []}, "the parent first"),
+        ({"version": 2, "accounts": [{"senders": [{"sid": "XE1"}]}]}, "accounts[0]: senders[0]"),
         ({"version": 2, "accounts": [{"senders": []}, {"friendly_name": "x"}]}, "accounts[1] needs"),
         ({"version": 2, "accounts": [{"senders": []}, {"sid": "AC1", "friendly_name": "x"}]}, "accounts[1]: sid"),
         ({"version": 2, "accounts": [{"senders": []}, {"sid": "AC" + "1" * 32, "friendly_name": "x",

@@ -189,6 +189,10 @@ def test_slow_requests_are_held_past_a_client_timeout_as_the_seed_says():
             call = pool.submit(httpx.get, server.base_url + SENDERS, params={"Channel": "whatsapp"}, timeout=2)
             # Counted as the server reads the request, before it is held or answered.
             wait_until(lambda n=n: server.stats()["total"] == n + 1, f"request {n} to reach the server")
+            # The server counts a request on arrival and a slow fault a moment later, on its own thread:
+            # wait until this one was held or answered, so the count read next is the one decided.
+            wait_until(lambda c=call, h=held_so_far: c.done() or server.stats().get("fault slow", 0) > h,
+                       f"request {n} to be held or answered")
             if server.stats().get("fault slow", 0) > held_so_far:
                 got.append("held")
                 held.append(call)

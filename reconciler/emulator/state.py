@@ -39,14 +39,14 @@ class SavedAccount:
     senders: dict[str, Any]
 
 
-def read_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[SavedAccount]]:
-    """The parent's senders and the subaccounts of a state file; raises ValueError (or OSError) naming
-    what is wrong."""
+def read_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[SavedAccount], str]:
+    """The parent's senders, the subaccounts of a state file, and where the parent's entry is (for
+    messages); raises ValueError (or OSError) naming what is wrong."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError('expected {"version": 2, "accounts": [...]}')
     if "accounts" not in data:  # the single-account format: the parent's senders
-        return data, []
+        return data, [], ""
     entries = data["accounts"]
     if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
         raise ValueError('"accounts" must be a list of objects, the parent first')
@@ -59,7 +59,7 @@ def read_state(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Saved
         dates = (float(created), float(updated)) if _numbers(created, updated) else None
         token = entry.get("auth_token")
         subaccounts.append(SavedAccount(sid, name, token if isinstance(token, str) else None, status, dates, entry))
-    return entries[0], subaccounts
+    return entries[0], subaccounts, "accounts[0]: "
 
 
 def _numbers(*values: object) -> bool:
@@ -141,8 +141,11 @@ class AccountStores:
         return store
 
     def _load(self, path: str | os.PathLike[str]) -> None:
-        parent_senders, saved = read_state(path)
-        self.parent.load_state(parent_senders)
+        parent_senders, saved, where = read_state(path)
+        try:
+            self.parent.load_state(parent_senders)
+        except ValueError as exc:
+            raise ValueError(f"{where}{exc}") from None
         for i, sub in enumerate(saved, start=1):
             try:
                 account = self.accounts.add(

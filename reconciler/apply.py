@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler.diff import nest
 from reconciler.errors import ApiError
-from reconciler.models import DesiredSender, LiveSender
+from reconciler.models import CODE_NAME_IN_PROGRESS, DesiredSender, LiveSender
 from reconciler.plan import Action, ActionKind, Plan, plan_update
 
 #: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), so it
@@ -188,7 +188,7 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
         try:
             body = await api.create(action.body)
         except ApiError as exc:
-            if exc.status == 409:
+            if is_duplicate(exc):
                 return await _adopt_existing(action, api)
             raise
         return Outcome("create", action.sender_id, "done", "created", sid=(body or {}).get("sid"))
@@ -210,6 +210,17 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
             return Outcome("delete", action.sender_id, "done", "already_deleted", sid=action.sid)
         raise
     return Outcome("delete", action.sender_id, "done", "deleted", sid=action.sid)
+
+
+def is_duplicate(error: ApiError) -> bool:
+    """Whether a create's refusal says the sender exists already: any 409 (Twilio answers 63100 "sender_id
+    provided already exists", and 63110 "Sender already registered" has been seen too), but a 409 whose code
+    means something else (63128: a display name in review)."""
+    return error.status == 409 and error.code not in _NOT_DUPLICATE
+
+
+#: 409s that do not say the sender exists.
+_NOT_DUPLICATE = frozenset({CODE_NAME_IN_PROGRESS})
 
 
 async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:

@@ -38,7 +38,7 @@ from reconciler.client import (
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
 from reconciler.config import load_desired
 from reconciler.errors import ApiError, PlanFileError, ReconcilerError
-from reconciler.export import Skipped, export_senders, to_yaml
+from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
 from reconciler.models import DesiredState, LiveSender, Safety, senders_file_json_schema
 from reconciler.plan import Plan, build_plan
@@ -315,10 +315,11 @@ class Session:
         missing = sorted(set(wanted) - {s.sender_id for s in live})
         if missing:
             raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
-        senders, skipped = export_senders(live, targets=wanted)
-        header = (f"Exported by reconciler {__version__} from {self.base_url}: {len(senders)} senders.\n"
+        result = export_account(live, targets=wanted)
+        header = (f"Exported by reconciler {__version__} from {self.base_url}: {len(result.senders)} senders.\n"
                   "Every field below is managed; remove a field to stop managing it.")
-        return Exported(to_yaml(senders, header=header), len(senders), tuple(skipped))
+        text = to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped)
+        return Exported(text, len(result.senders), tuple(result.skipped))
 
 
 def _id_hint(given: str, live: Sequence[LiveSender]) -> str:

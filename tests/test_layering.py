@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "limiter": set(),
     "client": {"models", "errors", "auth", "text", "responses", "limiter", "defaults"},
     "responses": {"models", "errors", "text"},
-    "export": {"models", "diff", "config"},
+    "export": {"models", "diff", "config", "text"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff"},
     "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults"},
     "progress": {"apply", "models", "render", "errors", "session"},

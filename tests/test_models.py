@@ -162,7 +162,49 @@ def test_limits_and_enums() -> None:
         Profile(vertical="Spaceships")
     with pytest.raises(ValidationError):
         desired(A, webhook={"callback_method": "GET"})
-    desired(A, webhook={"status_callback_method": "GET"})
+    # Twilio publishes POST (and PUT for the other two methods) only: GET is refused like for them.
+    with pytest.raises(ValidationError):
+        desired(A, webhook={"status_callback_method": "GET"})
+    desired(A, webhook={"status_callback_method": "PUT"})
+
+
+def test_display_names_are_1_to_255_characters() -> None:
+    Profile(name="a" * 255)
+    with pytest.raises(ValidationError, match="at most 255"):
+        Profile(name="a" * 256)
+    with pytest.raises(ValidationError, match="at least 1"):
+        Profile(name="")
+
+
+def test_friendly_name_and_account_type_are_managed_fields() -> None:
+    sender = desired(A, friendly_name="Front desk", configuration={"account_type": "ISVSubAccount"})
+    assert sender.managed_fields() == {"friendly_name": "Front desk", "configuration.account_type": "ISVSubAccount"}
+    assert desired(A, configuration={"account_type": ""}).managed_fields() == {"configuration.account_type": ""}
+    with pytest.raises(ValidationError):
+        desired(A, configuration={"account_type": "Reseller"})
+    with pytest.raises(ValidationError):
+        desired(A, friendly_name=None)
+
+
+def test_live_reads_tolerate_nulls_the_spec_allows() -> None:
+    sender = LiveSender.model_validate({
+        "sid": None, "sender_id": None, "profile": None, "webhook": "?", "offline_reasons": [None, {"code": "410"}],
+    })
+    assert (sender.sid, sender.sender_id, sender.profile, sender.webhook) == ("", "", None, None)
+    assert sender.offline_reasons == [{"code": "410"}] and not sender.matchable
+
+
+def test_pending_display_name_fields_are_read_at_the_top_or_under_profile() -> None:
+    nested = LiveSender.model_validate({
+        "sid": "XE1", "sender_id": A,
+        "profile": {"name": "Old", "pending_display_name": "New", "pending_display_name_status": "PENDING_REVIEW"},
+    })
+    assert (nested.pending_display_name, nested.pending_display_name_status) == ("New", "PENDING_REVIEW")
+    both = LiveSender.model_validate({
+        "sid": "XE1", "sender_id": A, "pending_display_name": "Top", "pending_display_name_status": "APPROVED",
+        "profile": {"pending_display_name": "Nested", "pending_display_name_status": "PENDING_REVIEW"},
+    })
+    assert (both.pending_display_name, both.pending_display_name_status) == ("Top", "APPROVED")
 
 
 def test_unknown_keys_are_refused() -> None:

@@ -85,9 +85,12 @@ def render_drift(plan: Plan) -> str:
             return f"No drift among the senders compared, but {problems}.\n"
         return f"No drift: live senders match the file ({plural(plan.live_count, 'live sender')} read).\n"
     line = summary_line(plan, head="Drift") if plan.has_changes else "Drift:"
-    declined = len(plan.declined_renames)
-    if declined:
-        line = line.rstrip(".") + f"; {plural(declined, 'display name')} refused by Meta."
+    refused = sum(1 for n in plan.declined_renames if n.kind == "rename_failed")
+    waiting = len(plan.declined_renames) - refused
+    if refused:
+        line = line.rstrip(".") + f"; {plural(refused, 'display name')} refused by Meta."
+    if waiting:
+        line = line.rstrip(".") + f"; {plural(waiting, 'display name')} waiting for Meta's review of another."
     senders = plan.drifted_senders()
     named = ", ".join(senders[:DRIFT_NAMED])
     if len(senders) > DRIFT_NAMED:

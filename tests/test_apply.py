@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from reconciler.apply import ApplyReport, apply_plan, wait_until_settled
+from reconciler.apply import ApplyReport, apply_plan, is_duplicate, wait_until_settled
 from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
 from reconciler.plan import Plan, build_plan
@@ -260,6 +260,38 @@ def test_a_create_that_exists_already_and_matches_sends_nothing_more() -> None:
     (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
     assert outcome.result == "done" and outcome_message(outcome) == "existed already and matches the file"
     assert api.writes == [("create", A)]
+
+
+@pytest.mark.parametrize("code", [63100, 63110, None])
+def test_a_create_refused_409_with_any_duplicate_code_is_adopted(code: int | None) -> None:
+    api = FakeApi()
+    plan = plan_for(api, desired(A, profile={"name": "Acme"}))
+    made = api.add({"sender_id": A, "profile": {"name": "Acme"}})
+    api.fail[("create", A)] = ApiError("Sender already registered", status=409, code=code)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert (outcome.result, outcome.detail, outcome.sid) == ("done", "adopted_same", made["sid"])
+
+
+def test_a_409_for_a_display_name_in_review_is_no_duplicate() -> None:
+    assert is_duplicate(ApiError("exists", status=409, code=63110))
+    assert not is_duplicate(ApiError("A display name change is already in progress", status=409, code=63128))
+    assert not is_duplicate(ApiError("bad", status=400, code=63100))
+
+
+def test_metas_refusals_of_a_display_name_are_worded_with_their_reason() -> None:
+    api = FakeApi()
+    api.add({"sender_id": A, "profile": {"name": "Acme"}})
+    plan = plan_for(api, desired(A, profile={"name": "Cheap Pills"}))
+    api.fail[("update", A)] = ApiError("The display name 'Cheap Pills' was declined by Meta: Promotional content",
+                                       status=400, code=63124)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert outcome.result == "failed"
+    assert outcome_message(outcome) == ("Meta declined the display name (Twilio 63124; Meta's reason as the API gives "
+                                        "it: The display name 'Cheap Pills' was declined by Meta: Promotional content)")
+    api.fail[("update", A)] = ApiError("A display name change is already in progress for this sender", status=409,
+                                       code=63128)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert outcome_message(outcome).startswith("a display-name change is already in Meta's review (Twilio 63128")
 
 
 def test_a_conflict_for_a_sender_that_is_not_listed_fails() -> None:

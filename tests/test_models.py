@@ -188,7 +188,7 @@ def test_friendly_name_and_account_type_are_managed_fields() -> None:
 
 def test_live_reads_tolerate_nulls_the_spec_allows() -> None:
     sender = LiveSender.model_validate({
-        "sid": None, "sender_id": None, "profile": None, "webhook": "?", "offline_reasons": [None, {"code": "410"}],
+        "sid": None, "sender_id": None, "profile": None, "webhook": None, "offline_reasons": [None, {"code": "410"}],
     })
     assert (sender.sid, sender.sender_id, sender.profile, sender.webhook) == ("", "", None, None)
     assert sender.offline_reasons == [{"code": "410"}] and not sender.matchable

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from reconciler.models.rules import PENDING_NAME_FIELDS, SECTIONS, TOP_FIELDS, TRANSIENT_STATUSES
+from reconciler.models.rules import PENDING_NAME_FIELDS, TOP_FIELDS, TRANSIENT_STATUSES
 
 
 class LiveSender(BaseModel):
@@ -43,20 +43,14 @@ class LiveSender(BaseModel):
         for key in ("sid", "sender_id"):
             if out.get(key) is None:
                 out[key] = ""
-        for key in (*SECTIONS, "properties"):
-            if key in out and not isinstance(out[key], dict):
-                out[key] = None
         reasons = out.get("offline_reasons")
-        if reasons is not None:
-            out["offline_reasons"] = [r for r in reasons if isinstance(r, dict)] if isinstance(reasons, list) else None
+        if isinstance(reasons, list) and None in reasons:
+            out["offline_reasons"] = [r for r in reasons if r is not None]
         profile = out.get("profile")
         if isinstance(profile, dict) and out.get("pending_display_name_status") is None:
             for key in PENDING_NAME_FIELDS:
                 if profile.get(key) is not None:
                     out[key] = profile[key]
-        for key in (*TOP_FIELDS, "status", *PENDING_NAME_FIELDS, "url"):
-            if key in out and out[key] is not None and not isinstance(out[key], str):
-                out[key] = None
         return out
 
     @property

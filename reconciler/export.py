@@ -134,14 +134,17 @@ def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -
     for sender in sorted(live, key=lambda s: s.sender_id):
         if sender.sender_id == SANDBOX_SENDER_ID or (wanted and sender.sender_id not in wanted):
             continue
+        if not sender.sender_id:  # the plan reports such a sender and leaves it alone
+            result.skipped.append(Skipped("", "sender_id", f"the API lists sid {sender.sid or '(none)'} without one"))
+            continue
         try:
             DesiredSender.model_validate({"sender_id": sender.sender_id})
         except ValidationError as exc:
             reason = "; ".join(e["msg"] for e in exc.errors())
             try:
                 SendersFile.model_validate({"ignore": [sender.sender_id]})
-            except ValidationError:  # not even an ignore entry can name it: the plan leaves it alone anyway
-                result.skipped.append(Skipped(sender.sender_id or sender.sid, "sender_id", reason))
+            except ValidationError:  # not even an ignore entry can name it
+                result.skipped.append(Skipped(sender.sender_id, "sender_id", reason))
                 continue
             result.ignore.append(sender.sender_id)
             result.skipped.append(Skipped(sender.sender_id, "sender_id", reason, ignored=True))

@@ -133,6 +133,11 @@ def outcome_message(outcome: Outcome) -> str:
     return text
 
 
+def is_name_refusal(error: ApiError) -> bool:
+    """Whether the API refused a display name with one of Meta's codes (worded apart by :func:`outcome_message`)."""
+    return error.code in (CODE_NAME_DECLINED, CODE_NAME_IN_PROGRESS)
+
+
 def _refusal(error: ApiError) -> str:
     """The API's refusal, with what Twilio's codes for display names mean."""
     if error.code == CODE_NAME_DECLINED:
@@ -167,8 +172,10 @@ def export_warning(sender_id: str, path: str, reason: str, *, written: bool, ign
         what = "the file cannot manage this sender: listed under ignore:, so plan leaves it alone"
     elif written:
         what = "not managed, written as a comment under the sender"
+    elif not sender_id:
+        what = "left out; plan reports such a sender and leaves it alone"
     else:
-        what = "the file cannot manage this sender nor list it under ignore:; it is left out"
+        what = "the file can neither manage this sender nor list it under ignore:; plan shows it as a delete candidate"
     return escape_control(f"Warning: {who}: {path}: {what} ({reason})")
 
 

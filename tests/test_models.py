@@ -248,3 +248,21 @@ def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
     assert schema["$defs"]["Profile"]["properties"]["vertical"]["enum"] == list(VERTICALS)
     assert schema["$defs"]["DesiredSender"]["required"] == ["sender_id"]
 
+
+
+def test_schema_follows_the_fields_the_api_allows() -> None:
+    defs = senders_file_json_schema()["$defs"]
+    assert defs["Configuration"]["properties"]["account_type"]["enum"] == ["ISV", "ISVSubAccount", ""]
+    assert defs["DesiredSender"]["properties"]["friendly_name"]["type"] == "string"
+    assert "friendly_name" not in defs["SenderDefaults"]["properties"]
+    name = defs["Profile"]["properties"]["name"]
+    assert (name["minLength"], name["maxLength"]) == (1, 255)
+    assert defs["Webhook"]["properties"]["status_callback_method"]["enum"] == ["POST", "PUT"]
+
+
+def test_ignore_takes_a_live_id_verbatim_but_still_corrects_a_valid_number_written_another_way() -> None:
+    assert SendersFile.model_validate({"ignore": ["whatsapp:+1555"]}).ignore == ["whatsapp:+1555"]
+    with pytest.raises(ValidationError, match="write 'whatsapp:\\+15017122661'"):
+        SendersFile.model_validate({"ignore": ["whatsapp:+1 501 712 2661"]})
+    with pytest.raises(ValidationError):
+        SendersFile.model_validate({"ignore": ["+15017122661"]})

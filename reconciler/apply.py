@@ -196,9 +196,9 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
         assert action.sid is not None
         body = await api.update(action.sid, action.body)
         if isinstance(body, dict) and body.get("display_name_status") == "error":
-            err = ApiError("the API did not accept the display-name change (display_name_status: error)",
-                           sender_id=action.sender_id)
-            return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=err)
+            error = await _name_alone(action, api)
+            if error is not None:
+                return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=error)
         renamed = any(c.path == "profile.name" for c in action.changes)
         return Outcome("update", action.sender_id, "done", "updated", sid=action.sid, fields=len(action.changes),
                        renamed=renamed)
@@ -210,6 +210,27 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
             return Outcome("delete", action.sender_id, "done", "already_deleted", sid=action.sid)
         raise
     return Outcome("delete", action.sender_id, "done", "deleted", sid=action.sid)
+
+
+async def _name_alone(action: Action, api: SendersApi) -> ApiError | None:
+    """The other fields were applied, but the display name was not (``display_name_status: error``, which carries
+    no code nor reason): send the name alone, which the API answers with its code (63124 with Meta's reason,
+    63128) when it refuses it again. Returns the refusal, or None when the name was taken this time."""
+    assert action.sid is not None
+    name = next((c.after for c in action.changes if c.path == "profile.name"), None)
+    if name is None:
+        return ApiError("the API did not accept the display-name change (display_name_status: error)",
+                        sender_id=action.sender_id)
+    try:
+        body = await api.update(action.sid, {"profile": {"name": name}})
+    except ApiError as exc:
+        if exc.outcome_unknown:
+            raise
+        return exc.for_sender(action.sender_id)
+    if isinstance(body, dict) and body.get("display_name_status") == "error":
+        return ApiError("the API did not accept the display-name change (display_name_status: error)",
+                        sender_id=action.sender_id)
+    return None
 
 
 def is_duplicate(error: ApiError) -> bool:

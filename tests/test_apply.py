@@ -195,6 +195,44 @@ def test_an_update_whose_display_name_the_api_refused_fails() -> None:
     assert outcome.result == "failed" and "display_name_status: error" in outcome_message(outcome)
 
 
+class _DeclinesWithOthers(FakeApi):
+    """Twilio's two answers to a declined name: 202 ``display_name_status: error`` beside other fields, and
+    400 / 63124 with Meta's reason when the name is alone."""
+
+    async def update(self, sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body == {"profile": {"name": "Cheap Pills"}}:
+            await self._arrive("update", A)
+            raise ApiError("The display name 'Cheap Pills' was declined by Meta: Promotional content", status=400,
+                           code=63124)
+        name = body.get("profile", {}).get("name")
+        reply = await super().update(sid, {**body, "profile": {k: v for k, v in body["profile"].items() if k != "name"}})
+        return {**reply, "display_name_status": "error"} if name else reply
+
+
+def test_a_name_refused_beside_other_fields_is_sent_alone_for_metas_reason() -> None:
+    api = _DeclinesWithOthers({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    plan = plan_for(api, desired(A, profile={"name": "Cheap Pills", "about": "new"}))
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert api.writes == [("update", A), ("update", A)] and api.senders[A]["profile"]["about"] == "new"
+    assert outcome.result == "failed" and outcome.error is not None and outcome.error.code == 63124
+    assert "Promotional content" in outcome_message(outcome)
+
+
+def test_a_name_taken_when_sent_alone_is_an_update_done() -> None:
+    api = FakeApi({"sender_id": A, "profile": {"name": "Old"}})
+    replies = [{"display_name_status": "error"}, {"display_name_status": "updating"}]
+    original = api.update
+
+    async def update(sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = await original(sid, body)
+        return {**reply, **replies.pop(0)}
+
+    api.update = update  # type: ignore[method-assign]
+    (outcome,) = run(apply_plan(plan_for(api, desired(A, profile={"name": "New", "about": "x"})), api,
+                                concurrency=1, confirm=False)).outcomes
+    assert (outcome.result, outcome.detail, outcome.renamed) == ("done", "updated", True) and not replies
+
+
 # --------------------------------------------------------------------------- stop and abort
 
 

@@ -93,13 +93,22 @@ def test_a_rename_waits_while_another_is_in_review_and_drift_reports_it(
 def test_metas_refusal_reaches_the_apply_report_with_its_reason(
     emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path
 ) -> None:
-    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}},
-                        meta_declines={"Cheap Pills": "Promotional content is not allowed"})
-    f = write_yaml(tmp_path, f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Cheap Pills}}\n')
+    declines = {"Cheap Pills": "Promotional content is not allowed"}
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Acme"}}, meta_declines=declines)
+    emulator.add_sender({"sender_id": B, "profile": {"name": "Beta", "about": "old"}}, meta_declines=declines)
+    f = write_yaml(tmp_path, f"""
+senders:
+  - sender_id: "{A}"
+    profile: {{name: Cheap Pills}}
+  - sender_id: "{B}"
+    profile: {{name: Cheap Pills, about: new}}
+""")
     applied = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
     assert applied.returncode == 1, applied.output
-    assert f"update sender {A}: Meta declined the display name (Twilio 63124" in applied.output
-    assert "Promotional content is not allowed" in applied.output
+    for sender in (A, B):  # alone: 400 / 63124; beside another field: 202 "error", then the name alone
+        assert f"update sender {sender}: Meta declined the display name (Twilio 63124" in applied.output
+    assert applied.output.count("Promotional content is not allowed") == 2
+    assert live_by_id(emulator)[B]["profile"]["about"] == "new"
 
 
 def test_export_keeps_what_the_file_cannot_manage_and_plans_to_no_change(

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler.diff import nest
 from reconciler.errors import ApiError
-from reconciler.models import DesiredSender, LiveSender
+from reconciler.models import CODE_NAME_IN_PROGRESS, DesiredSender, LiveSender
 from reconciler.plan import Action, ActionKind, Plan, plan_update
 
 #: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), so it
@@ -188,7 +188,7 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
         try:
             body = await api.create(action.body)
         except ApiError as exc:
-            if exc.status == 409:
+            if is_duplicate(exc):
                 return await _adopt_existing(action, api)
             raise
         return Outcome("create", action.sender_id, "done", "created", sid=(body or {}).get("sid"))
@@ -196,9 +196,9 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
         assert action.sid is not None
         body = await api.update(action.sid, action.body)
         if isinstance(body, dict) and body.get("display_name_status") == "error":
-            err = ApiError("the API did not accept the display-name change (display_name_status: error)",
-                           sender_id=action.sender_id)
-            return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=err)
+            error = await _name_alone(action, api)
+            if error is not None:
+                return Outcome("update", action.sender_id, "failed", "refused", sid=action.sid, error=error)
         renamed = any(c.path == "profile.name" for c in action.changes)
         return Outcome("update", action.sender_id, "done", "updated", sid=action.sid, fields=len(action.changes),
                        renamed=renamed)
@@ -210,6 +210,38 @@ async def _perform(action: Action, api: SendersApi) -> Outcome:
             return Outcome("delete", action.sender_id, "done", "already_deleted", sid=action.sid)
         raise
     return Outcome("delete", action.sender_id, "done", "deleted", sid=action.sid)
+
+
+async def _name_alone(action: Action, api: SendersApi) -> ApiError | None:
+    """The other fields were applied, but the display name was not (``display_name_status: error``, which carries
+    no code nor reason): send the name alone, which the API answers with its code (63124 with Meta's reason,
+    63128) when it refuses it again. Returns the refusal, or None when the name was taken this time."""
+    assert action.sid is not None
+    name = next((c.after for c in action.changes if c.path == "profile.name"), None)
+    if name is None:
+        return ApiError("the API did not accept the display-name change (display_name_status: error)",
+                        sender_id=action.sender_id)
+    try:
+        body = await api.update(action.sid, {"profile": {"name": name}})
+    except ApiError as exc:
+        if exc.outcome_unknown:
+            raise
+        return exc.for_sender(action.sender_id)
+    if isinstance(body, dict) and body.get("display_name_status") == "error":
+        return ApiError("the API did not accept the display-name change (display_name_status: error)",
+                        sender_id=action.sender_id)
+    return None
+
+
+def is_duplicate(error: ApiError) -> bool:
+    """Whether a create's refusal says the sender exists already: any 409 (Twilio answers 63100 "sender_id
+    provided already exists", and 63110 "Sender already registered" has been seen too), but a 409 whose code
+    means something else (63128: a display name in review)."""
+    return error.status == 409 and error.code not in _NOT_DUPLICATE
+
+
+#: 409s that do not say the sender exists.
+_NOT_DUPLICATE = frozenset({CODE_NAME_IN_PROGRESS})
 
 
 async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:

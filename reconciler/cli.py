@@ -342,7 +342,7 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
 
     With --account, the senders of that (sub)account, in a file that starts with its 'account:'.
     """
-    from reconciler.render.words import plural
+    from reconciler.render.words import export_warning, plural
     from reconciler.session import Session, write_file
 
     if output and not force and Path(output).exists():
@@ -350,7 +350,8 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
     with _planning():
         exported = Session(_settings(**options)).export(targets, account=account)
     for s in exported.skipped:
-        click.echo(f"Warning: sender {s.sender_id}: {s.path} left out, it does not pass validation: {s.reason}", err=True)
+        click.echo(export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored),
+                   err=True)
     if output:
         write_file(output, exported.text)
         click.echo(f"Wrote {plural(exported.count, 'sender')} to {output}", err=True)

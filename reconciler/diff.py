@@ -65,6 +65,9 @@ def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dic
     out: dict[str, Any] = {}
     for path in paths:
         section, _, name = path.partition(".")
+        if not name:  # a top-level field (friendly_name)
+            out[path] = normalise(path, live.value(path))
+            continue
         block = getattr(live, section, None)
         out[path] = normalise(path, block.get(name) if isinstance(block, dict) else None)
     return out
@@ -108,10 +111,14 @@ def _same_types(a: Any, b: Any) -> bool:
     return True
 
 
-def nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{"profile.about": x}`` → ``{"profile": {"about": x}}``: the shape of the API's bodies."""
-    out: dict[str, dict[str, Any]] = {}
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"profile.about": x, "friendly_name": y}`` → ``{"profile": {"about": x}, "friendly_name": y}``: the
+    shape of the API's bodies."""
+    out: dict[str, Any] = {}
     for path, value in flat.items():
         section, _, name = path.partition(".")
-        out.setdefault(section, {})[name] = value
+        if name:
+            out.setdefault(section, {})[name] = value
+        else:
+            out[section] = value
     return out

@@ -1,9 +1,12 @@
 """Live senders → a valid ``senders.yaml``, for adopting an existing account.
 
 Only writable fields with a value are written (they become managed); labels the API fills in by
-default are written as plain strings. A live value the file format would refuse (say an ``about``
-longer than Meta now allows) is left out, so the file stays valid, and reported. Planning the
-exported file against the same account gives an empty plan.
+default are written as plain strings. Nothing is dropped silently: a live value the file format would
+refuse (say an ``about`` longer than Meta now allows, or a vertical outside the documented list) is
+written as a comment under its sender, so the file stays valid, and named in a warning. A live sender
+the file cannot manage at all (its sender_id is not ``whatsapp:`` + an E.164 number) is listed under
+``ignore:``, so it is never a delete candidate. Planning the exported file against the same account
+gives an empty plan.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
 from reconciler.config import escape
 from reconciler.diff import normalise
@@ -22,12 +26,15 @@ from reconciler.models import (
     DEFAULT_LABELS,
     LIST_ITEM_KEYS,
     SANDBOX_SENDER_ID,
+    TOP_FIELDS,
     Configuration,
     DesiredSender,
     LiveSender,
     Profile,
+    SendersFile,
     Webhook,
 )
+from reconciler.text import clip, escape_control
 
 SECTION_MODELS: dict[str, type[Configuration | Webhook | Profile]] = {
     "configuration": Configuration, "webhook": Webhook, "profile": Profile,
@@ -36,9 +43,23 @@ SECTION_MODELS: dict[str, type[Configuration | Webhook | Profile]] = {
 
 @dataclass(frozen=True)
 class Skipped:
+    """A live value the file cannot hold. ``value`` is its text in the comment; ``ignored``: the whole sender
+    went under ``ignore:``; ``value is None`` and not ignored: the sender could not be written at all."""
+
     sender_id: str
     path: str
     reason: str
+    value: str | None = None
+    ignored: bool = False
+
+
+@dataclass
+class Export:
+    """What export writes: the senders, the ignored ids, and every value it could not write as a field."""
+
+    senders: list[dict[str, Any]]
+    ignore: list[str]
+    skipped: list[Skipped]
 
 
 def _plain(name: str, value: Any) -> Any:
@@ -63,49 +84,87 @@ def _escaped(value: Any) -> Any:
     return value
 
 
+def _checked(model: Any, name: str, value: Any) -> str | None:
+    """Why the file would refuse ``value`` for ``name`` (None: it accepts it)."""
+    try:
+        model.model_validate({name: value} if model is not DesiredSender else {"sender_id": "whatsapp:+15017122661",
+                                                                                name: value})
+    except ValidationError as exc:
+        return "; ".join("not one of the values the file accepts" if e["type"] == "literal_error" else e["msg"]
+                         for e in exc.errors())
+    return None
+
+
 def export_sender(live: LiveSender) -> tuple[dict[str, Any], list[Skipped]]:
-    """One sender as a desired-state mapping, and the fields that had to be left out."""
+    """One sender as a desired-state mapping, and the fields that had to be left out (written as comments)."""
     out: dict[str, Any] = {"sender_id": live.sender_id}
     skipped: list[Skipped] = []
+
+    def take(model: Any, path: str, name: str, value: Any, into: dict[str, Any]) -> None:
+        if value is None or (name in LIST_ITEM_KEYS and value == []):
+            return
+        candidate = _plain(name, value)
+        reason = _checked(model, name, candidate)
+        if reason is not None:
+            skipped.append(Skipped(live.sender_id, path, reason, value=_shown(candidate)))
+            return
+        into[name] = _escaped(candidate)
+
+    for name in TOP_FIELDS:
+        take(DesiredSender, name, name, live.value(name), out)
     for section, model in SECTION_MODELS.items():
         block = getattr(live, section) or {}
         fields: dict[str, Any] = {}
         for name in model.model_fields:
-            value = block.get(name)
-            if value is None or (name in LIST_ITEM_KEYS and value == []):
-                continue
-            candidate = _plain(name, value)
-            try:
-                model.model_validate({name: candidate})
-            except ValidationError as exc:
-                reason = "; ".join(e["msg"] for e in exc.errors())
-                skipped.append(Skipped(live.sender_id, f"{section}.{name}", reason))
-                continue
-            fields[name] = _escaped(candidate)
+            take(model, f"{section}.{name}", name, block.get(name), fields)
         if fields:
             out[section] = fields
     return out, skipped
 
 
-def export_senders(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[Skipped]]:
+def _shown(value: Any) -> str:
+    """A live value as one printable line for a comment."""
+    return clip(escape_control(repr(value)), 200)
+
+
+def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -> Export:
+    """Every live sender (or those of ``targets``) as the file would declare it."""
     wanted = frozenset(targets)
-    senders, skipped = [], []
+    result = Export([], [], [])
     for sender in sorted(live, key=lambda s: s.sender_id):
         if sender.sender_id == SANDBOX_SENDER_ID or (wanted and sender.sender_id not in wanted):
+            continue
+        if not sender.sender_id:  # the plan reports such a sender and leaves it alone
+            result.skipped.append(Skipped("", "sender_id", f"the API lists sid {sender.sid or '(none)'} without one"))
             continue
         try:
             DesiredSender.model_validate({"sender_id": sender.sender_id})
         except ValidationError as exc:
-            skipped.append(Skipped(sender.sender_id, "sender_id", "; ".join(e["msg"] for e in exc.errors())))
+            reason = "; ".join(e["msg"] for e in exc.errors())
+            try:
+                SendersFile.model_validate({"ignore": [sender.sender_id]})
+            except ValidationError:  # not even an ignore entry can name it
+                result.skipped.append(Skipped(sender.sender_id, "sender_id", reason))
+                continue
+            result.ignore.append(sender.sender_id)
+            result.skipped.append(Skipped(sender.sender_id, "sender_id", reason, ignored=True))
             continue
         data, more = export_sender(sender)
-        senders.append(data)
-        skipped.extend(more)
-    return senders, skipped
+        result.senders.append(data)
+        result.skipped.extend(more)
+    return result
 
 
-def to_yaml(senders: list[dict[str, Any]], *, header: str, account: str | None = None) -> str:
-    """Block-style YAML with a comment header; ``account:`` first when the senders are a named account's."""
+def export_senders(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[Skipped]]:
+    """The writable senders and what was left out (see :func:`export_account`, which also gives ``ignore:``)."""
+    result = export_account(live, targets=targets)
+    return result.senders, result.skipped
+
+
+def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str] = (),
+            skipped: Iterable[Skipped] = (), account: str | None = None) -> str:
+    """Block-style YAML with a comment header; ``account:`` first when the senders are a named account's;
+    each value in ``skipped`` is a comment under its sender."""
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 4096
@@ -113,5 +172,23 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str, account: str | None =
     buf = io.StringIO()
     for line in header.splitlines():
         buf.write(f"# {line}\n".replace("# \n", "#\n"))
-    yaml.dump({**({"account": account} if account else {}), "senders": senders}, buf)
+    notes: dict[str, list[str]] = {}
+    for s in skipped:
+        if s.value is not None:
+            notes.setdefault(s.sender_id, []).append(f"not managed: {s.path} is {s.value} live; {clip(s.reason, 200)}")
+    documents = []
+    for sender in senders:
+        mapping = CommentedMap(sender)
+        lines = [escape_control(line) for line in notes.get(sender["sender_id"], [])]
+        keys = list(sender)
+        if lines and len(keys) > 1:
+            mapping.yaml_set_comment_before_after_key(keys[1], before="\n".join(lines), indent=4)
+        elif lines:
+            mapping.yaml_add_eol_comment("; ".join(lines), "sender_id")
+        documents.append(mapping)
+    data: dict[str, Any] = {**({"account": account} if account else {}), "senders": documents}
+    ignored = list(ignore)
+    if ignored:
+        data["ignore"] = ignored
+    yaml.dump(data, buf)
     return buf.getvalue()

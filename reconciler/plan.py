@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
 from reconciler.errors import SafetyViolation, UnsafePlanError
 from reconciler.models import (
+    DISPLAY_NAME_BLOCKING,
     DISPLAY_NAME_FAILED,
     DISPLAY_NAME_IN_REVIEW,
     DISPLAY_NAME_RETRYABLE,
@@ -30,7 +31,9 @@ from reconciler.models import (
 )
 
 ActionKind = Literal["create", "update", "delete"]
-NoticeKind = Literal["status", "verification", "offline", "rename_pending", "rename_failed"]
+NoticeKind = Literal[
+    "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
+]
 ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
 
 
@@ -63,7 +66,9 @@ class Notice:
 
     ``status`` is the sender's status (kinds ``status``, ``offline``) or its display name's review status
     (``rename_*``, with ``name`` the name under review); ``reasons`` are Twilio's offline reasons as
-    ``(code, message)`` pairs.
+    ``(code, message)`` pairs. ``rename_blocked``: the file's name ``wanted`` waits for Meta's review of
+    ``name``, and nothing is sent for it. ``unmatched_live``: a live sender without a ``sender_id`` or a
+    ``sid`` (``sender_id`` then holds whichever it has, ``name`` the other's absence): left alone.
     """
 
     sender_id: str
@@ -71,6 +76,7 @@ class Notice:
     status: str | None = None
     name: str | None = None
     reasons: tuple[tuple[Any, Any], ...] = ()
+    wanted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,14 +135,16 @@ class Plan:
 
     @property
     def declined_renames(self) -> tuple[Notice, ...]:
-        """Display names the review refused: drift, though no action can fix them."""
-        return tuple(n for n in self.notices if n.kind == "rename_failed")
+        """Display names the review refused, and names that wait for another's review: drift, though no
+        action can fix them now."""
+        return tuple(n for n in self.notices if n.kind in ("rename_failed", "rename_blocked"))
 
     @property
     def drifted(self) -> bool:
-        """Live state differs from the file: any action (gated deletes too), or a display name the review refused.
+        """Live state differs from the file: any action (gated deletes too), a display name the review refused,
+        or one that waits for Meta's review of another.
 
-        A rename waiting for Meta's review is not drift.
+        A rename of the file's own name waiting for Meta's review is not drift.
         """
         return self.has_changes or bool(self.declined_renames)
 
@@ -176,6 +184,7 @@ def fingerprint(live: LiveSender | None) -> str:
     view = {
         "sid": live.sid,
         "sender_id": live.sender_id,
+        "friendly_name": live.friendly_name,
         "configuration": {k: v for k, v in (live.configuration or {}).items() if k != "verification_code"},
         "webhook": live.webhook or {},
         "profile": live.profile or {},
@@ -210,6 +219,10 @@ def build_plan(
     have: dict[str, LiveSender] = {}
     twice: dict[str, list[str]] = {}
     for sender in live:
+        if not sender.matchable:  # nothing to match it by, or nothing to act on it with: never deleted
+            notices.append(Notice(sender.sender_id or sender.sid, "unmatched_live",
+                                  name="sender_id" if not sender.sender_id else "sid"))
+            continue
         if sender.sender_id in have:
             twice.setdefault(sender.sender_id, [have[sender.sender_id].sid]).append(sender.sid)
             continue
@@ -309,6 +322,9 @@ def _rename(change: FieldChange, current: LiveSender) -> tuple[bool, Notice | No
     Returns (send the change?, a notice, the review status the change re-submits after).
     """
     pending, status = current.pending_display_name, current.pending_display_name_status
+    if status == DISPLAY_NAME_BLOCKING and pending and pending != change.after:
+        # Meta reviews one change at a time: another name is refused (409 / 63128) until this review ends.
+        return False, Notice(current.sender_id, "rename_blocked", status=status, name=pending, wanted=change.after), None
     if pending != change.after or not status:
         return True, None, None
     notice = Notice(current.sender_id, "rename_pending", status=status, name=pending)
@@ -359,7 +375,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         ],
         "notices": [
             {"sender_id": n.sender_id, "kind": n.kind, "status": n.status, "name": n.name,
-             "reasons": [list(r) for r in n.reasons]}
+             "reasons": [list(r) for r in n.reasons], "wanted": n.wanted}
             for n in plan.notices
         ],
         "problems": [
@@ -389,7 +405,7 @@ def plan_from_data(data: Mapping[str, Any]) -> Plan:
         ),
         notices=tuple(
             Notice(str(n["sender_id"]), _one_of(n["kind"], get_args(NoticeKind)), status=n["status"], name=n["name"],
-                   reasons=tuple((code, message) for code, message in n["reasons"]))
+                   reasons=tuple((code, message) for code, message in n["reasons"]), wanted=n.get("wanted"))
             for n in data["notices"]
         ),
         problems=tuple(

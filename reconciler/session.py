@@ -46,7 +46,7 @@ from reconciler.errors import (
     PlanFileError,
     ReconcilerError,
 )
-from reconciler.export import Skipped, export_senders, to_yaml
+from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
 from reconciler.models import DesiredState, LiveSender, senders_file_json_schema
 from reconciler.plan import build_plan
@@ -411,11 +411,12 @@ class Session:
         missing = sorted(set(wanted) - {s.sender_id for s in live})
         if missing:
             raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
-        senders, skipped = export_senders(live, targets=wanted)
+        result = export_account(live, targets=wanted)
         where = f"account {account} at {self.base_url}" if account else self.base_url
-        header = (f"Exported by reconciler {__version__} from {where}: {len(senders)} senders.\n"
+        header = (f"Exported by reconciler {__version__} from {where}: {len(result.senders)} senders.\n"
                   "Every field below is managed; remove a field to stop managing it.")
-        return Exported(to_yaml(senders, header=header, account=account), len(senders), tuple(skipped))
+        text = to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped, account=account)
+        return Exported(text, len(result.senders), tuple(result.skipped))
 
 
 def _id_hint(given: str, live: Sequence[LiveSender]) -> str:

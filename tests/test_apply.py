@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from reconciler.apply import ApplyReport, apply_plan, wait_until_settled
+from reconciler.apply import ApplyReport, apply_plan, is_duplicate, wait_until_settled
 from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
 from reconciler.plan import Plan, build_plan
@@ -195,6 +195,44 @@ def test_an_update_whose_display_name_the_api_refused_fails() -> None:
     assert outcome.result == "failed" and "display_name_status: error" in outcome_message(outcome)
 
 
+class _DeclinesWithOthers(FakeApi):
+    """Twilio's two answers to a declined name: 202 ``display_name_status: error`` beside other fields, and
+    400 / 63124 with Meta's reason when the name is alone."""
+
+    async def update(self, sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        if body == {"profile": {"name": "Cheap Pills"}}:
+            await self._arrive("update", A)
+            raise ApiError("The display name 'Cheap Pills' was declined by Meta: Promotional content", status=400,
+                           code=63124)
+        name = body.get("profile", {}).get("name")
+        reply = await super().update(sid, {**body, "profile": {k: v for k, v in body["profile"].items() if k != "name"}})
+        return {**reply, "display_name_status": "error"} if name else reply
+
+
+def test_a_name_refused_beside_other_fields_is_sent_alone_for_metas_reason() -> None:
+    api = _DeclinesWithOthers({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    plan = plan_for(api, desired(A, profile={"name": "Cheap Pills", "about": "new"}))
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert api.writes == [("update", A), ("update", A)] and api.senders[A]["profile"]["about"] == "new"
+    assert outcome.result == "failed" and outcome.error is not None and outcome.error.code == 63124
+    assert "Promotional content" in outcome_message(outcome)
+
+
+def test_a_name_taken_when_sent_alone_is_an_update_done() -> None:
+    api = FakeApi({"sender_id": A, "profile": {"name": "Old"}})
+    replies = [{"display_name_status": "error"}, {"display_name_status": "updating"}]
+    original = api.update
+
+    async def update(sid: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = await original(sid, body)
+        return {**reply, **replies.pop(0)}
+
+    api.update = update  # type: ignore[method-assign]
+    (outcome,) = run(apply_plan(plan_for(api, desired(A, profile={"name": "New", "about": "x"})), api,
+                                concurrency=1, confirm=False)).outcomes
+    assert (outcome.result, outcome.detail, outcome.renamed) == ("done", "updated", True) and not replies
+
+
 # --------------------------------------------------------------------------- stop and abort
 
 
@@ -260,6 +298,38 @@ def test_a_create_that_exists_already_and_matches_sends_nothing_more() -> None:
     (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
     assert outcome.result == "done" and outcome_message(outcome) == "existed already and matches the file"
     assert api.writes == [("create", A)]
+
+
+@pytest.mark.parametrize("code", [63100, 63110, None])
+def test_a_create_refused_409_with_any_duplicate_code_is_adopted(code: int | None) -> None:
+    api = FakeApi()
+    plan = plan_for(api, desired(A, profile={"name": "Acme"}))
+    made = api.add({"sender_id": A, "profile": {"name": "Acme"}})
+    api.fail[("create", A)] = ApiError("Sender already registered", status=409, code=code)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert (outcome.result, outcome.detail, outcome.sid) == ("done", "adopted_same", made["sid"])
+
+
+def test_a_409_for_a_display_name_in_review_is_no_duplicate() -> None:
+    assert is_duplicate(ApiError("exists", status=409, code=63110))
+    assert not is_duplicate(ApiError("A display name change is already in progress", status=409, code=63128))
+    assert not is_duplicate(ApiError("bad", status=400, code=63100))
+
+
+def test_metas_refusals_of_a_display_name_are_worded_with_their_reason() -> None:
+    api = FakeApi()
+    api.add({"sender_id": A, "profile": {"name": "Acme"}})
+    plan = plan_for(api, desired(A, profile={"name": "Cheap Pills"}))
+    api.fail[("update", A)] = ApiError("The display name 'Cheap Pills' was declined by Meta: Promotional content",
+                                       status=400, code=63124)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert outcome.result == "failed"
+    assert outcome_message(outcome) == ("Meta declined the display name (Twilio 63124; Meta's reason as the API gives "
+                                        "it: The display name 'Cheap Pills' was declined by Meta: Promotional content)")
+    api.fail[("update", A)] = ApiError("A display name change is already in progress for this sender", status=409,
+                                       code=63128)
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert outcome_message(outcome).startswith("a display-name change is already in Meta's review (Twilio 63128")
 
 
 def test_a_conflict_for_a_sender_that_is_not_listed_fails() -> None:

@@ -156,6 +156,27 @@ def test_a_malformed_live_sender_is_one_line_naming_it_and_the_fields():
     assert err.sender_id == "whatsapp:+15017120002"
 
 
+def test_a_response_in_the_shape_of_a_production_one_is_read_whole():
+    """Empty sections, string codes, unknown fields and statuses, and the nulls the spec allows pass through."""
+    production = {
+        "sid": "XE" + "a" * 32, "status": "ONLINE:PENDING_VERIFICATION", "sender_id": "whatsapp:+15017122661",
+        "configuration": {"waba_id": "12345678912345"}, "webhook": {}, "properties": {},
+        "profile": {"name": "Acme", "vertical": "Other"},
+        "offline_reasons": [{"code": "410", "message": "Number deregistered"}, None,
+                            {"code": "63051", "message": "Meta invitation not accepted", "more_info": None}],
+        "compliance": None, "unknown_top_level": {"x": 1}, "url": "https://api.test/v2/Channels/Senders/XE",
+    }
+    others = [dict(sender(2), profile=None, webhook=None, configuration=None), dict(sender(3), sender_id=None),
+              dict(sender(4), sid=None)]
+    handler, _ = _pages(lambda n: None, lambda n: [production, *others])
+    got, _ = run(_with(handler, lambda api: api.list_senders()))
+    assert [s.status for s in got][:1] == ["ONLINE:PENDING_VERIFICATION"]
+    assert [r["code"] for r in got[0].offline_reasons or []] == ["410", "63051"]
+    assert got[0].webhook == {} and got[0].properties == {} and got[0].model_extra == {
+        "compliance": None, "unknown_top_level": {"x": 1}}
+    assert got[1].profile is None and [s.matchable for s in got] == [True, True, False, False]
+
+
 def test_unknown_status_is_kept_as_is():
     def handler(request):
         return httpx.Response(200, json={"senders": [dict(sender(1), status="ONLINE:PENDING_VERIFICATION")], "meta": {}})

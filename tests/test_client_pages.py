@@ -68,9 +68,10 @@ def test_a_sender_that_cannot_be_read_is_an_api_error():
     pytest.param(dict(sender(5), webhook=["x"]),
                  "sender whatsapp:+15017120005: the API returned a sender this tool cannot read: webhook: "
                  "Input should be a valid dictionary", id="by-sender-id"),
-    pytest.param({"sid": "XE" + "5" * 32, "profile": {}},
-                 f"the API returned a sender this tool cannot read (sid XE{'5' * 32}): sender_id: Field required", id="by-sid"),
-    pytest.param({"sid": 5, "sender_id": None},
+    pytest.param({"sid": "XE" + "5" * 32, "sender_id": 5, "profile": {}},
+                 f"the API returned a sender this tool cannot read (sid XE{'5' * 32}): sender_id: Input should be a valid "
+                 "string", id="by-sid"),
+    pytest.param({"sid": 5, "sender_id": 6},
                  "the API returned a sender this tool cannot read (senders[1] on page 2): sid: Input should be a valid string; "
                  "sender_id: Input should be a valid string", id="by-place"),
     pytest.param("whatsapp:+15017120005", "(senders[1] on page 2): it is a string, not an object", id="not-an-object"),
@@ -82,6 +83,12 @@ def test_a_malformed_sender_is_one_line_naming_the_sender_and_the_field(bad, exp
     with pytest.raises(ApiError) as caught:
         senders_from_pages([page(sender(1)), page(sender(2), bad)])
     assert str(caught.value).endswith(expected) and str(caught.value).isprintable(), str(caught.value)
+
+
+def test_a_sender_without_sender_id_or_sid_is_read_and_cannot_be_matched():
+    """The spec lets both be null; such a sender is read (the plan reports it and leaves it alone)."""
+    got = senders_from_pages([page(sender(1), {"sid": "XE" + "5" * 32, "profile": None}, {"sid": None, "sender_id": None})])
+    assert [(s.sid, s.sender_id, s.matchable) for s in got[1:]] == [("XE" + "5" * 32, "", False), ("", "", False)]
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"senders": "x"}', b"{}"])

@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from reconciler import config
 from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, reader
 from reconciler.errors import ConfigError
-from reconciler.models import VERTICALS, DesiredState, SendersFile
+from reconciler.models import VERTICALS, VERTICALS_SOURCE, DesiredState, SendersFile
 from tests.factories import FIXTURES, REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "senders.yaml.example"
@@ -284,7 +284,7 @@ def test_every_error_of_a_file_is_reported_with_its_location(here: Path) -> None
     verticals = ", ".join(repr(v) for v in VERTICALS)
     assert got == [
         f"senders.yaml:5:7: sender {A}: profile.abuot: unknown key 'abuot'; did you mean 'about'?",
-        f"senders.yaml:6:17: sender {A}: profile.vertical: 'Spaceships' is not one of {verticals}",
+        f"senders.yaml:6:17: sender {A}: profile.vertical: 'Spaceships' is not one of {verticals} ({VERTICALS_SOURCE})",
         f"senders.yaml:7:16: sender {A}: profile.emails[0]: 'not-an-email' is not an email address: "
         "An email address must have an @-sign.",
         "senders.yaml:8:16: senders[1].sender_id: 'whatsapp:+1 501 712 2662' is not in E.164 form; "
@@ -301,7 +301,8 @@ def test_every_error_of_a_file_is_reported_with_its_location(here: Path) -> None
 def test_vertical_message_names_the_allowed_values(here: Path) -> None:
     (message,) = errors(f"senders:\n  - sender_id: {A}\n    profile: {{vertical: Spaceships}}\n")
     assert message.startswith(f"senders.yaml:3:25: sender {A}: profile.vertical: 'Spaceships' is not one of 'Alcohol', ")
-    assert message.endswith(", 'Travel and Transportation'")
+    assert message.endswith(", 'Travel and Transportation' (the values Twilio documents for the Senders API, "
+                            "which it enforces)")
 
 
 @pytest.mark.parametrize(
@@ -383,7 +384,7 @@ def test_profile_rules(here: Path, profile: str, column: int, message: str) -> N
          f"senders.yaml:3:44: sender {A}: configuration.voice_application_sid: voice_application_sid 'AP123' must be "
          "'AP' followed by 32 hex digits, or ''"),
         ("senders:\n  - sender_id: whatsapp:+15017122661\n    webhook: {status_callback_method: PATCH}\n",
-         f"senders.yaml:3:39: sender {A}: webhook.status_callback_method: 'PATCH' is not one of 'GET', 'POST', 'PUT'"),
+         f"senders.yaml:3:39: sender {A}: webhook.status_callback_method: 'PATCH' is not one of 'POST', 'PUT'"),
         ("senders:\n  - sender_id: whatsapp:+15017122661\n    webhook: {fallback_method: DELETE}\n",
          f"senders.yaml:3:32: sender {A}: webhook.fallback_method: 'DELETE' is not one of 'POST', 'PUT'"),
         ("senders:\n  - sender_id: whatsapp:+15017122661\n    webhook: {callback_url: 'https://exa mple.com'}\n",
@@ -654,6 +655,7 @@ _configuration = _some(
     waba_id=st.from_regex(r"\A[0-9]{1,20}\Z"),
     verification_method=st.sampled_from(["sms", "voice"]),
     voice_application_sid=st.sampled_from(["", "AP" + "0123456789abcdef" * 2]),
+    account_type=st.sampled_from(["ISV", "ISVSubAccount", ""]),
 )
 _webhook = _some(
     callback_url=st.sampled_from(_URLS),
@@ -661,13 +663,13 @@ _webhook = _some(
     fallback_url=st.sampled_from(_URLS),
     fallback_method=st.sampled_from(["POST", "PUT"]),
     status_callback_url=st.sampled_from(_URLS),
-    status_callback_method=st.sampled_from(["GET", "POST", "PUT"]),
+    status_callback_method=st.sampled_from(["POST", "PUT"]),
 )
 _email = st.sampled_from(["a@example.com", "first.last+tag@shop.example.org"])
 _site = st.sampled_from(["https://example.com", "https://shop.example.org/a?b=c"])
 _phone = st.sampled_from(["+15017122661", "+442079460958"])
 _profile = _some(
-    name=_TEXT,
+    name=st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=40),
     about=st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), max_size=139),
     address=_TEXT,
     description=_TEXT,
@@ -689,7 +691,7 @@ def senders_files(draw: st.DrawFn) -> SendersFile:
     data = draw(
         _some(
             defaults=_some(**_sections),
-            senders=st.just([draw(_some(**_sections)) | {"sender_id": i} for i in ids]),
+            senders=st.just([draw(_some(**_sections, friendly_name=_TEXT)) | {"sender_id": i} for i in ids]),
             ignore=st.lists(st.sampled_from(ignored), unique=True, max_size=3),
             safety=_some(
                 max_update_percent=st.floats(0, 100),

@@ -427,10 +427,51 @@ def test_retryable_name_failures_go_back_to_review(api, emulator, failed):
     assert got["pending_display_name_status_date"] != "2026-01-01T00:00:00Z"
 
 
-def test_declined_name_resubmitted_alone_is_refused(api, emulator):
-    sid = emulator.add_sender(body(1), pending_display_name="Bad Name", pending_display_name_status="DECLINED")["sid"]
-    assert_error(rename(api, sid, "Bad Name"), 400, 63100, "declined")
+def test_declined_name_resubmitted_alone_is_refused_with_metas_reason(api, emulator):
+    sid = emulator.add_sender(body(1), pending_display_name="Bad Name", pending_display_name_status="DECLINED",
+                              meta_declines={"Bad Name": "Display name does not match the business"})["sid"]
+    assert_error(rename(api, sid, "Bad Name"), 400, 63124, "declined by Meta: Display name does not match the business")
     assert api.get(f"{SENDERS}/{sid}").json()["pending_display_name_status"] == "DECLINED"
+    unnamed = emulator.add_sender(body(2), pending_display_name="Worse", pending_display_name_status="DECLINED")["sid"]
+    assert_error(rename(api, unnamed, "Worse"), 400, 63124, "display name guidelines")
+
+
+def test_a_name_meta_declines_is_refused_alone_and_an_error_with_other_fields(api, emulator):
+    sid = emulator.add_sender(body(1), meta_declines={"Cheap Pills": "Promotional content"})["sid"]
+    assert_error(rename(api, sid, "Cheap Pills"), 400, 63124, "'Cheap Pills' was declined by Meta: Promotional content")
+    r = rename(api, sid, "Cheap Pills", about="applied")
+    assert (r.status_code, r.json()["display_name_status"]) == (202, "error")
+    got = api.get(f"{SENDERS}/{sid}").json()
+    assert got["profile"] == {**got["profile"], "name": "Acme 1", "about": "applied"}
+    assert "pending_display_name_status" not in got
+
+
+def test_another_name_while_one_is_in_review_is_refused_409_63128(api, emulator):
+    sid = emulator.add_sender(body(1))["sid"]
+    assert rename(api, sid, "Second").json()["display_name_status"] == "updating"
+    assert_error(rename(api, sid, "Third"), 409, 63128, "A display name change is already in progress for this sender")
+    assert rename(api, sid, "Second").json()["display_name_status"] == "pending_review"
+    assert rename(api, sid, "Acme 1").json()["display_name_status"] == "no_change"
+    mixed = rename(api, sid, "Third", about="applied")
+    assert (mixed.status_code, mixed.json()["display_name_status"]) == (202, "error")
+    got = api.get(f"{SENDERS}/{sid}").json()
+    assert (got["pending_display_name"], got["profile"]["about"]) == ("Second", "applied")
+    emulator.update_sender_state(sid, pending_display_name_status="DECLINED")
+    assert rename(api, sid, "Third").json()["display_name_status"] == "updating"  # that review ended
+
+
+def test_display_names_are_1_to_255_characters(api, emulator):
+    sid = emulator.add_sender(body(1))["sid"]
+    assert_error(rename(api, sid, "n" * 256), 400, 63124, "1 to 255 characters")
+    assert rename(api, sid, "n" * 255).json()["display_name_status"] == "updating"
+
+
+def test_friendly_name_is_stored_and_returned(api, emulator):
+    sid = create(api, {**body(1), "friendly_name": "Front desk"})["sid"]
+    assert api.get(f"{SENDERS}/{sid}").json()["friendly_name"] == "Front desk"
+    assert api.post(f"{SENDERS}/{sid}", json={"friendly_name": "Back office"}).json()["friendly_name"] == "Back office"
+    listed = api.get(SENDERS, params={"Channel": "whatsapp"}).json()["senders"]
+    assert [s["friendly_name"] for s in listed] == ["Back office"]
 
 
 def test_declined_name_with_other_fields_is_error_but_others_apply(api, emulator):

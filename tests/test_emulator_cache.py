@@ -207,8 +207,8 @@ def test_any_mix_of_changes_lists_what_a_fresh_render_shows(ops, page_size):
             made += 1
         elif op == "update":
             store.update(sid, {"profile": {"about": f"about {k}"}})
-        elif op == "name":
-            store.update(sid, {"profile": {"name": f"Name {k}"}})
+        elif op == "name":  # with about, so a name refused while another is in review still changes the sender
+            store.update(sid, {"profile": {"name": f"Name {k}", "about": f"renamed {k}"}})
         elif op == "delete":
             store.delete(sid)
         elif op == "state":

@@ -152,3 +152,34 @@ def test_sdk_with_a_standard_key_cannot_read_accounts(emulator, monkeypatch):
     emulator.add_api_key(TEST_ACCOUNT_SID, "SK" + "cd" * 16, "main-secret", main=True)
     main = sdk("SK" + "cd" * 16, "main-secret", emulator.base_url, TEST_ACCOUNT_SID)
     assert [a.sid for a in main.api.v2010.accounts.list()] == [TEST_ACCOUNT_SID]
+
+
+def test_sdk_friendly_name_and_account_type_round_trip(senders):
+    created = senders.create(L.MessagingV2ChannelsSenderRequestsCreate({
+        "sender_id": "whatsapp:+15005550006", "friendly_name": "Front desk",
+        "configuration": {"account_type": "ISV"}, "profile": {"name": "Acme"},
+    }))
+    assert created.friendly_name == "Front desk" and created.configuration["account_type"] == "ISV"
+    updated = senders(created.sid).update(L.MessagingV2ChannelsSenderRequestsUpdate(
+        {"friendly_name": "Back office", "configuration": {"account_type": "ISVSubAccount"}}))
+    assert updated.friendly_name == "Back office"
+    fetched = senders(created.sid).fetch()
+    assert fetched.friendly_name == "Back office" and fetched.configuration["account_type"] == "ISVSubAccount"
+
+
+def test_sdk_sees_63128_and_63124_with_status_and_code(senders, emulator):
+    sid = senders.create(L.MessagingV2ChannelsSenderRequestsCreate(
+        {"sender_id": "whatsapp:+15005550006", "profile": {"name": "Acme"}})).sid
+    assert senders(sid).update(L.MessagingV2ChannelsSenderRequestsUpdate(
+        {"profile": {"name": "Second"}})).display_name_status == "updating"
+    with pytest.raises(TwilioRestException) as busy:
+        senders(sid).update(L.MessagingV2ChannelsSenderRequestsUpdate({"profile": {"name": "Third"}}))
+    assert (busy.value.status, busy.value.code) == (409, 63128)
+    assert "already in progress" in busy.value.msg
+    fetched = senders(sid).fetch()
+    assert (fetched.pending_display_name, fetched.pending_display_name_status) == ("Second", "PENDING_REVIEW")
+    emulator.update_sender_state(sid, pending_display_name_status="DECLINED", meta_declines={"Second": "Too generic"})
+    with pytest.raises(TwilioRestException) as declined:
+        senders(sid).update(L.MessagingV2ChannelsSenderRequestsUpdate({"profile": {"name": "Second"}}))
+    assert (declined.value.status, declined.value.code) == (400, 63124)
+    assert "Too generic" in declined.value.msg

@@ -58,6 +58,14 @@ WEBSITES = ["https://a", "https://b", "https://c"]
             "Invalid value for webhook.callback_method: 'GET' is not one of 'POST', 'PUT'",
         ),
         (
+            {**CREATE, "webhook": {"status_callback_method": "GET"}},
+            "Invalid value for webhook.status_callback_method: 'GET' is not one of 'POST', 'PUT'",
+        ),
+        (
+            {**CREATE, "configuration": {"account_type": "Reseller"}},
+            "Invalid value for configuration.account_type: 'Reseller' is not one of 'ISV', 'ISVSubAccount', ''",
+        ),
+        (
             {**CREATE, "profile": {"name": "A", "websites": ["ftp://x"]}},
             "Invalid value for profile.websites[0].website: 'ftp://x' is not an http(s) URL",
         ),

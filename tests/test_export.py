@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler.config import load_desired
-from reconciler.export import export_senders, to_yaml
+from reconciler.export import export_account, export_senders, to_yaml
 from reconciler.models import LiveSender
 from reconciler.plan import build_plan
 from tests.factories import SANDBOX, A, B, C, live, number, sid_of
@@ -33,12 +33,13 @@ def exported(*senders: LiveSender, targets: tuple[str, ...] = ()) -> dict[str, d
 
 
 def round_trip(tmp_path: Path, senders: list[LiveSender]) -> tuple[str, list[Any]]:
-    """Export ``senders``, load the file back with the real loader, and plan it against the same senders."""
-    out, _ = export_senders(senders)
-    text = to_yaml(out, header="exported for a test")
+    """Export ``senders``, load the file back with the real loader, and plan it against the same senders
+    (deletes allowed: a sender the file leaves out would show as one)."""
+    result = export_account(senders)
+    text = to_yaml(result.senders, header="exported for a test", ignore=result.ignore, skipped=result.skipped)
     path = tmp_path / "exported.yaml"
     path.write_text(text)
-    plan = build_plan(load_desired([path], environ={}), senders)
+    plan = build_plan(load_desired([path], environ={}), senders, allow_delete=True)
     return text, [*plan.actions, *plan.problems]
 
 
@@ -74,11 +75,31 @@ def test_values_the_file_format_refuses_are_left_out_with_a_reason() -> None:
     assert "139" in skipped[0].reason and skipped[1].reason
 
 
-def test_a_sender_whose_number_the_file_format_refuses_is_left_out() -> None:
-    out, skipped = export_senders([live("whatsapp:+1555", sid=sid_of(A)), live(B)])
-    assert [s["sender_id"] for s in out] == [B]
-    ((sender_id, path),) = [(s.sender_id, s.path) for s in skipped]
-    assert (sender_id, path) == ("whatsapp:+1555", "sender_id") and skipped[0].reason
+def test_a_sender_whose_number_the_file_format_refuses_goes_under_ignore() -> None:
+    result = export_account([live("whatsapp:+1555", sid=sid_of(A)), live(B)])
+    assert [s["sender_id"] for s in result.senders] == [B] and result.ignore == ["whatsapp:+1555"]
+    ((sender_id, path, ignored),) = [(s.sender_id, s.path, s.ignored) for s in result.skipped]
+    assert (sender_id, path, ignored) == ("whatsapp:+1555", "sender_id", True) and result.skipped[0].reason
+    text = to_yaml(result.senders, header="h", ignore=result.ignore)
+    assert text.endswith("ignore:\n  - whatsapp:+1555\n")
+
+
+def test_friendly_name_and_account_type_are_exported() -> None:
+    sender = exported(live(A, friendly_name="Front desk", configuration={"account_type": "ISVSubAccount"},
+                           profile={"name": "Acme"}))[A]
+    assert sender == {"sender_id": A, "friendly_name": "Front desk",
+                      "configuration": {"account_type": "ISVSubAccount"}, "profile": {"name": "Acme"}}
+
+
+def test_values_the_file_refuses_are_written_as_comments_and_the_file_plans_to_no_change(tmp_path: Path) -> None:
+    odd = live(A, profile={"name": "Acme", "vertical": "Spaceships", "about": "x" * 200},
+               webhook={"status_callback_method": "GET"})
+    text, left = round_trip(tmp_path, [odd, live("whatsapp:+1555", sid=sid_of(B)),
+                                       live(C, profile={"name": "Only"}, webhook={"status_callback_method": "GET"})])
+    assert left == [], text
+    assert "    # not managed: profile.vertical is 'Spaceships' live; not one of the values the file accepts\n" in text
+    assert "# not managed: webhook.status_callback_method is 'GET' live" in text
+    assert "ignore:\n  - whatsapp:+1555\n" in text
 
 
 def test_the_sandbox_is_never_exported_and_targets_limit_the_export() -> None:

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "directory": {"auth", "client", "errors", "models", "text"},
     "reach": {"accounts", "auth", "client", "directory", "errors"},
     "runs": {"accounts", "errors", "models", "plan", "reach"},
-    "export": {"models", "diff", "config"},
+    "export": {"models", "diff", "config", "text"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff",
                 "accounts", "reach", "runs", "defaults"},
     "options": {"defaults", "models"},

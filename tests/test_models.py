@@ -162,7 +162,49 @@ def test_limits_and_enums() -> None:
         Profile(vertical="Spaceships")
     with pytest.raises(ValidationError):
         desired(A, webhook={"callback_method": "GET"})
-    desired(A, webhook={"status_callback_method": "GET"})
+    # Twilio publishes POST (and PUT for the other two methods) only: GET is refused like for them.
+    with pytest.raises(ValidationError):
+        desired(A, webhook={"status_callback_method": "GET"})
+    desired(A, webhook={"status_callback_method": "PUT"})
+
+
+def test_display_names_are_1_to_255_characters() -> None:
+    Profile(name="a" * 255)
+    with pytest.raises(ValidationError, match="at most 255"):
+        Profile(name="a" * 256)
+    with pytest.raises(ValidationError, match="at least 1"):
+        Profile(name="")
+
+
+def test_friendly_name_and_account_type_are_managed_fields() -> None:
+    sender = desired(A, friendly_name="Front desk", configuration={"account_type": "ISVSubAccount"})
+    assert sender.managed_fields() == {"friendly_name": "Front desk", "configuration.account_type": "ISVSubAccount"}
+    assert desired(A, configuration={"account_type": ""}).managed_fields() == {"configuration.account_type": ""}
+    with pytest.raises(ValidationError):
+        desired(A, configuration={"account_type": "Reseller"})
+    with pytest.raises(ValidationError):
+        desired(A, friendly_name=None)
+
+
+def test_live_reads_tolerate_nulls_the_spec_allows() -> None:
+    sender = LiveSender.model_validate({
+        "sid": None, "sender_id": None, "profile": None, "webhook": None, "offline_reasons": [None, {"code": "410"}],
+    })
+    assert (sender.sid, sender.sender_id, sender.profile, sender.webhook) == ("", "", None, None)
+    assert sender.offline_reasons == [{"code": "410"}] and not sender.matchable
+
+
+def test_pending_display_name_fields_are_read_at_the_top_or_under_profile() -> None:
+    nested = LiveSender.model_validate({
+        "sid": "XE1", "sender_id": A,
+        "profile": {"name": "Old", "pending_display_name": "New", "pending_display_name_status": "PENDING_REVIEW"},
+    })
+    assert (nested.pending_display_name, nested.pending_display_name_status) == ("New", "PENDING_REVIEW")
+    both = LiveSender.model_validate({
+        "sid": "XE1", "sender_id": A, "pending_display_name": "Top", "pending_display_name_status": "APPROVED",
+        "profile": {"pending_display_name": "Nested", "pending_display_name_status": "PENDING_REVIEW"},
+    })
+    assert (both.pending_display_name, both.pending_display_name_status) == ("Top", "APPROVED")
 
 
 def test_unknown_keys_are_refused() -> None:
@@ -206,3 +248,21 @@ def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
     assert schema["$defs"]["Profile"]["properties"]["vertical"]["enum"] == list(VERTICALS)
     assert schema["$defs"]["DesiredSender"]["required"] == ["sender_id"]
 
+
+
+def test_schema_follows_the_fields_the_api_allows() -> None:
+    defs = senders_file_json_schema()["$defs"]
+    assert defs["Configuration"]["properties"]["account_type"]["enum"] == ["ISV", "ISVSubAccount", ""]
+    assert defs["DesiredSender"]["properties"]["friendly_name"]["type"] == "string"
+    assert "friendly_name" not in defs["SenderDefaults"]["properties"]
+    name = defs["Profile"]["properties"]["name"]
+    assert (name["minLength"], name["maxLength"]) == (1, 255)
+    assert defs["Webhook"]["properties"]["status_callback_method"]["enum"] == ["POST", "PUT"]
+
+
+def test_ignore_takes_a_live_id_verbatim_but_still_corrects_a_valid_number_written_another_way() -> None:
+    assert SendersFile.model_validate({"ignore": ["whatsapp:+1555"]}).ignore == ["whatsapp:+1555"]
+    with pytest.raises(ValidationError, match="write 'whatsapp:\\+15017122661'"):
+        SendersFile.model_validate({"ignore": ["whatsapp:+1 501 712 2661"]})
+    with pytest.raises(ValidationError):
+        SendersFile.model_validate({"ignore": ["+15017122661"]})

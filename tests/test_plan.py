@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from reconciler.errors import UnsafePlanError
-from reconciler.models import Safety
-from reconciler.plan import build_plan, fingerprint
+from reconciler.models import LiveSender, Safety
+from reconciler.plan import build_plan, fingerprint, plan_from_data, plan_to_data
 from reconciler.render.words import action_note, notice_message, problem_message
 from tests.factories import SANDBOX, A, B, C, D, desired, live, state
 
@@ -75,11 +75,46 @@ def test_declined_rename_is_shown_and_not_resubmitted() -> None:
     assert plan.actions == () and "DECLINED" in notice_message(plan.notices[0])
 
 
-def test_a_different_name_than_the_one_in_review_is_sent() -> None:
-    d = desired(A, profile={"name": "Third"})
+def test_a_different_name_than_the_one_in_review_waits_and_is_drift() -> None:
+    d = desired(A, profile={"name": "Third", "about": "hi"})
     current = live(A, profile={"name": "Old"}, pending_display_name="Second", pending_display_name_status="PENDING_REVIEW")
-    (action,) = build_plan(state(d), [current]).actions
-    assert action.body == {"profile": {"name": "Third"}}
+    plan = build_plan(state(d), [current])
+    (action,) = plan.actions
+    assert action.body == {"profile": {"about": "hi"}}  # nothing is sent for the name: Meta would refuse it (63128)
+    (notice,) = plan.notices
+    assert (notice.kind, notice.name, notice.wanted) == ("rename_blocked", "Second", "Third")
+    assert notice_message(notice).startswith("display name 'Third' waits for Meta's review of 'Second'")
+    only_name = build_plan(state(desired(A, profile={"name": "Third"})), [current])
+    assert not only_name.actions and only_name.drifted and only_name.drifted_senders() == [A]
+    assert plan_from_data(plan_to_data(only_name)) == only_name
+
+
+def test_a_different_name_after_the_review_ended_is_sent() -> None:
+    for status in ("APPROVED", "DECLINED", "COMPLETED", "EXPIRED"):
+        current = live(A, profile={"name": "Old"}, pending_display_name="Second", pending_display_name_status=status)
+        (action,) = build_plan(state(desired(A, profile={"name": "Third"})), [current]).actions
+        assert action.body == {"profile": {"name": "Third"}}, status
+
+
+def test_a_live_sender_without_sender_id_or_sid_is_reported_and_never_deleted() -> None:
+    nameless = LiveSender.model_validate({"sid": "XE" + "0" * 32, "sender_id": None, "profile": None})
+    sidless = LiveSender.model_validate({"sid": None, "sender_id": B})
+    plan = build_plan(state(desired(A, profile={"name": "a"})), [nameless, sidless, live(A, profile={"name": "a"})],
+                      allow_delete=True)
+    assert not plan.actions and not plan.drifted
+    assert sorted((n.sender_id, n.kind, n.name) for n in plan.notices) == [
+        ("XE" + "0" * 32, "unmatched_live", "sender_id"), (B, "unmatched_live", "sid")]
+    assert "left alone (never deleted)" in notice_message(plan.notices[0])
+
+
+def test_friendly_name_is_diffed_and_sent_at_the_top_level() -> None:
+    d = desired(A, friendly_name="Front desk", profile={"name": "a"})
+    (action,) = build_plan(state(d), [live(A, profile={"name": "a"}, friendly_name="Old desk")]).actions
+    assert action.body == {"friendly_name": "Front desk"}
+    assert [(c.path, c.before, c.after) for c in action.changes] == [("friendly_name", "Old desk", "Front desk")]
+    assert not build_plan(state(d), [live(A, profile={"name": "a"}, friendly_name="Front desk")]).actions
+    (create,) = build_plan(state(d), []).actions
+    assert create.body == {"sender_id": A, "friendly_name": "Front desk", "profile": {"name": "a"}}
 
 
 def test_status_notices() -> None:

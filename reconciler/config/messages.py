@@ -22,9 +22,11 @@ from pydantic_core import ErrorDetails
 
 from reconciler.config.reader import DataPath, short
 from reconciler.models import (
+    ACCOUNT_TYPES,
     STATUS_CALLBACK_METHODS,
     VERIFICATION_METHODS,
     VERTICALS,
+    VERTICALS_SOURCE,
     WEBHOOK_METHODS,
     Configuration,
     DesiredSender,
@@ -63,7 +65,10 @@ _CHOICES: dict[str, Sequence[str]] = {
     "fallback_method": WEBHOOK_METHODS,
     "status_callback_method": STATUS_CALLBACK_METHODS,
     "vertical": VERTICALS,
+    "account_type": ACCOUNT_TYPES,
 }
+#: Where a list of choices comes from, when the message should say so.
+_SOURCES: dict[str, str] = {"vertical": VERTICALS_SOURCE}
 
 #: Errors pydantic reports for a null where a value is expected.
 _NULL_KINDS = frozenset({"model_type", "dict_type", "string_type", "list_type", "value_error"})
@@ -103,6 +108,8 @@ def _wording(error: ErrorDetails, kind: str, value: Any, loc: DataPath) -> str:
         return str(error["msg"]).removeprefix("Value error, ")
     if kind == "literal_error":
         return _not_one_of(value, loc, str(ctx.get("expected", "")))
+    if kind == "string_too_short":
+        return f"{len(value)} characters; at least {ctx.get('min_length')} needed"
     if kind == "string_too_long":
         return f"{len(value)} characters; Meta allows at most {ctx.get('max_length')}"
     if kind == "too_long":
@@ -137,6 +144,8 @@ def _not_one_of(value: Any, loc: DataPath, expected: str) -> str:
     if isinstance(value, str) and not close:
         close = [c for c in choices if c.lower() == value.lower()]
     hint = f"; did you mean {close[0]!r}?" if close else ""
+    source = _SOURCES.get(str(loc[-1]))
+    listed += f" ({source})" if source else ""
     return f"{short(value)} is not one of {listed}{hint}"
 
 

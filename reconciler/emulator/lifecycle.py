@@ -14,7 +14,7 @@ import copy
 from typing import Any
 
 from reconciler.emulator.records import DEFAULT_PROPERTIES, PENDING_NAME_FIELDS, SECTION_NAMES, iso, parse_iso
-from reconciler.emulator.validation import CODE_NAME_DECLINED, invalid
+from reconciler.emulator.validation import declined, in_progress
 
 #: The statuses Twilio's spec lists (a seeded sender may hold any other string too).
 SPEC_STATUSES = (
@@ -42,6 +42,10 @@ NAME_STATUSES = (
 NAME_RETRYABLE = frozenset({"PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"})
 
 COMPLETED_REPORTED_FOR = 14 * 24 * 3600  # seconds a COMPLETED display-name change stays visible
+#: The test hook (and seed key) that names the display names Meta declines for a sender, with Meta's reason.
+DECLINES = "meta_declines"
+#: The reason given for a declined name that no test named.
+UNNAMED_REASON = "the display name does not meet Meta's display name guidelines"
 
 
 def schedule(rec: dict[str, Any], now: float, to: str, delay: float) -> None:
@@ -90,18 +94,24 @@ def submit_name(rec: dict[str, Any], name: str, now: float, review_delay: float 
     """Apply a ``profile.name`` from an update; return ``display_name_status``.
 
     ``review_delay``: seconds until Meta approves (at half) and the name is applied; None: never.
-    Raises :class:`~reconciler.emulator.validation.ApiProblem` for a name Meta declined already.
+    Raises :class:`~reconciler.emulator.validation.ApiProblem`: 409 / 63128 for another name while one is in
+    review, 400 / 63124 (with Meta's reason) for a name Meta declined or declines (:data:`DECLINES`).
     """
     pending = rec.get("pending_display_name")
     status = rec.get("pending_display_name_status")
+    reasons = rec["_emulator"].get(DECLINES) or {}
     if pending == name and status == "PENDING_REVIEW":
         return "pending_review"
     if pending == name and status == "APPROVED":
         return "updating"  # already approved: straight to re-registration
     if name == rec["profile"]["name"]:
-        return "no_change"
+        return "no_change"  # nothing goes to Meta, so no second change either
+    if status == "PENDING_REVIEW":  # Meta reviews one change per number at a time
+        raise in_progress()
     if pending == name and status == "DECLINED":
-        raise invalid(f"The display name {name!r} was declined by Meta; submit a different name", CODE_NAME_DECLINED)
+        raise declined(name, reasons.get(name, UNNAMED_REASON))
+    if name in reasons:
+        raise declined(name, reasons[name])
     # A new name, or a retry after PIN_MISMATCH / REGISTRATION_FAILED / EXPIRED: (back) into review.
     rec["pending_display_name"] = name
     set_name_status(rec, "PENDING_REVIEW", now)
@@ -119,7 +129,8 @@ def override(rec: dict[str, Any], fields: dict[str, Any], now: float) -> None:
     """Set ``fields`` (``status``, ``offline_reasons``, ``pending_display_name*``, sections ...) as they are.
 
     Setting ``status`` cancels a scheduled transition; setting ``pending_display_name_status``
-    cancels a scheduled review (``COMPLETED`` applies the pending name). Raises ValueError for
+    cancels a scheduled review (``COMPLETED`` applies the pending name). ``meta_declines`` (:data:`DECLINES`),
+    ``{name: reason}``, names the display names Meta declines for this sender. Raises ValueError for
     ``sender_id``, which never changes.
     """
     meta = rec["_emulator"]
@@ -128,7 +139,11 @@ def override(rec: dict[str, Any], fields: dict[str, Any], now: float) -> None:
     if "pending_display_name_status" in fields:
         meta["approve_at"] = meta["apply_at"] = None
     for key, value in fields.items():
-        if key in SECTION_NAMES and isinstance(value, dict):
+        if key == DECLINES:
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in [*value, *value.values()]):
+                raise ValueError(f"{DECLINES} must map display names to Meta's reasons")
+            meta[DECLINES] = dict(value)
+        elif key in SECTION_NAMES and isinstance(value, dict):
             rec[key].update(copy.deepcopy(value))
         elif key == "sender_id":
             raise ValueError("sender_id cannot be changed")

@@ -4,8 +4,9 @@
     render(rec, "http://127.0.0.1:8080")   # a fresh dict, every field of the spec's examples
     head, tail = encode_parts(rec)         # its JSON, split where the base URL goes
 
-A record is a plain dict: the representation's fields, SDK-only fields (``friendly_name``) and an
-``_emulator`` dict of bookkeeping (sequence number, scheduled transitions) that is never shown.
+A record is a plain dict: the representation's fields (``friendly_name`` too, newer than the spec copy), and an
+``_emulator`` dict of bookkeeping (sequence number, scheduled transitions, names Meta declines) that is never
+shown. The pending display-name fields are served at the top level, where both SDKs read them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def empty_record() -> dict[str, Any]:
         "sid": None,
         "status": None,
         "sender_id": None,
+        "friendly_name": None,
         "configuration": {k: None for k in CONFIG_FIELDS if k != "verification_code"},
         "webhook": {k: None for k in WEBHOOK_FIELDS},
         "profile": {k: None for k in PROFILE_FIELDS},
@@ -103,6 +105,7 @@ def _view(rec: dict[str, Any], base_url: str, copy_value: Callable[[Any], Any]) 
         "sid": rec["sid"],
         "status": rec["status"],
         "sender_id": rec["sender_id"],
+        "friendly_name": rec.get("friendly_name"),
         "configuration": {
             "waba_id": cfg.get("waba_id"),
             "verification_method": cfg.get("verification_method"),

@@ -11,7 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, SENDERS_PATH, VERTICALS
+from reconciler.models import (
+    ACCOUNT_TYPES,
+    CODE_NAME_DECLINED,
+    CODE_NAME_IN_PROGRESS,
+    DEFAULT_LABELS,
+    LIST_ITEM_KEYS,
+    MAX_NAME,
+    SENDERS_PATH,
+    STATUS_CALLBACK_METHODS,
+    VERTICALS,
+    WEBHOOK_METHODS,
+)
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
@@ -20,9 +31,12 @@ CODE_NOT_FOUND = 20404
 CODE_INVALID_PARAMETER = 20001
 CODE_VALIDATION = 63100
 CODE_INVALID_WABA = 63101
-#: A re-submitted display name that Meta already declined. Twilio documents no code for it; we reuse
-#: the Senders API's validation code so clients treat it like any refused input.
-CODE_NAME_DECLINED = CODE_VALIDATION
+#: 400: Meta declined the display name; the message carries Meta's reason (Twilio's error 63124).
+CODE_DECLINED = CODE_NAME_DECLINED
+#: 409: another display-name change is in Meta's review (Twilio's error 63128).
+CODE_IN_PROGRESS = CODE_NAME_IN_PROGRESS
+#: The message of 63128, as Twilio's error page words it.
+IN_PROGRESS_MESSAGE = "A display name change is already in progress for this sender"
 
 #: A sender's SID: ``XE`` and 32 hex digits.
 SID_PATTERN = re.compile(r"^XE[0-9a-fA-F]{32}$")
@@ -56,8 +70,9 @@ PROFILE_FIELDS = (
     "emails",
     "phone_numbers",
 )
-#: Accepted because the official SDK models them, but not part of the WhatsApp spec: stored, not echoed.
+#: Accepted because the official SDK models it, but not part of the WhatsApp spec: stored, not echoed.
 SDK_ONLY_PROFILE_FIELDS = ("use_case",)
+#: Newer than the spec copy (twilio-python 9.11+, twilio-node 6.3): stored and echoed.
 SDK_ONLY_TOP_FIELDS = ("friendly_name",)
 TOP_FIELDS = ("sender_id", "configuration", "webhook", "profile")
 LIST_FIELDS = tuple(LIST_ITEM_KEYS)  # emails, websites, phone_numbers
@@ -72,10 +87,10 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 
 ENUMS: dict[str, tuple[str, ...]] = {
     "configuration.verification_method": ("sms", "voice"),
-    "configuration.account_type": ("ISV", "ISVSubAccount", ""),
-    "webhook.callback_method": ("POST", "PUT"),
-    "webhook.fallback_method": ("POST", "PUT"),
-    "webhook.status_callback_method": ("GET", "POST", "PUT"),
+    "configuration.account_type": ACCOUNT_TYPES,
+    "webhook.callback_method": WEBHOOK_METHODS,
+    "webhook.fallback_method": WEBHOOK_METHODS,
+    "webhook.status_callback_method": STATUS_CALLBACK_METHODS,
     "profile.vertical": VERTICALS,
 }
 
@@ -103,6 +118,16 @@ def invalid(message: str, code: int = CODE_VALIDATION) -> ApiProblem:
     return ApiProblem(400, code, message)
 
 
+def declined(name: str, reason: str) -> ApiProblem:
+    """A 400 / 63124: Meta declined ``name``, for ``reason``."""
+    return ApiProblem(400, CODE_DECLINED, f"The display name {name!r} was declined by Meta: {reason}")
+
+
+def in_progress() -> ApiProblem:
+    """A 409 / 63128: another display-name change is in Meta's review."""
+    return ApiProblem(409, CODE_IN_PROGRESS, IN_PROGRESS_MESSAGE)
+
+
 def not_found(sid: str) -> ApiProblem:
     """A 404 for the sender ``sid``."""
     return ApiProblem(404, CODE_NOT_FOUND, f"The requested resource {SENDERS_PATH}/{sid} was not found")
@@ -121,6 +146,8 @@ def validate_body(body: Any, *, create: bool) -> dict[str, dict[str, Any]]:
     name = out["profile"].get("name")
     if name is not None and not name.strip():
         raise invalid("Invalid value for profile.name: must be a non-empty string")
+    if name is not None and len(name) > MAX_NAME:
+        raise invalid(f"Invalid value for profile.name: display names are 1 to {MAX_NAME} characters", CODE_DECLINED)
     if create:
         _check_create(body, out["profile"])
     return out

@@ -22,13 +22,16 @@ from reconciler.models.rules import (
     MAX_NAME,
     MAX_WEBSITE,
     MAX_WEBSITES,
+    MIN_NAME,
     SECTIONS,
+    TOP_FIELDS,
     VERTICALS,
     VOICE_APP_SID,
     WABA_ID,
     check_account_sid,
     check_e164,
     check_email,
+    check_ignored_id,
     check_sender_id,
     check_url,
     no_null,
@@ -88,6 +91,9 @@ class Configuration(_Strict):
     waba_id: str | None = Field(default=None, description="WhatsApp Business Account ID; cannot change once set")
     verification_method: Literal["sms", "voice"] | None = None
     voice_application_sid: str | None = Field(default=None, description="AP... SID; '' turns calling off")
+    account_type: Literal["ISV", "ISVSubAccount", ""] | None = Field(
+        default=None, description="ISV account type migration: 'ISV' or 'ISVSubAccount'; '' clears it"
+    )
 
     @field_validator("waba_id", mode="before")
     @classmethod
@@ -120,7 +126,7 @@ class Webhook(_Strict):
     fallback_url: str | None = None
     fallback_method: Literal["POST", "PUT"] | None = None
     status_callback_url: str | None = None
-    status_callback_method: Literal["GET", "POST", "PUT"] | None = None
+    status_callback_method: Literal["POST", "PUT"] | None = None
 
     @field_validator("callback_url", "fallback_url", "status_callback_url")
     @classmethod
@@ -129,7 +135,9 @@ class Webhook(_Strict):
 
 
 class Profile(_Strict):
-    name: str | None = Field(default=None, max_length=MAX_NAME, description="Display name; a change is reviewed by Meta")
+    name: str | None = Field(
+        default=None, min_length=MIN_NAME, max_length=MAX_NAME, description="Display name; a change is reviewed by Meta"
+    )
     about: str | None = Field(default=None, max_length=MAX_ABOUT)
     address: str | None = Field(default=None, max_length=MAX_ADDRESS)
     description: str | None = Field(default=None, max_length=MAX_DESCRIPTION)
@@ -178,6 +186,8 @@ def _sender_id_input(value: Any) -> Any:
 
 #: ``whatsapp:`` + an E.164 number, checked with phonenumbers.
 SenderId = Annotated[str, BeforeValidator(_sender_id_input), AfterValidator(check_sender_id)]
+#: An ``ignore:`` entry: a sender id, or a live id that is not one, verbatim.
+IgnoredId = Annotated[str, BeforeValidator(_sender_id_input), AfterValidator(check_ignored_id)]
 
 
 class DesiredSender(SenderDefaults):
@@ -188,6 +198,7 @@ class DesiredSender(SenderDefaults):
         examples=["whatsapp:+15017122661"],
         json_schema_extra={"pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"},
     )
+    friendly_name: str | None = Field(default=None, description="The sender's label in the Twilio Console")
 
     def managed_fields(self) -> dict[str, Any]:
         """The managed fields as a flat ``{"profile.about": value}`` map of plain JSON values.
@@ -195,6 +206,9 @@ class DesiredSender(SenderDefaults):
         Labelled lists are lists of ``{key, label}`` dicts with the default labels filled in.
         """
         out: dict[str, Any] = {}
+        for name in TOP_FIELDS:
+            if name in self.model_fields_set:
+                out[name] = getattr(self, name)
         for section in SECTIONS:
             model = getattr(self, section)
             if model is None:
@@ -227,10 +241,10 @@ class SendersFile(_Strict):
     )
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)
-    ignore: list[SenderId] = Field(
+    ignore: list[IgnoredId] = Field(
         default_factory=list,
-        description="live senders this file does not manage",
-        json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\+[1-9][0-9]{1,14}$"}},
+        description="live senders this file does not manage, as the API lists them",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\S+$"}},
     )
     safety: Safety | None = None
 

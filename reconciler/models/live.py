@@ -1,22 +1,29 @@
-"""The live state: a sender as the API reports it."""
+"""The live state: a sender as the API reports it, read without trust in its shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from reconciler.models.rules import TRANSIENT_STATUSES
+from reconciler.models.rules import PENDING_NAME_FIELDS, TOP_FIELDS, TRANSIENT_STATUSES
 
 
 class LiveSender(BaseModel):
-    """A sender as the API reports it. Tolerant: unknown fields are kept, unknown statuses are plain strings."""
+    """A sender as the API reports it. Tolerant: unknown fields are kept, unknown statuses are plain strings.
+
+    The spec lets ``sid``, ``sender_id``, the sections and the items of ``offline_reasons`` be null: a null
+    ``sid`` or ``sender_id`` reads as ``""`` (:attr:`matchable` is then false), a section that is not an
+    object as absent, and a null reason is left out. The pending display-name fields are read at the top
+    level (where both SDKs read them) or, failing that, under ``profile`` (where Twilio's 63128 page puts them).
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
     sid: str
     sender_id: str
     status: str | None = None
+    friendly_name: str | None = None
     configuration: dict[str, Any] | None = None
     webhook: dict[str, Any] | None = None
     profile: dict[str, Any] | None = None
@@ -27,9 +34,35 @@ class LiveSender(BaseModel):
     pending_display_name_status_date: str | None = None
     url: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _tolerate(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for key in ("sid", "sender_id"):
+            if out.get(key) is None:
+                out[key] = ""
+        reasons = out.get("offline_reasons")
+        if isinstance(reasons, list) and None in reasons:
+            out["offline_reasons"] = [r for r in reasons if r is not None]
+        profile = out.get("profile")
+        if isinstance(profile, dict) and out.get("pending_display_name_status") is None:
+            for key in PENDING_NAME_FIELDS:
+                if profile.get(key) is not None:
+                    out[key] = profile[key]
+        return out
+
+    @property
+    def matchable(self) -> bool:
+        """Whether the sender can be matched to the file and acted on: it has a ``sender_id`` and a ``sid``."""
+        return bool(self.sender_id) and bool(self.sid)
+
     def value(self, path: str) -> Any:
-        """The value at a dotted path such as ``profile.about`` (None when absent)."""
+        """The value at a dotted path such as ``profile.about``, or a top-level field (None when absent)."""
         section, _, name = path.partition(".")
+        if not name:
+            return getattr(self, section, None) if section in TOP_FIELDS else None
         block = getattr(self, section, None)
         if not isinstance(block, dict):
             return None
@@ -38,4 +71,3 @@ class LiveSender(BaseModel):
     @property
     def is_transient(self) -> bool:
         return self.status in TRANSIENT_STATUSES
-

@@ -49,7 +49,13 @@ VERTICALS: tuple[str, ...] = (
     "Travel and Transportation",
 )
 WEBHOOK_METHODS: tuple[str, ...] = ("POST", "PUT")
-STATUS_CALLBACK_METHODS: tuple[str, ...] = ("GET", "POST", "PUT")
+#: The spec gives ``status_callback_method`` no enum; Twilio documents POST and PUT for the other two methods
+#: and shows only POST for this one (docs/file-format.md, "Webhook methods").
+STATUS_CALLBACK_METHODS: tuple[str, ...] = ("POST", "PUT")
+#: ``configuration.account_type`` (the spec's enum; ``""`` clears it).
+ACCOUNT_TYPES: tuple[str, ...] = ("ISV", "ISVSubAccount", "")
+#: Where the list of verticals comes from, for the messages that refuse another value.
+VERTICALS_SOURCE = "the values Twilio documents for the Senders API, which it enforces"
 VERIFICATION_METHODS: tuple[str, ...] = ("sms", "voice")
 
 #: Labels the API fills in when a plain string is sent; a plain string in the file means this label.
@@ -59,6 +65,8 @@ LIST_ITEM_KEYS: dict[str, str] = {"emails": "email", "websites": "website", "pho
 LIST_ITEM_KEYS_INVERSE: dict[str, str] = {v: k for k, v in LIST_ITEM_KEYS.items()}
 #: The sections of a sender, in the order the API and the file show them.
 SECTIONS: tuple[str, ...] = ("configuration", "webhook", "profile")
+#: Writable fields at the top level of a sender, outside the sections (newer than the spec copy: see the SDK).
+TOP_FIELDS: tuple[str, ...] = ("friendly_name",)
 
 # Limits of the WhatsApp Business profile as Meta documents them.
 MAX_ABOUT = 139
@@ -67,7 +75,9 @@ MAX_ADDRESS = 256
 MAX_EMAIL = 128
 MAX_WEBSITE = 256
 MAX_WEBSITES = 2
-MAX_NAME = 256
+#: Display names are 1–255 characters (Twilio's error 63124 page).
+MIN_NAME = 1
+MAX_NAME = 255
 
 #: Statuses in which the sender is still moving on its own; a plan shows them, apply --wait waits them out.
 TRANSIENT_STATUSES = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING"})
@@ -75,6 +85,15 @@ TRANSIENT_STATUSES = frozenset({"CREATING", "VERIFYING", "ONLINE:UPDATING"})
 DISPLAY_NAME_IN_REVIEW = frozenset({"PENDING_REVIEW", "APPROVED"})
 DISPLAY_NAME_RETRYABLE = frozenset({"PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"})
 DISPLAY_NAME_FAILED = frozenset({"DECLINED"}) | DISPLAY_NAME_RETRYABLE
+#: Meta takes one display-name change per number at a time: another name is refused (409 / 63128) in this status.
+DISPLAY_NAME_BLOCKING = "PENDING_REVIEW"
+#: The pending display-name fields: top level in both SDKs, under ``profile`` on Twilio's 63128 page.
+PENDING_NAME_FIELDS: tuple[str, ...] = (
+    "pending_display_name", "pending_display_name_status", "pending_display_name_status_date",
+)
+#: Twilio's error codes the tool treats apart.
+CODE_NAME_IN_PROGRESS = 63128
+CODE_NAME_DECLINED = 63124
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 VOICE_APP_SID = re.compile(r"^AP[0-9a-fA-F]{32}$")
@@ -118,6 +137,27 @@ def check_sender_id(value: str) -> str:
     if canonical != value:
         raise ValueError(f"{value!r} is not in E.164 form; write {canonical!r}")
     return value
+
+
+#: A sender id as the API may list it without being ``whatsapp:`` + a valid E.164 number (a test number, say).
+VERBATIM_SENDER_ID = re.compile(r"whatsapp:[^\s\x00-\x1f\x7f]+")
+
+
+def check_ignored_id(value: str) -> str:
+    """An ``ignore:`` entry: a sender id, or any other ``whatsapp:`` id without spaces as the API lists it.
+
+    ``export`` writes a live sender it cannot manage (its sender_id is not a valid E.164 number) under
+    ``ignore:`` verbatim; a valid number in another form is still refused, with the form to write.
+
+    >>> check_ignored_id("whatsapp:+1555")
+    'whatsapp:+1555'
+    """
+    try:
+        return check_sender_id(value)
+    except ValueError:
+        if not VERBATIM_SENDER_ID.fullmatch(value) or not value.isprintable():
+            raise
+        return value
 
 
 def check_url(value: str) -> str:

@@ -6,7 +6,7 @@ from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.plan import Plan
 from reconciler.render.style import Style, plain, styler
 from reconciler.render.text import blocked_count, summary_line
-from reconciler.render.words import outcome_message, plural, status_text
+from reconciler.render.words import is_name_refusal, outcome_message, plural, status_text
 from reconciler.text import escape_control
 
 _MARKS = {"done": "✓", "failed": "✗", "unknown": "?", "not_applied": "✗", "not_started": "·", "interrupted": "?"}
@@ -39,7 +39,7 @@ def outcome_line(outcome: Outcome, style: Style = plain) -> str:
     group = _group(outcome)
     mark = "!" if group == "unconfirmed" else _MARKS[outcome.result]
     status = f" [{outcome.final_status}]" if outcome.final_status else ""
-    refused = outcome.error is not None and outcome.detail == "refused"
+    refused = outcome.error is not None and outcome.detail == "refused" and not is_name_refusal(outcome.error)
     text = str(outcome.error) if refused else f"sender {outcome.sender_id}: {outcome_message(outcome)}"
     return f"  {style(mark, _COLOURS[group])} {outcome.action} {escape_control(text + status)}"
 
@@ -85,9 +85,12 @@ def render_drift(plan: Plan) -> str:
             return f"No drift among the senders compared, but {problems}.\n"
         return f"No drift: live senders match the file ({plural(plan.live_count, 'live sender')} read).\n"
     line = summary_line(plan, head="Drift") if plan.has_changes else "Drift:"
-    declined = len(plan.declined_renames)
-    if declined:
-        line = line.rstrip(".") + f"; {plural(declined, 'display name')} refused by Meta."
+    refused = sum(1 for n in plan.declined_renames if n.kind == "rename_failed")
+    waiting = len(plan.declined_renames) - refused
+    if refused:
+        line = line.rstrip(".") + f"; {plural(refused, 'display name')} refused by Meta."
+    if waiting:
+        line = line.rstrip(".") + f"; {plural(waiting, 'display name')} waiting for Meta's review of another."
     senders = plan.drifted_senders()
     named = ", ".join(senders[:DRIFT_NAMED])
     if len(senders) > DRIFT_NAMED:

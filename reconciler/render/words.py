@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
-from reconciler.models import DISPLAY_NAME_IN_REVIEW, DISPLAY_NAME_RETRYABLE, LiveSender
+from reconciler.models import (
+    CODE_NAME_DECLINED,
+    CODE_NAME_IN_PROGRESS,
+    DISPLAY_NAME_IN_REVIEW,
+    DISPLAY_NAME_RETRYABLE,
+    LiveSender,
+)
 from reconciler.plan import Action, Notice, Plan, Problem, offline_reasons
 from reconciler.text import escape_control
 
@@ -53,11 +59,18 @@ def notice_message(notice: Notice) -> str:
         return offline_text(notice.reasons)
     if notice.kind == "status":
         return f"status {status}: the API is still working on this sender"
+    if notice.kind == "unmatched_live":
+        return (f"the API lists a sender without a {name}: it cannot be matched to the file nor changed, "
+                "so it is left alone (never deleted)")
+    if notice.kind == "rename_blocked":
+        return (f"display name {notice.wanted!r} waits for Meta's review of {name!r} ({status}): Meta reviews one "
+                "change at a time, so nothing is sent for it; plan again once that review ends")
     if status in DISPLAY_NAME_IN_REVIEW:
         return f"display name {name!r} is {status} by Meta; nothing to send"
     if status in DISPLAY_NAME_RETRYABLE:
         return f"display name {name!r} is {status}; re-submitting retries the review"
-    return f"display name {name!r} was {status} by Meta; choose another name"
+    return (f"display name {name!r} was {status} by Meta; choose another name (the API gives Meta's reason only "
+            "when a name is submitted, not when a sender is read)")
 
 
 def problem_message(problem: Problem) -> str:
@@ -101,7 +114,7 @@ def outcome_message(outcome: Outcome) -> str:
     """What happened to one action, as the apply report says it."""
     detail = outcome.detail
     if outcome.error is not None and detail == "refused":
-        text = outcome.error.message
+        text = _refusal(outcome.error)
     elif outcome.error is not None and detail == "lost":
         verdict = ("and the API's list does not show the change: not applied; a re-run retries it"
                    if outcome.result == "not_applied" else "outcome unknown: 'reconciler plan' shows where it stands")
@@ -120,6 +133,21 @@ def outcome_message(outcome: Outcome) -> str:
     return text
 
 
+def is_name_refusal(error: ApiError) -> bool:
+    """Whether the API refused a display name with one of Meta's codes (worded apart by :func:`outcome_message`)."""
+    return error.code in (CODE_NAME_DECLINED, CODE_NAME_IN_PROGRESS)
+
+
+def _refusal(error: ApiError) -> str:
+    """The API's refusal, with what Twilio's codes for display names mean."""
+    if error.code == CODE_NAME_DECLINED:
+        return f"Meta declined the display name (Twilio {error.code}; Meta's reason as the API gives it: {error.message})"
+    if error.code == CODE_NAME_IN_PROGRESS:
+        return (f"a display-name change is already in Meta's review (Twilio {error.code}: {error.message}); "
+                "plan again once it ends")
+    return error.message
+
+
 _DETAILS = {
     "created": "created",
     "adopted_updated": "existed already; updated to match the file",
@@ -132,6 +160,23 @@ _DETAILS = {
     "stopped": "not started: apply was stopped",
     "in_flight": "interrupted while in flight: the API may or may not have applied it",
 }
+
+
+def export_warning(sender_id: str, path: str, reason: str, *, written: bool, ignored: bool) -> str:
+    """What export says about a live value (or sender) it could not write as a managed field.
+
+    ``written``: the value is in the file as a comment; ``ignored``: the sender is listed under ``ignore:``.
+    """
+    who = f"sender {sender_id}" if sender_id else "a sender with no sender_id"
+    if ignored:
+        what = "the file cannot manage this sender: listed under ignore:, so plan leaves it alone"
+    elif written:
+        what = "not managed, written as a comment under the sender"
+    elif not sender_id:
+        what = "left out; plan reports such a sender and leaves it alone"
+    else:
+        what = "the file can neither manage this sender nor list it under ignore:; plan shows it as a delete candidate"
+    return escape_control(f"Warning: {who}: {path}: {what} ({reason})")
 
 
 def unsafe_message(error: UnsafePlanError) -> str:

@@ -159,6 +159,27 @@ def test_error_responses_through_prism(api, emulator, prism_url):
     emulator.set_faults(Faults())
 
 
+def test_display_name_refusals_through_prism(api, emulator):
+    ok(api.post(SENDERS, json=full_body(1)), 202)
+    sid = emulator.senders()[0]["sid"]
+    ok(api.post(f"{SENDERS}/{sid}", json={"profile": {"name": "Second"}}), 202)
+    err = refused(api.post(f"{SENDERS}/{sid}", json={"profile": {"name": "Third"}}), 409, 63128)
+    assert err["message"] == "A display name change is already in progress for this sender"
+    assert ok(api.post(f"{SENDERS}/{sid}", json={"profile": {"name": "Second"}}), 202).json()["display_name_status"] == (
+        "pending_review")
+    emulator.update_sender_state(sid, pending_display_name_status="DECLINED", meta_declines={"Second": "Too generic"})
+    assert "Too generic" in refused(api.post(f"{SENDERS}/{sid}", json={"profile": {"name": "Second"}}), 400, 63124)["message"]
+
+
+def test_friendly_name_and_account_type_through_prism(api):
+    body = {**full_body(4, account_type="ISV"), "friendly_name": "Front desk"}
+    sid = ok(api.post(SENDERS, json=body), 202).json()["sid"]
+    got = ok(api.get(f"{SENDERS}/{sid}"), 200).json()
+    assert (got["friendly_name"], got["configuration"]["account_type"]) == ("Front desk", "ISV")
+    update = {"friendly_name": "Back office", "configuration": {"account_type": "ISVSubAccount"}}
+    assert ok(api.post(f"{SENDERS}/{sid}", json=update), 202).json()["friendly_name"] == "Back office"
+
+
 def test_official_sdk_through_prism(prism_url, emulator, monkeypatch):
     twilio_rest = pytest.importorskip("twilio.rest")
     from twilio.rest.messaging.v2.channels_sender import ChannelsSenderList as L

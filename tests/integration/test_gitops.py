@@ -178,7 +178,7 @@ def test_export_round_trip_gives_an_empty_plan(emulator: EmulatorServer, emulato
     out = tmp_path / "exported.yaml"
     result = run_cli("export", "-o", str(out), env=emulator_env)
     assert result.returncode == 0, result.output
-    assert f"sender {B}: profile.about left out" in result.stderr
+    assert f"sender {B}: profile.about: not managed, written as a comment under the sender" in result.stderr
     text = out.read_text()
     assert "- a@acme.example" in text and "label: Work" in text and "14155238886" not in text
     assert run_cli("validate", "-f", str(out), env=emulator_env).returncode == 0

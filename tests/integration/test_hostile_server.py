@@ -155,8 +155,8 @@ def test_the_gzip_check_is_not_fooled_by_a_valid_gzip_body(tmp_path):
                  "cannot read: profile: Input should be a valid dictionary", id="by-sender-id"),
     pytest.param({"sid": "XE" + "a" * 32, "sender_id": 15017122661},
                  f"cannot read (sid XE{'a' * 32}): sender_id: Input should be a valid string", id="by-sid"),
-    pytest.param({"status": "ONLINE", "profile": []}, "cannot read (senders[1] on page 1): sid: Field required; "
-                 "sender_id: Field required; profile: Input should be a valid dictionary", id="by-place"),
+    pytest.param({"status": 5, "profile": []}, "cannot read (senders[1] on page 1): status: Input should be a valid "
+                 "string; profile: Input should be a valid dictionary", id="by-place"),
 ])
 def test_a_malformed_live_sender_is_named_on_one_line(tmp_path, item, expected):
     answer = reply(200, {"senders": [sender(0), item], "meta": {}})

@@ -175,8 +175,8 @@ def validate(files: tuple[str, ...]) -> None:
     Prints a one-line summary and exits 0 when valid; otherwise prints every problem, one a line
     (PATH:LINE:COL: ...), on stderr and exits 1.
     """
+    from reconciler.offline import validate_files
     from reconciler.render.words import config_error_lines, plural
-    from reconciler.session import validate_files
 
     try:
         state = validate_files(files)
@@ -194,7 +194,7 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
-    from reconciler.session import json_schema
+    from reconciler.offline import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 

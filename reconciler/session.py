@@ -40,15 +40,14 @@ from reconciler.config import load_desired
 from reconciler.errors import ApiError, PlanFileError, ReconcilerError
 from reconciler.export import Skipped, export_senders, to_yaml
 from reconciler.fs import atomic_write
-from reconciler.models import DesiredState, LiveSender, Safety, senders_file_json_schema
+from reconciler.models import DesiredState, LiveSender, Safety
+from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
+from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import Plan, build_plan
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
-
-
-#: Where ``reconciler schema`` says its JSON Schema dialect is.
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @dataclass(frozen=True)
@@ -61,17 +60,6 @@ class ApiSettings:
     backoff: float = RetryPolicy.backoff
     #: Writes in flight at once, for apply.
     concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
-
-
-def validate_files(files: Sequence[str | Path]) -> DesiredState:
-    """Load and check desired-state files offline; :class:`ConfigError` lists every problem."""
-    return load_desired(files)
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the desired-state file, for editors."""
-    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
-            **senders_file_json_schema()}
 
 
 @dataclass(frozen=True)

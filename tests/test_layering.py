@@ -29,8 +29,9 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"models", "errors", "auth", "text", "responses", "limiter", "defaults"},
     "responses": {"models", "errors", "text"},
     "export": {"models", "diff", "config"},
-    "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff"},
-    "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults"},
+    "offline": {"config", "models", "errors"},
+    "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff", "offline"},
+    "cli": {"session", "offline", "render", "errors", "emulator", "demo", "progress", "defaults"},
     "progress": {"apply", "models", "render", "errors", "session"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
@@ -102,3 +103,14 @@ def test_version_and_help_import_no_heavy_library(argv: list[str]) -> None:
             "try:\n    main()\nexcept SystemExit:\n    pass\n")
     loaded = _modules_after(code)
     assert not {"httpx", "aiohttp", "pydantic", "rich", "ruamel.yaml"} & loaded
+
+
+def test_validate_imports_no_http_library_nor_the_planner_s_reports() -> None:
+    """``reconciler validate`` (the pre-commit hook) checks a file offline: no HTTP client, no event loop."""
+    example = PACKAGE.parent / "senders.yaml.example"
+    code = (f"import sys\nfrom reconciler.cli import main\nsys.argv = ['reconciler', 'validate', '-f', {str(example)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n")
+    loaded = _modules_after(code)
+    assert "reconciler.config" in loaded  # it did load the file
+    assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client",
+                "reconciler.session", "reconciler.apply"} & loaded

@@ -206,3 +206,13 @@ def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
     assert schema["$defs"]["Profile"]["properties"]["vertical"]["enum"] == list(VERTICALS)
     assert schema["$defs"]["DesiredSender"]["required"] == ["sender_id"]
 
+
+
+def test_the_email_fast_path_knows_every_special_use_domain_of_email_validator() -> None:
+    """The fast path sends addresses under these domains to email-validator; its list is written out in rules."""
+    import email_validator
+
+    from reconciler.models import rules
+
+    last_labels = {name.rsplit(".", 1)[-1].lower() for name in email_validator.SPECIAL_USE_DOMAIN_NAMES}
+    assert last_labels <= rules._SPECIAL_USE_DOMAINS

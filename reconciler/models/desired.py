@@ -34,7 +34,7 @@ from reconciler.models.rules import (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -215,7 +215,7 @@ class Safety(_Strict):
 class SendersFile(_Strict):
     """The whole desired-state file (``senders.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="whatsapp-senders-reconciler senders.yaml")
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, title="whatsapp-senders-reconciler senders.yaml")
 
     defaults: SenderDefaults | None = None
     senders: list[DesiredSender] = Field(default_factory=list)
@@ -230,11 +230,11 @@ class SendersFile(_Strict):
 class DesiredState(BaseModel):
     """All desired-state files merged: what the plan is computed from."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     senders: tuple[DesiredSender, ...] = ()
     ignore: frozenset[str] = frozenset()
-    safety: Safety = Safety()
+    safety: Safety = Field(default_factory=Safety)
     sources: tuple[str, ...] = ()
 
     @model_validator(mode="after")

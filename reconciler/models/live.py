@@ -12,7 +12,7 @@ from reconciler.models.rules import TRANSIENT_STATUSES
 class LiveSender(BaseModel):
     """A sender as the API reports it. Tolerant: unknown fields are kept, unknown statuses are plain strings."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     sid: str
     sender_id: str

@@ -115,9 +115,16 @@ def check_sender_id(value: str) -> str:
     return value
 
 
+#: The everyday shape of an absolute URL: ``http`` or ``https``, a host of ASCII letters, digits, dots and hyphens, an
+#: optional port, then printable ASCII without spaces. ``urlsplit`` gives every such URL that scheme, a non-empty
+#: netloc and no error (it raises only for brackets or non-ASCII in the netloc), so :func:`check_url` accepts it
+#: without splitting it; a property test holds the two together.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
+
+
 def check_url(value: str) -> str:
     """An absolute http(s) URL, or the empty string (which clears the field)."""
-    if value == "":
+    if value == "" or _PLAIN_URL.fullmatch(value):
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:

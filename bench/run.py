@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
+from bench.plotting import MISSING, pyplot, save  # noqa: E402
 from bench.workload import changed_indexes, sender_body, write_desired  # noqa: E402
 from reconciler.client import DEFAULT_CONCURRENCY, MAX_PAGE_SIZE  # noqa: E402
 from reconciler.emulator import EmulatorServer  # noqa: E402
@@ -282,13 +283,9 @@ def table(runs: list[Run], latency: float, concurrency: int) -> str:
 
 
 def plot(runs: list[Run], latency: float, path: Path) -> str:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed: no plot drawn (pip install 'matplotlib>=3.8', or the 'bench' extra)"
+    plt = pyplot()
+    if plt is None:
+        return MISSING
     fig, ax = plt.subplots(figsize=(7.5, 5))
     series = [("plan", "reconciler plan", "tab:blue", "o"), ("apply", "reconciler apply (K = 10 % of N)", "tab:green", "s"),
               ("sdk", "SDK script, one at a time (same K)", "tab:red", "^"),
@@ -308,11 +305,7 @@ def plot(runs: list[Run], latency: float, path: Path) -> str:
     ax.set_title(f"Wall time against N, {latency * 1000:g} ms per request")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+    return save(plt, fig, path)
 
 
 def main() -> None:

@@ -7,8 +7,10 @@ Each round runs, one after the other: ``python -c pass``, ``python -m reconciler
 ``python -m reconciler plan --help`` and ``python -m reconciler validate -f senders.yaml.example``, each
 as a child process from the repository root. Rounds are interleaved, so a slow spell of a shared machine
 hits every command alike. For each command: wall time (start to exit) and CPU time (user + system, from
-``os.wait4``: the child's own). The goals compare medians of wall time, which is what a person or a CI
-step waits for; the CPU medians are shown beside them.
+``os.wait4``: the child's own). The goals compare medians of CPU time: start-up is CPU-bound in one
+thread, so on an idle machine its wall time is its CPU time, while on a shared one the wall time mostly
+measures the other jobs (a bare interpreter took 45 to 230 ms of wall time here within one hour).
+The wall-time medians are shown beside them.
 
 Bytecode: the children run with ``PYTHONDONTWRITEBYTECODE`` removed from their environment and one
 warm-up round is not counted, so every module is loaded from its ``.pyc`` as in an installed copy (an
@@ -96,12 +98,12 @@ def goals(timings: dict[str, Timings]) -> list[dict[str, Any]]:
     rows = []
     for name, target in TARGETS.items():
         t = timings[name]
-        ratio = t.wall_median / bare.wall_median
-        rows.append({"goal": f"start-up: {name} / python -c pass (wall, median)", "measured": ratio, "target": target,
+        ratio = t.cpu_median / bare.cpu_median
+        rows.append({"goal": f"start-up: {name} / python -c pass (CPU, median)", "measured": ratio, "target": target,
                      "met": ratio <= target, "shown": f"{ratio:.2f}×", "target_shown": f"{target:.2f}×",
-                     "detail": f"{t.wall_median * 1000:.0f} ms / {bare.wall_median * 1000:.0f} ms; "
-                               f"CPU {t.cpu_median * 1000:.0f} ms / {bare.cpu_median * 1000:.0f} ms = "
-                               f"{t.cpu_median / bare.cpu_median:.2f}×"})
+                     "detail": f"{t.cpu_median * 1000:.0f} ms / {bare.cpu_median * 1000:.0f} ms; "
+                               f"wall {t.wall_median * 1000:.0f} ms / {bare.wall_median * 1000:.0f} ms = "
+                               f"{t.wall_median / bare.wall_median:.2f}×"})
     return rows
 
 

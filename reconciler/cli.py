@@ -8,6 +8,7 @@ printed on stderr with exit code 1; a traceback reaching a user is a bug.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -30,14 +31,12 @@ from reconciler.defaults import (
     DEFAULT_FILE,
     DEFAULT_TIMEOUT,
 )
-from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
 
 if TYPE_CHECKING:
     from reconciler.session import ApiSettings, Planned
 
-# The heavy modules (pydantic models, httpx, rich) are imported by the commands that use them, so
-# --version, --help and the emulator command start in a fraction of the time.
+# Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -158,7 +157,22 @@ def _problems_exit(planned: Planned) -> int | None:
 # --------------------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """``reconciler emulator``'s module (its options, its faults) is imported only when that command is looked up."""
+
+    lazy: ClassVar[dict[str, str]] = {"emulator": "reconciler.emulator.cli:emulator_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Manage Twilio WhatsApp Senders as code.
@@ -417,7 +431,6 @@ def demo(path: str | None, do_apply: bool) -> int:
     return run_demo(path, apply=do_apply, echo=click.echo, color=render.wants_color(sys.stdout))
 
 
-cli.add_command(emulator_command)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -441,7 +454,8 @@ def main(argv: list[str] | None = None) -> None:
         from reconciler import render
 
         if meta.get(_JSON_ERRORS):
-            _echo_output(render.render_error_json(exc))
+            with contextlib.suppress(OSError):
+                click.echo(render.render_error_json(exc), nl=False)
         _echo_lines(render.error_lines(exc))
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
@@ -483,8 +497,3 @@ def _discard_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-
-
-def _echo_output(text: str) -> None:
-    with contextlib.suppress(OSError):
-        click.echo(text, nl=False)

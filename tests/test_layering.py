@@ -112,5 +112,5 @@ def test_validate_imports_no_http_library_nor_the_planner_s_reports() -> None:
             "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n")
     loaded = _modules_after(code)
     assert "reconciler.config" in loaded  # it did load the file
-    assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client",
+    assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client", "reconciler.emulator.cli",
                 "reconciler.session", "reconciler.apply"} & loaded

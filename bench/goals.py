@@ -25,6 +25,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,8 @@ def main() -> None:
         doc = {"command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "goals": rows, "startup": {k: {"wall": v.wall, "cpu": v.cpu} for k, v in timings.items()},
                "plan_cost": cost,
-               "concurrency": {key: {"wall_median": c.wall, "refused_share": c.refused_share,
-                                     "walls": [r.wall for r in c.runs]} for key, c in cases.items()}}
+               "concurrency": {key: {**asdict(c), "wall_median": c.wall, "refused_share": c.refused_share}
+                               for key, c in cases.items()}}
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(doc, indent=2) + "\n")
         print(f"results: {out}")

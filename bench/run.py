@@ -135,6 +135,7 @@ def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple
     ``bench/peak_rss.py`` (``wait4``'s ``ru_maxrss`` would include this process's peak).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # modules load from their .pyc, as in an installed copy
     env.update(PYTHONPATH=str(ROOT), TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, NO_COLOR="1")
     server.reset_stats()
     server.log.clear()

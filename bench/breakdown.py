@@ -64,7 +64,7 @@ def main() -> None:
             t_http = 0.0
             while url:
                 t = clock()
-                body = await api._request("GET", url, params=params)
+                _, body = await api._json("GET", url, params=params)
                 t_http += clock() - t
                 items.extend(body["senders"])
                 url, params = body["meta"].get("next_page_url"), None

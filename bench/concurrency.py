@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.plotting import MISSING, pyplot, save  # noqa: E402
 from bench.run import ACCOUNT, TOKEN, TimedEmulator, machine  # noqa: E402
 from bench.workload import sender_body, write_desired  # noqa: E402
 from reconciler.client import ADAPTIVE_ENV, DEFAULT_CONCURRENCY, STATS_FILE_ENV  # noqa: E402
@@ -143,13 +144,9 @@ def report(cases: dict[str, Case], rows: list[dict[str, Any]], n: int, latency: 
 
 
 def plot(cases: dict[str, Case], limit: int, path: Path) -> str:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed: no plot drawn (pip install 'matplotlib>=3.8', or the 'bench' extra)"
+    plt = pyplot()
+    if plt is None:
+        return MISSING
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for key, label, color in (("a_adaptive", f"account allows {limit} at once", "tab:red"),
                               ("b_adaptive", "no limit", "tab:blue")):
@@ -167,11 +164,28 @@ def plot(cases: dict[str, Case], limit: int, path: Path) -> str:
     ax.set_title("The adaptive limit during apply (400 updates, 50 ms per request; the median runs)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+    return save(plt, fig, path)
+
+
+def run_cases(senders: int, latency: float, limit: int, repeat: int) -> dict[str, Case]:
+    """Every case ``repeat`` times, interleaved, so a slow spell of a shared machine hits every case alike."""
+    cases = {
+        "a_adaptive": Case(f"(a) limit {limit}, adaptive, default options", limit, True, None),
+        "a_fixed_limit": Case(f"(a) limit {limit}, --concurrency {limit}", limit, True, limit),
+        "a_fixed": Case(f"(a) limit {limit}, fixed {DEFAULT_CONCURRENCY} (before)", limit, False, None),
+        "b_adaptive": Case("(b) no limit, adaptive, default options", None, True, None),
+        "b_fixed": Case(f"(b) no limit, fixed {DEFAULT_CONCURRENCY}", None, False, None),
+    }
+    with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
+        work = Path(tmp)
+        desired = work / "senders.yaml"
+        write_desired(desired, (sender_body(i, changed=True) for i in range(senders)))
+        # Every sender changes: lift the default 30 % update threshold for this file.
+        desired.write_text("safety: {max_update_percent: 100}\n" + desired.read_text(encoding="utf-8"), encoding="utf-8")
+        for _ in range(repeat):
+            for case in cases.values():
+                case.runs.append(apply_once(case, senders, latency, desired, work))
+    return cases
 
 
 def main() -> None:
@@ -184,22 +198,7 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=PLOT, help="plot PNG")
     args = parser.parse_args()
     limit = args.limit
-    cases = {
-        "a_adaptive": Case(f"(a) limit {limit}, adaptive, default options", limit, True, None),
-        "a_fixed_limit": Case(f"(a) limit {limit}, --concurrency {limit}", limit, True, limit),
-        "a_fixed": Case(f"(a) limit {limit}, fixed {DEFAULT_CONCURRENCY} (before)", limit, False, None),
-        "b_adaptive": Case("(b) no limit, adaptive, default options", None, True, None),
-        "b_fixed": Case(f"(b) no limit, fixed {DEFAULT_CONCURRENCY}", None, False, None),
-    }
-    with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
-        work = Path(tmp)
-        desired = work / "senders.yaml"
-        write_desired(desired, (sender_body(i, changed=True) for i in range(args.senders)))
-        # Every sender changes: lift the default 30 % update threshold for this file.
-        desired.write_text("safety: {max_update_percent: 100}\n" + desired.read_text(encoding="utf-8"), encoding="utf-8")
-        for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine hits every case alike
-            for case in cases.values():
-                case.runs.append(apply_once(case, args.senders, args.latency, desired, work))
+    cases = run_cases(args.senders, args.latency, limit, args.repeat)
     rows = goals(cases, limit)
     print(report(cases, rows, args.senders, args.latency))
     command = ("python bench/concurrency.py " + " ".join(sys.argv[1:])).strip()

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
+from bench.plotting import MISSING, pyplot, save  # noqa: E402
 from bench.workload import changed_indexes, sender_body, write_desired  # noqa: E402
 from reconciler.client import DEFAULT_CONCURRENCY, MAX_PAGE_SIZE  # noqa: E402
 from reconciler.emulator import EmulatorServer  # noqa: E402
@@ -134,6 +135,7 @@ def measure(server: TimedEmulator, argv: list[str], *, expect: int = 0) -> tuple
     ``bench/peak_rss.py`` (``wait4``'s ``ru_maxrss`` would include this process's peak).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # modules load from their .pyc, as in an installed copy
     env.update(PYTHONPATH=str(ROOT), TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN=TOKEN, NO_COLOR="1")
     server.reset_stats()
     server.log.clear()
@@ -282,13 +284,9 @@ def table(runs: list[Run], latency: float, concurrency: int) -> str:
 
 
 def plot(runs: list[Run], latency: float, path: Path) -> str:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return "matplotlib is not installed: no plot drawn (pip install 'matplotlib>=3.8', or the 'bench' extra)"
+    plt = pyplot()
+    if plt is None:
+        return MISSING
     fig, ax = plt.subplots(figsize=(7.5, 5))
     series = [("plan", "reconciler plan", "tab:blue", "o"), ("apply", "reconciler apply (K = 10 % of N)", "tab:green", "s"),
               ("sdk", "SDK script, one at a time (same K)", "tab:red", "^"),
@@ -308,11 +306,7 @@ def plot(runs: list[Run], latency: float, path: Path) -> str:
     ax.set_title(f"Wall time against N, {latency * 1000:g} ms per request")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return f"plot: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+    return save(plt, fig, path)
 
 
 def main() -> None:

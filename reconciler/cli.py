@@ -8,6 +8,7 @@ printed on stderr with exit code 1; a traceback reaching a user is a bug.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import logging
 import os
@@ -16,13 +17,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 from click.core import ParameterSource
 
 from reconciler import __version__
-from reconciler.emulator.cli import emulator_command
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
 from reconciler.options import (
     accounts_option,
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
     from reconciler.runs import Run
     from reconciler.session import ApiSettings
 
-# The heavy modules (pydantic models, httpx, rich) are imported by the commands that use them, so
-# --version, --help and the emulator command start in a fraction of the time.
+# Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
 #: Exit codes, documented in docs/cli.md.
 EXIT_OK = 0
@@ -118,7 +117,22 @@ def _problems_exit(run: Run) -> int | None:
 # --------------------------------------------------------------------------- commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """``reconciler emulator``'s module (its options, its faults) is imported only when that command is looked up."""
+
+    lazy: ClassVar[dict[str, str]] = {"emulator": "reconciler.emulator.cli:emulator_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Manage Twilio WhatsApp Senders as code.
@@ -135,8 +149,8 @@ def validate(files: tuple[str, ...]) -> None:
     Prints a one-line summary and exits 0 when valid; otherwise prints every problem, one a line
     (PATH:LINE:COL: ...), on stderr and exits 1.
     """
+    from reconciler.offline import validate_files
     from reconciler.render.words import config_error_lines, plural
-    from reconciler.session import validate_files
 
     try:
         states = validate_files(files)
@@ -156,7 +170,7 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
-    from reconciler.session import json_schema
+    from reconciler.offline import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
@@ -370,9 +384,8 @@ def accounts_command(files: tuple[str, ...], fmt: str, shards: int | None) -> in
 
     Files without 'account:' belong to the credentials' account (TWILIO_ACCOUNT_SID when set).
     """
+    from reconciler.offline import account_matrix, validate_files
     from reconciler.render.words import config_error_lines
-    from reconciler.runs import account_matrix
-    from reconciler.session import validate_files
 
     try:
         states = validate_files(files)
@@ -425,7 +438,6 @@ def demo(path: str | None, do_apply: bool) -> int:
     return run_demo(path, apply=do_apply, echo=click.echo, color=render.wants_color(sys.stdout))
 
 
-cli.add_command(emulator_command)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -449,7 +461,8 @@ def main(argv: list[str] | None = None) -> None:
         from reconciler import render
 
         if meta.get(_JSON_ERRORS):
-            _echo_output(render.render_error_json(exc))
+            with contextlib.suppress(OSError):
+                click.echo(render.render_error_json(exc), nl=False)
         _echo_lines(render.error_lines(exc))
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
@@ -480,8 +493,3 @@ def _discard_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-
-
-def _echo_output(text: str) -> None:
-    with contextlib.suppress(OSError):
-        click.echo(text, nl=False)

@@ -1,17 +1,15 @@
 """A run's data: one plan per account, the credentials that reached each, and the CI matrix of the accounts.
 
 :class:`Run` is what ``Session.plan`` and ``Session.load_saved_plan`` return and ``Session.apply``
-takes; :class:`Interrupts` carries stop and abort requests into an apply; :func:`account_matrix` lists
-the accounts files name, for one CI job per account or per shard.
+takes; :class:`Interrupts` carries stop and abort requests into an apply.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from reconciler.accounts import AccountPlan, AccountRef
 from reconciler.errors import AccountError, SafetyViolation, UnsafePlanError
@@ -79,25 +77,6 @@ class Run:
         violations = self.safety_violations()
         if violations and not self.forced:
             raise UnsafePlanError(violations)
-
-
-def account_matrix(states: Sequence[DesiredState], shards: int | None = None) -> list[dict[str, Any]]:
-    """The accounts the files name, as rows for a CI matrix: one per account, or ``shards`` rows of several.
-
-    Each row has ``args``, the ``--account`` options that limit a run to it (empty for the credentials'
-    own account when its SID is not known: that run takes no ``--account``).
-    """
-    def args(sids: Iterable[str | None]) -> str:
-        return " ".join(f"--account {sid}" for sid in sids if sid)
-
-    if shards is None:
-        return [{"account": s.account, "senders": len(s.senders), "files": list(s.sources), "args": args([s.account])}
-                for s in states]
-    groups: list[list[DesiredState]] = [[] for _ in range(min(shards, len(states)) or 1)]
-    for state in sorted(states, key=lambda s: -len(s.senders)):  # the largest first, each to the lightest shard
-        min(groups, key=lambda g: sum(len(s.senders) for s in g)).append(state)
-    return [{"shard": i + 1, "accounts": [s.account for s in group], "senders": sum(len(s.senders) for s in group),
-             "args": args(s.account for s in group)} for i, group in enumerate(groups)]
 
 
 def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredState]:

@@ -37,7 +37,6 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.config import load_accounts
 from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY
 from reconciler.errors import (
     AccountError,
@@ -48,7 +47,10 @@ from reconciler.errors import (
 )
 from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
-from reconciler.models import DesiredState, LiveSender, senders_file_json_schema
+from reconciler.models import DesiredState, LiveSender
+from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
+from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
 from reconciler.planfile import PLAN_KEY_ENV, SavedAccount, check_fresh, dump_plan, load_plan, signing_key
 from reconciler.reach import Parent, Reached, Resolver, explained, gather_bounded
@@ -58,10 +60,6 @@ _T = TypeVar("_T")
 
 __all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "Planned", "Run", "Session", "json_schema",
            "read_saved_plan", "validate_files", "write_file"]
-
-
-#: Where ``reconciler schema`` says its JSON Schema dialect is.
-JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @dataclass(frozen=True)
@@ -79,21 +77,6 @@ class ApiSettings:
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
     #: Writes in flight at once, for apply.
     concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
-
-
-def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | None = None) -> list[DesiredState]:
-    """Load and check desired-state files offline, one state per account; :class:`ConfigError` lists every problem.
-
-    ``TWILIO_ACCOUNT_SID``, when set, is the account of files that name none (no secret is needed).
-    """
-    env = os.environ if environ is None else environ
-    return load_accounts(files, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the desired-state file, for editors."""
-    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
-            **senders_file_json_schema()}
 
 
 @dataclass(frozen=True)

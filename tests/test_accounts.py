@@ -13,6 +13,7 @@ from reconciler.auth import account_credentials, twilio_url
 from reconciler.client import Credentials
 from reconciler.config import load_accounts
 from reconciler.errors import ConfigError, CredentialsError
+from reconciler.offline import account_matrix
 from reconciler.plan import build_plan
 from reconciler.render.accounts import (
     plans_dict,
@@ -24,7 +25,6 @@ from reconciler.render.accounts import (
     render_reports,
 )
 from reconciler.render.text import render_text
-from reconciler.runs import account_matrix
 from reconciler.session import ApiSettings, Session
 from tests.factories import A, B, C, desired, live, state
 

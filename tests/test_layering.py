@@ -33,10 +33,11 @@ ALLOWED: dict[str, set[str]] = {
     "reach": {"accounts", "auth", "client", "directory", "errors"},
     "runs": {"accounts", "errors", "models", "plan", "reach"},
     "export": {"models", "diff", "config", "text"},
+    "offline": {"config", "models", "errors"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff",
-                "accounts", "reach", "runs", "defaults"},
+                "accounts", "reach", "runs", "defaults", "offline"},
     "options": {"defaults", "models"},
-    "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults", "options", "runs", "accounts",
+    "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults", "options", "runs", "accounts", "offline",
             "apply", "models"},
     "progress": {"apply", "models", "render", "errors", "session", "runs"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
@@ -109,3 +110,14 @@ def test_version_and_help_import_no_heavy_library(argv: list[str]) -> None:
             "try:\n    main()\nexcept SystemExit:\n    pass\n")
     loaded = _modules_after(code)
     assert not {"httpx", "aiohttp", "pydantic", "rich", "ruamel.yaml"} & loaded
+
+
+def test_validate_imports_no_http_library_nor_the_planner_s_reports() -> None:
+    """``reconciler validate`` (the pre-commit hook) checks a file offline: no HTTP client, no event loop."""
+    example = PACKAGE.parent / "senders.yaml.example"
+    code = (f"import sys\nfrom reconciler.cli import main\nsys.argv = ['reconciler', 'validate', '-f', {str(example)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n")
+    loaded = _modules_after(code)
+    assert "reconciler.config" in loaded  # it did load the file
+    assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client", "reconciler.emulator.cli",
+                "reconciler.session", "reconciler.apply"} & loaded

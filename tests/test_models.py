@@ -73,6 +73,52 @@ def test_urls_refused(url: str) -> None:
         check_url(url)
 
 
+def _check_url_by_splitting(value: str) -> str:
+    """check_url as it was before its fast path: every URL split by urlsplit."""
+    from urllib.parse import urlsplit
+
+    if value == "":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    return value
+
+
+def _same_verdict(value: str) -> None:
+    try:
+        expected: str | BaseException = _check_url_by_splitting(value)
+    except ValueError as exc:
+        expected = exc
+    try:
+        got: str | BaseException = check_url(value)
+    except ValueError as exc:
+        got = exc
+    assert type(got) is type(expected) and str(got) == str(expected)
+
+
+_URL_CHARS = "htps:/.-[]@?#%:0123456789aZ \t\x00é~"
+_URLISH = st.builds(
+    lambda scheme, host, port, rest: f"{scheme}{host}{port}{rest}",
+    st.sampled_from(["https://", "http://", "HTTP://", "ftp://", "https:", "https:///", "", " https://"]),
+    st.text("abz09.-[]:@é", max_size=12),
+    st.sampled_from(["", ":", ":443", ":x", ":99999"]),
+    st.text(_URL_CHARS, max_size=16),
+) | st.text(_URL_CHARS, max_size=30)
+
+
+@settings(max_examples=1000)
+@given(_URLISH)
+def test_the_url_fast_path_accepts_and_refuses_exactly_as_urlsplit(value: str) -> None:
+    _same_verdict(value)
+
+
+@pytest.mark.parametrize("url", ["https://[::1]/", "https://[x", "https://a]b/", "https://exämple.com/", "https://a/\tb",
+                                 "https://a:port/", "https://a/b c", "https://a.example.com/x?y=[1]#z"])
+def test_the_url_fast_path_leaves_edge_cases_to_urlsplit(url: str) -> None:
+    _same_verdict(url)
+
+
 def test_emails() -> None:
     assert check_email("first.last+tag@shop.example.org")
     with pytest.raises(ValueError, match="is not an email address"):
@@ -266,3 +312,13 @@ def test_ignore_takes_a_live_id_verbatim_but_still_corrects_a_valid_number_writt
         SendersFile.model_validate({"ignore": ["whatsapp:+1 501 712 2661"]})
     with pytest.raises(ValidationError):
         SendersFile.model_validate({"ignore": ["+15017122661"]})
+
+
+def test_the_email_fast_path_knows_every_special_use_domain_of_email_validator() -> None:
+    """The fast path sends addresses under these domains to email-validator; its list is written out in rules."""
+    import email_validator
+
+    from reconciler.models import rules
+
+    last_labels = {name.rsplit(".", 1)[-1].lower() for name in email_validator.SPECIAL_USE_DOMAIN_NAMES}
+    assert last_labels <= rules._SPECIAL_USE_DOMAINS

@@ -39,7 +39,7 @@ from reconciler.models.rules import (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -231,7 +231,7 @@ class Safety(_Strict):
 class SendersFile(_Strict):
     """The whole desired-state file (``senders.yaml``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="whatsapp-senders-reconciler senders.yaml")
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, title="whatsapp-senders-reconciler senders.yaml")
 
     account: Annotated[str, AfterValidator(check_account_sid)] | None = Field(
         default=None,
@@ -252,11 +252,11 @@ class SendersFile(_Strict):
 class DesiredState(BaseModel):
     """All desired-state files merged: what the plan is computed from."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     senders: tuple[DesiredSender, ...] = ()
     ignore: frozenset[str] = frozenset()
-    safety: Safety = Safety()
+    safety: Safety = Field(default_factory=Safety)
     sources: tuple[str, ...] = ()
     #: The account SID the files name; None: the account of the credentials in use.
     account: str | None = None

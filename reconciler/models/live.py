@@ -18,7 +18,7 @@ class LiveSender(BaseModel):
     level (where both SDKs read them) or, failing that, under ``profile`` (where Twilio's 63128 page puts them).
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     sid: str
     sender_id: str

@@ -9,29 +9,68 @@ Pure functions over the core's data; nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from reconciler.plan import Plan
-from reconciler.render.documents import (
-    FORMAT_VERSION,
-    plan_dict,
-    render_apply_json,
-    render_drift_json,
-    render_error_json,
-    render_json,
-)
-from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown
-from reconciler.render.report import render_drift, render_report, render_settled, report_summary
-from reconciler.render.style import wants_color
-from reconciler.render.text import render_text, summary_line
-from reconciler.render.values import list_delta, show, show_field
-from reconciler.render.words import error_lines, notice_message, problem_message
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-RENDERERS: dict[str, Callable[[Plan], str]] = {
-    "text": render_text,
-    "json": render_json,
-    "markdown": render_markdown,
+    from reconciler.plan import Plan
+    from reconciler.render.documents import (
+        FORMAT_VERSION,
+        plan_dict,
+        render_apply_json,
+        render_drift_json,
+        render_error_json,
+        render_json,
+    )
+    from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, render_markdown
+    from reconciler.render.report import render_drift, render_report, render_settled, report_summary
+    from reconciler.render.style import wants_color
+    from reconciler.render.text import render_text, summary_line
+    from reconciler.render.values import list_delta, show, show_field
+    from reconciler.render.words import error_lines, notice_message, problem_message
+
+    RENDERERS: dict[str, Callable[[Plan], str]]
+
+# The names below are loaded on first use: ``reconciler validate`` needs two sentences of ``words``,
+# not the JSON documents, the apply reports (and asyncio, through apply) or the Markdown.
+_WHERE: dict[str, str] = {
+    "FORMAT_VERSION": "documents",
+    "GITHUB_COMMENT_LIMIT": "markdown",
+    "error_lines": "words",
+    "list_delta": "values",
+    "notice_message": "words",
+    "plan_dict": "documents",
+    "problem_message": "words",
+    "render_apply_json": "documents",
+    "render_drift": "report",
+    "render_drift_json": "documents",
+    "render_error_json": "documents",
+    "render_json": "documents",
+    "render_markdown": "markdown",
+    "render_report": "report",
+    "render_settled": "report",
+    "render_text": "text",
+    "report_summary": "report",
+    "show": "values",
+    "show_field": "values",
+    "summary_line": "text",
+    "wants_color": "style",
 }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RENDERERS":
+        value: Any = {"text": __getattr__("render_text"), "json": __getattr__("render_json"),
+                      "markdown": __getattr__("render_markdown")}
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(f"reconciler.render.{_WHERE[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FORMAT_VERSION",

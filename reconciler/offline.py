@@ -1,0 +1,56 @@
+"""The offline commands' work: checking desired-state files, the file's JSON Schema, the accounts' CI matrix.
+
+    states = validate_files(["senders.yaml"])     # one per account; ConfigError lists every problem
+    document = json_schema()
+
+Apart from :mod:`reconciler.session` so that ``reconciler validate`` and ``reconciler schema`` (a
+pre-commit hook runs the first on every commit) import neither the HTTP client nor the planner.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.config import load_accounts
+from reconciler.models import DesiredState, senders_file_json_schema
+
+#: Where ``reconciler schema`` says its JSON Schema dialect is.
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | None = None) -> list[DesiredState]:
+    """Load and check desired-state files offline, one state per account; :class:`ConfigError` lists every problem.
+
+    ``TWILIO_ACCOUNT_SID``, when set, is the account of files that name none (no secret is needed).
+    """
+    env = os.environ if environ is None else environ
+    return load_accounts(files, environ=env, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the desired-state file, for editors."""
+    return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
+            **senders_file_json_schema()}
+
+
+def account_matrix(states: Sequence[DesiredState], shards: int | None = None) -> list[dict[str, Any]]:
+    """The accounts the files name, as rows for a CI matrix: one per account, or ``shards`` rows of several.
+
+    Each row has ``args``, the ``--account`` options that limit a run to it (empty for the credentials'
+    own account when its SID is not known: that run takes no ``--account``).
+    """
+    def args(sids: Iterable[str | None]) -> str:
+        return " ".join(f"--account {sid}" for sid in sids if sid)
+
+    if shards is None:
+        return [{"account": s.account, "senders": len(s.senders), "files": list(s.sources), "args": args([s.account])}
+                for s in states]
+    groups: list[list[DesiredState]] = [[] for _ in range(min(shards, len(states)) or 1)]
+    for state in sorted(states, key=lambda s: -len(s.senders)):  # the largest first, each to the lightest shard
+        min(groups, key=lambda g: sum(len(s.senders) for s in g)).append(state)
+    return [{"shard": i + 1, "accounts": [s.account for s in group], "senders": sum(len(s.senders) for s in group),
+             "args": args(s.account for s in group)} for i, group in enumerate(groups)]

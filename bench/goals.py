@@ -11,8 +11,9 @@
 - adaptive concurrency (``bench/concurrency.py``): against an account allowing 8 requests at once, ≤ 5 %
   of the writes answered 429 and a wall time ≤ 1.2 × that of ``--concurrency 8``; without a limit, ≤ 1.15 ×
   that of a fixed 25: medians over interleaved runs;
-- many accounts: a plan across 60 subaccounts ≤ 0.35 × reading them one after the other; pending until
-  the tool plans across accounts (its row says so; :data:`PENDING` is where it goes).
+- many accounts (``bench/accounts.py``): a plan across 60 subaccounts at 50 ms, less its start-up, ≤ 0.35 ×
+  reading them one after the other (accounts × 2 requests × latency): medians of wall time over
+  interleaved rounds.
 
 Prints the table, writes ``bench/results/goals.json`` and draws the concurrency plot of this run
 (``docs/concurrency.png``, matplotlib, the ``bench`` extra); a ``--quick`` run writes neither.
@@ -32,18 +33,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import concurrency, plan_cost, startup  # noqa: E402
+from bench import accounts, concurrency, plan_cost, startup  # noqa: E402
 from bench.run import machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "goals.json"
-
-#: Goals that cannot be measured yet: (goal, target shown, why). The many-accounts row is measured once
-#: ``plan`` reads several accounts: 60 subaccounts at 50 ms ≤ 0.35 × (accounts × 2 requests × latency) + start-up.
-PENDING: list[tuple[str, str, str]] = [
-    ("plan across 60 subaccounts / one after another (60 × 2 × 50 ms + start-up)", "0.35×",
-     "pending: needs multi-account plans"),
-]
-
 
 def table(rows: list[dict[str, Any]]) -> str:
     width = max(len(r["goal"]) for r in rows) + 2
@@ -60,12 +53,14 @@ def main() -> None:
     parser.add_argument("--startup-rounds", type=int, default=21)
     parser.add_argument("--plan-rounds", type=int, default=5)
     parser.add_argument("--concurrency-runs", type=int, default=5)
+    parser.add_argument("--account-rounds", type=int, default=3)
     parser.add_argument("--senders", type=int, default=10_000, help="N of the plan-cost goal")
     parser.add_argument("--out", type=Path, help=f"results JSON (default {RESULTS.relative_to(ROOT)}; quick runs: none)")
     parser.add_argument("--plot", type=Path, help=f"plot PNG (default {concurrency.PLOT.relative_to(ROOT)}; quick: none)")
     args = parser.parse_args()
     if args.quick:
         args.startup_rounds, args.plan_rounds, args.concurrency_runs, args.senders = 5, 1, 1, 1_000
+        args.account_rounds = 1
     latency, limit = 0.05, 8
 
     t = time.perf_counter()
@@ -77,9 +72,11 @@ def main() -> None:
     cases = concurrency.run_cases(400, latency, limit, args.concurrency_runs)
     print(concurrency.report(cases, [], 400, latency).split("\n\ngoal")[0], end="\n\n", flush=True)
 
-    rows = [*startup.goals(timings), plan_cost.goal(cost), *concurrency.goals(cases, limit)]
-    rows += [{"goal": goal, "measured": None, "target": None, "met": None, "shown": "-", "target_shown": target,
-              "detail": why} for goal, target, why in PENDING]
+    with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
+        many = accounts.measure(60, latency, args.account_rounds, Path(tmp))
+    print(accounts.report(many), end="\n\n", flush=True)
+
+    rows = [*startup.goals(timings), plan_cost.goal(cost), *concurrency.goals(cases, limit), accounts.goal(many)]
     print(table(rows))
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"\n{time.perf_counter() - t:.0f} s; {machine()['cpus']} CPUs, load average {load}")
@@ -90,7 +87,7 @@ def main() -> None:
         command = ("python bench/goals.py " + " ".join(sys.argv[1:])).strip()
         doc = {"command": command, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "goals": rows, "startup": {k: {"wall": v.wall, "cpu": v.cpu} for k, v in timings.items()},
-               "plan_cost": cost,
+               "plan_cost": cost, "accounts": many,
                "concurrency": {key: {**asdict(c), "wall_median": c.wall, "refused_share": c.refused_share}
                                for key, c in cases.items()}}
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -441,3 +441,16 @@ def test_an_oversized_comment_is_cut_at_a_details_block():
 def test_fenced_text_cannot_close_its_fence():
     assert fenced("a ``` b") == "````\na ``` b\n````"
     assert fenced("plain") == "```\nplain\n```"
+
+
+def test_the_apply_summary_names_the_account_of_each_outcome_in_a_run_of_several() -> None:
+    from reconciler.action.commands import apply_markdown
+
+    outcome = {"action": "create", "result": "done", "final_status": "ONLINE", "error": None}
+    one = apply_markdown({"apply": {"summary_line": "Apply complete: 1 done.",
+                                    "outcomes": [{**outcome, "sender_id": A, "account": "AC1"}]}})
+    assert "| sender | action | result | status | error |" in one and "AC1" not in one
+    several = apply_markdown({"apply": {"summary_line": "…", "outcomes": [
+        {**outcome, "sender_id": A, "account": "AC1"}, {**outcome, "sender_id": B, "account": "AC2"}]}})
+    assert "| account | sender | action | result | status | error |\n| --- | --- | --- | --- | --- | --- |" in several
+    assert f"| `AC1` | `{A}` | create | done | ONLINE |" in several and f"| `AC2` | `{B}` |" in several

@@ -178,12 +178,16 @@ def apply_summary(doc: Mapping[str, Any]) -> str:
 def apply_markdown(doc: Mapping[str, Any]) -> str:
     outcomes = (doc.get("apply") or {}).get("outcomes") or []
     lines = ["### reconciler apply", "", f"**{apply_summary(doc)}**", ""]
+    several = len({o.get("account") for o in outcomes}) > 1  # a run across accounts: say where each is
     if outcomes:
-        lines += ["| sender | action | result | status | error |", "| --- | --- | --- | --- | --- |"]
+        head = "| account | sender | action | result | status | error |" if several else \
+            "| sender | action | result | status | error |"
+        lines += [head, "|" + " --- |" * head.count(" | ") + " --- |"]
         for o in outcomes:
             error = o.get("error") or {}
             text = f"{error.get('code') or ''} {error.get('message') or ''}".strip()
-            lines.append(f"| `{md_cell(str(o.get('sender_id')))}` | {md_cell(str(o.get('action')))} | "
+            where = f"| `{md_cell(str(o.get('account')))}` " if several else ""
+            lines.append(f"{where}| `{md_cell(str(o.get('sender_id')))}` | {md_cell(str(o.get('action')))} | "
                          f"{md_cell(str(o.get('result')))} | {md_cell(str(o.get('final_status') or ''))} | {md_cell(text)} |")
     elif not isinstance(doc.get("error"), Mapping):
         lines.append("Nothing to apply.")

@@ -7,7 +7,7 @@ result with its account so every rendering can say where a change is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -45,16 +45,17 @@ class AccountReport(NamedTuple):
 
 def plan_totals(plans: Sequence[AccountPlan]) -> dict[str, int]:
     """The plans' summaries added up."""
-    total = {"create": 0, "update": 0, "delete": 0}
-    for _, plan in plans:
-        for kind, count in plan.summary().items():
-            total[kind] = total.get(kind, 0) + count
-    return total
+    return _added((plan.summary() for _, plan in plans), {"create": 0, "update": 0, "delete": 0})
 
 
 def report_totals(reports: Sequence[AccountReport]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for _, report in reports:
-        for kind, count in report.summary().items():
+    """The apply reports' summaries added up."""
+    return _added(report.summary() for _, report in reports)
+
+
+def _added(summaries: Iterable[dict[str, int]], start: dict[str, int] | None = None) -> dict[str, int]:
+    total = dict(start or {})
+    for summary in summaries:
+        for kind, count in summary.items():
             total[kind] = total.get(kind, 0) + count
     return total

@@ -30,7 +30,7 @@ _U = TypeVar("_U")
 
 API_BASE_HINT = (
     "set TWILIO_API_BASE_URL (or --api-base-url) to where the Accounts resource is: with --base-url or "
-    "TWILIO_MESSAGING_BASE_URL set, it is not taken to be api.twilio.com"
+    "TWILIO_MESSAGING_BASE_URL off Twilio's hosts, it is not taken to be api.twilio.com"
 )
 
 
@@ -101,14 +101,11 @@ class Resolver:
         return SendersClient(self.parent.require(), base_url=self.api_base_url, retry=self.retry,
                              concurrency=self.concurrency)
 
-    async def resolve(self, sids: Sequence[str | None]) -> list[Reached]:
-        """Credentials for each account, in order; :class:`AccountError` naming every one that is out of reach."""
-        return [who for who, _ in await self.each(sids, _nothing)]
-
     async def each(self, sids: Sequence[str | None], work: Callable[[Reached], Awaitable[_U]],
                    ) -> list[tuple[Reached, _U]]:
         """Each account reached, then ``work`` done with it, ``concurrency`` accounts at a time: an account's
-        work starts as soon as its credentials are known, while others are still being looked up."""
+        work starts as soon as its credentials are known, while others are still being looked up.
+        :class:`AccountError` names every account out of reach."""
         others = [sid for sid in sids if sid is not None and sid != self.parent.sid]
         if not others:
             return await gather_bounded([self._parent(sid) for sid in sids], lambda who: _paired(who, work),
@@ -139,10 +136,6 @@ class Resolver:
             raise AccountError(f"account {sid}: the Accounts resource gave no auth token for it; give its own "
                                f"credentials (TWILIO_AUTH_TOKEN_{sid}, see docs/accounts.md)")
         return Reached(AccountRef(sid, record.friendly_name), credentials, ())
-
-
-async def _nothing(_: Reached) -> None:
-    return None
 
 
 async def _paired(who: Reached, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:

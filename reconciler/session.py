@@ -71,7 +71,8 @@ class ApiSettings:
     request_timeout: float = DEFAULT_TIMEOUT
     max_attempts: int = RetryPolicy.attempts
     backoff: float = RetryPolicy.backoff
-    #: The Accounts resource's origin (subaccount lookups); None: Twilio's, unless ``base_url`` is given.
+    #: The Accounts resource's origin (subaccount lookups); None: Twilio's beside ``base_url`` on Twilio's hosts,
+    #: and none at all for a ``base_url`` off them.
     api_base_url: str | None = None
     #: Accounts read or applied at once in a run that spans several.
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
@@ -150,15 +151,20 @@ class Session:
     # ---- reads
 
     def read_live(self, account: str | None = None) -> list[LiveSender]:
-        async def go() -> list[LiveSender]:
-            reached = (await self.resolver.resolve([account]))[0]
-            async with self.client(credentials=reached.credentials) as api:
-                try:
-                    return await api.list_senders()
-                except ApiError as exc:
-                    raise explained(exc, reached, account is not None) from None
+        """The live senders of an account (None: the parent's)."""
+        return self._read_one(account)[1]
 
-        return self._run(go())
+    def _read_one(self, account: str | None) -> tuple[Reached, list[LiveSender]]:
+        """An account reached and its live senders read: the credentials that reached it come along."""
+        return self._run(self.resolver.each([account], lambda who: self._list(who, account is not None)))[0]
+
+    async def _list(self, who: Reached, several: bool) -> list[LiveSender]:
+        """The live senders of a reached account; a failure said for the account in a run of ``several``."""
+        async with self.client(credentials=who.credentials) as api:
+            try:
+                return await api.list_senders()
+            except ApiError as exc:
+                raise explained(exc, who, several) from None
 
     def plan(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
              force: bool = False, accounts: Sequence[str] = ()) -> Run:
@@ -192,11 +198,7 @@ class Session:
         async def read(who: Reached) -> list[LiveSender]:
             if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
                 return senders_from_pages(early)
-            async with self.client(credentials=who.credentials) as api:
-                try:
-                    return await api.list_senders()
-                except ApiError as exc:
-                    raise explained(exc, who, several) from None
+            return await self._list(who, several)
 
         return await self.resolver.each([s.account for s in states], read)
 
@@ -274,8 +276,7 @@ class Session:
                                    "so that it cannot be applied to another")
         saved = [SavedAccount(p.plan, p.account.sid or "", p.account.friendly_name, p.safety, p.sources)
                  for p in run.accounts]
-        forced = any(p.forced for p in run.accounts)
-        text = dump_plan(saved, base_url=self.base_url, key=self.plan_key(), forced=forced)
+        text = dump_plan(saved, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
         atomic_write(path, text)
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
@@ -285,15 +286,9 @@ class Session:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")
 
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
-            async def read(who: Reached) -> list[LiveSender]:
-                async with self.client(credentials=who.credentials) as api:
-                    try:
-                        return await api.list_senders()
-                    except ApiError as exc:
-                        raise explained(exc, who, len(saved.accounts) > 1) from None
-
+            several = len(saved.accounts) > 1
             try:
-                return await self.resolver.each([a.sid for a in saved.accounts], read)
+                return await self.resolver.each([a.sid for a in saved.accounts], lambda who: self._list(who, several))
             except AccountError as exc:
                 raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
                                     "nothing was changed") from None
@@ -362,7 +357,7 @@ class Session:
 
     def pending_verification(self, sender_id: str, account: str | None = None) -> tuple[LiveSender, Reached]:
         """The live sender waiting for its verification code; an error when it is missing or not waiting."""
-        live = self.read_live(account)
+        reached, live = self._read_one(account)
         current = next((s for s in live if sender_id in (s.sender_id, s.sid)), None)
         where = f"account {account}" if account else "the account"
         if current is None:
@@ -371,7 +366,7 @@ class Session:
             raise ReconcilerError(
                 f"sender {sender_id}: status is {current.status}, not PENDING_VERIFICATION; nothing to verify"
             )
-        return current, self._run(self.resolver.resolve([account]))[0]
+        return current, reached
 
     def verify(self, sender: LiveSender, code: str, reached: Reached | None = None) -> str | None:
         """Submit a verification code; returns the status the API answered with."""

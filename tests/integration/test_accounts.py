@@ -212,3 +212,17 @@ def test_accounts_lists_the_accounts_for_a_ci_matrix(subs, tmp_path):
         (north.sid, f"--account {north.sid}")]
     shards = json.loads(run_cli("accounts", "-f", d, "--shards", "2", "--format", "json").stdout)
     assert len(shards) == 2 and sum(s["senders"] for s in shards) == 3
+
+
+def test_verify_in_a_subaccount_looks_its_credentials_up_once(emulator, subs, env):
+    acme, _ = subs
+    emulator.add_sender({"sender_id": ACME, "profile": {"name": "Acme"}}, status="PENDING_VERIFICATION",
+                        account=acme.sid)
+    before = emulator.stats().get("GET /2010-04-01/Accounts/{Sid}.json", 0)
+    result = run_cli("verify", ACME, "--account", acme.sid, "--code", "123456", env=env)
+    assert result.returncode == 0, result.output
+    assert f"Submitted the verification code for {ACME}" in result.stdout
+    assert emulator.stats()["GET /2010-04-01/Accounts/{Sid}.json"] - before == 1
+    in_parent = run_cli("verify", ACME, "--code", "123456", env=env)
+    assert in_parent.returncode == 1 and "not found in the account" in in_parent.stderr
+    no_token_in(result.output + in_parent.output, acme)

@@ -108,9 +108,7 @@ def _problems_exit(run: Run) -> int | None:
     if not run.problems:
         return None
     for planned in run.accounts:
-        lines = problem_lines(planned.plan)
-        _echo_lines([line.replace("Error: ", f"Error: account {planned.account.label}: ", 1) for line in lines]
-                    if run.several else lines)
+        _echo_lines(problem_lines(planned.plan, planned.account.label if run.several else None))
     return EXIT_ERROR
 
 

@@ -38,6 +38,12 @@ def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
     return line + "."
 
 
+def _md_account(account: AccountRef) -> str:
+    """``Account `AC…` (Customer A)`` in Markdown."""
+    name = f" ({md_text(account.friendly_name)})" if account.friendly_name else ""
+    return f"Account {md_code(account.sid or 'of the credentials')}{name}"
+
+
 def _single(plans: Sequence[AccountPlan]) -> bool:
     """One account whose SID is not known: nothing to say about where."""
     return len(plans) == 1 and plans[0].account.sid is None
@@ -59,16 +65,11 @@ def render_plans_markdown(plans: Sequence[AccountPlan], *, limit: int = GITHUB_C
     if len(plans) == 1:
         account, plan = plans[0]
         body = render_markdown(plan, limit=limit - 200)
-        return body.replace("### reconciler plan\n", f"### reconciler plan\n\nAccount {md_code(account.sid or '')}"
-                            f"{' (' + md_text(account.friendly_name) + ')' if account.friendly_name else ''}\n", 1)
+        return body.replace("### reconciler plan\n", f"### reconciler plan\n\n{_md_account(account)}\n", 1)
     head = ["### reconciler plan", "", f"**{_totals_line(plans)}**", ""]
     share = max((limit - 400) // len(plans), 500)
-    sections = []
-    for account, plan in plans:
-        name = f" ({md_text(account.friendly_name)})" if account.friendly_name else ""
-        section = render_markdown(plan, limit=share).replace(
-            "### reconciler plan", f"#### Account {md_code(account.sid or 'of the credentials')}{name}", 1)
-        sections.append(section)
+    sections = [render_markdown(plan, limit=share).replace("### reconciler plan", f"#### {_md_account(account)}", 1)
+                for account, plan in plans]
     return "\n".join(head) + "\n" + "\n".join(sections)
 
 

@@ -94,9 +94,11 @@ def blocked_message(plan: Plan) -> str:
             "fix them in the files, or leave them out with --target to apply the others")
 
 
-def problem_lines(plan: Plan) -> list[str]:
-    """The plan's problems as the error lines that close a command."""
-    return [escape_control(f"Error: sender {p.sender_id}: {problem_message(p)}") for p in plan.problems]
+def problem_lines(plan: Plan, account: str | None = None) -> list[str]:
+    """The plan's problems as the error lines that close a command; ``account``: the account's label, in a
+    run of several."""
+    where = f"account {account}: " if account else ""
+    return [escape_control(f"Error: {where}sender {p.sender_id}: {problem_message(p)}") for p in plan.problems]
 
 
 def status_text(sender: LiveSender | None) -> str:

@@ -1,6 +1,7 @@
 """The command line's options, defined once and shared by the commands (see docs/cli.md).
 
-Imports only click and :mod:`reconciler.defaults`, so ``--help`` stays cheap.
+Imports only click and :mod:`reconciler.defaults` (the models only when ``--account`` is given, to check
+its SID), so ``--help`` stays cheap.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ concurrency_option = click.option(
     "--concurrency", envvar="RECONCILER_CONCURRENCY", type=click.IntRange(1, 100), default=DEFAULT_CONCURRENCY,
     show_default=True, help="Writes in flight at once (env RECONCILER_CONCURRENCY).",
 )
+
+
 def _account_sid(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     from reconciler.models import check_account_sid
 

@@ -63,18 +63,40 @@ def _list_spec(path: str) -> tuple[str, str] | None:
 def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dict[str, Any]:
     """The live values of ``paths``, normalised (``live.value(path)``, inlined: this is the diff's inner loop)."""
     out: dict[str, Any] = {}
+    blocks: dict[str, Any] = {}  # each live section, read once per sender
     for path in paths:
-        section, _, name = path.partition(".")
-        if not name:  # a top-level field (friendly_name)
-            out[path] = normalise(path, live.value(path))
-            continue
-        block = getattr(live, section, None)
-        out[path] = normalise(path, block.get(name) if isinstance(block, dict) else None)
+        try:
+            section, name, spec = _PATHS[path]
+        except KeyError:
+            section, name, spec = _PATHS[path] = _path_info(path)
+        if name is None:  # a top-level field (friendly_name)
+            value = live.value(path)
+        else:
+            try:
+                block = blocks[section]
+            except KeyError:
+                block = blocks[section] = getattr(live, section, None)
+            value = block.get(name) if type(block) is dict else None
+        if spec is None:
+            out[path] = "" if value is None else value
+        else:
+            out[path] = normalise(path, value)
     return out
 
 
+#: Per field path: its section and name (``None`` for a top-level field) and its labelled-list spec.
+_PATHS: dict[str, tuple[str, str | None, tuple[str, str] | None]] = {}
+
+
+def _path_info(path: str) -> tuple[str, str | None, tuple[str, str] | None]:
+    section, _, name = path.partition(".")
+    return section, name or None, _list_spec(path)
+
+
 def desired_view(desired: DesiredSender) -> dict[str, Any]:
-    return {path: normalise(path, value) for path, value in desired.managed_fields().items()}
+    """The desired sender's managed fields, normalised: :meth:`DesiredSender.managed_fields` already is (a desired
+    value is never null, and its labelled lists have their labels)."""
+    return desired.managed_fields()
 
 
 def sender_changes(desired: DesiredSender, live: LiveSender) -> list[FieldChange]:

@@ -13,7 +13,7 @@ from deepdiff import DeepDiff
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.diff import FieldChange, changed_paths, nest, normalise, sender_changes
+from reconciler.diff import FieldChange, changed_paths, desired_view, nest, normalise, sender_changes
 from tests.factories import desired, live
 
 # --------------------------------------------------------------------------- normalise
@@ -63,6 +63,20 @@ def test_custom_label_differs() -> None:
     (change,) = sender_changes(d, current)
     assert change.path == "profile.emails"
     assert change.after == [{"email": "a@example.com", "label": "Work"}]
+
+
+def test_a_desired_sender_is_already_normalised() -> None:
+    """desired_view skips normalise: a validated sender's managed fields are what normalise would make of them."""
+    d = desired(friendly_name="Desk", configuration={"account_type": ""}, webhook={"fallback_url": ""},
+                profile={"about": "", "emails": ["a@example.com", {"email": "b@example.com", "label": ""},
+                                                 {"email": "c@example.com", "label": "Work"}],
+                         "websites": [], "phone_numbers": ["+15017122662"]})
+    fields = d.managed_fields()
+    assert desired_view(d) == {path: normalise(path, value) for path, value in fields.items()}
+    assert fields["profile.emails"] == [{"email": "a@example.com", "label": "Email"},
+                                        {"email": "b@example.com", "label": "Email"},
+                                        {"email": "c@example.com", "label": "Work"}]
+    assert fields["profile.websites"] == [] and fields["webhook.fallback_url"] == ""
 
 
 def test_unmanaged_fields_are_never_compared() -> None:

@@ -15,6 +15,7 @@ from reconciler.models.rules import (
     ACCOUNT_SID_PATTERN,
     DEFAULT_LABELS,
     HEX_COLOR,
+    LIST_ITEM_KEYS,
     LIST_ITEM_KEYS_INVERSE,
     MAX_ABOUT,
     MAX_ADDRESS,
@@ -203,20 +204,24 @@ class DesiredSender(SenderDefaults):
     def managed_fields(self) -> dict[str, Any]:
         """The managed fields as a flat ``{"profile.about": value}`` map of plain JSON values.
 
-        Labelled lists are lists of ``{key, label}`` dicts with the default labels filled in.
+        Labelled lists are lists of ``{key, label}`` dicts, an absent or empty label read as the default one.
         """
+        # One dump of what the file set (nested models keep their own set fields), instead of a full dump per
+        # section sifted by ``model_fields_set``: the diff calls this once per sender.
+        dumped = self.model_dump(mode="json", exclude_unset=True)
         out: dict[str, Any] = {}
         for name in TOP_FIELDS:
-            if name in self.model_fields_set:
-                out[name] = getattr(self, name)
+            if name in dumped:
+                out[name] = dumped[name]
         for section in SECTIONS:
-            model = getattr(self, section)
-            if model is None:
+            block = dumped.get(section)
+            if block is None:
                 continue
-            full = model.model_dump(mode="json")  # nested defaults (labels) filled in
-            for name in type(model).model_fields:
-                if name in model.model_fields_set:
-                    out[f"{section}.{name}"] = full[name]
+            for name, value in block.items():
+                if type(value) is list:  # the labelled lists are a section's only lists
+                    key, label = LIST_ITEM_KEYS[name], DEFAULT_LABELS[name]
+                    value = [{key: item[key], "label": item.get("label") or label} for item in value]
+                out[f"{section}.{name}"] = value
         return out
 
 

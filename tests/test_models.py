@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
@@ -26,6 +27,7 @@ from reconciler.models import (
     check_url,
     senders_file_json_schema,
 )
+from reconciler.models.rules import parse_number
 from tests.factories import A, desired
 
 
@@ -322,3 +324,62 @@ def test_the_email_fast_path_knows_every_special_use_domain_of_email_validator()
 
     last_labels = {name.rsplit(".", 1)[-1].lower() for name in email_validator.SPECIAL_USE_DOMAIN_NAMES}
     assert last_labels <= rules._SPECIAL_USE_DOMAINS
+
+
+# --------------------------------------------------------------------------- phone numbers: parse_number
+
+
+def _parsed(parse: Any, number: str) -> Any:
+    try:
+        return parse(number)
+    except phonenumbers.NumberParseException as exc:
+        return ("refused", exc.error_type, str(exc))
+
+
+def _example_numbers() -> list[str]:
+    """Every region's example number of every type in E.164, and near misses: a digit more or less, another last
+    digit, a zero or a one after the calling code (where national prefixes and Italian leading zeros live)."""
+    types = [value for name, value in vars(phonenumbers.PhoneNumberType).items() if name.isupper()]
+    out: set[str] = set()
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS | {"001"}):
+        for kind in types:
+            example = (phonenumbers.example_number_for_type(region, kind) if region != "001"
+                       else phonenumbers.example_number_for_non_geo_entity(800))
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            code = len(str(example.country_code)) + 1
+            out |= {e164, e164 + "5", e164[:-1], e164[:-1] + str((int(e164[-1]) + 1) % 10),
+                    e164[:code] + "0" + e164[code:], e164[:code] + "1" + e164[code:]}
+    return sorted(out)
+
+
+def test_parse_number_reads_every_example_number_exactly_as_phonenumbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The short way of parse_number gives what phonenumbers.parse gives, and it is the way most numbers take."""
+    parse = phonenumbers.parse
+    slow: list[str] = []
+
+    def counted(number: str, region: str | None) -> phonenumbers.PhoneNumber:
+        slow.append(number)
+        return parse(number, region)
+
+    monkeypatch.setattr(phonenumbers, "parse", counted)
+    numbers = _example_numbers()
+    for number in numbers:
+        assert _parsed(parse_number, number) == _parsed(lambda n: parse(n, None), number), number
+    assert len(numbers) > 5000 and len(slow) < len(numbers) / 2  # the short way is taken, and checked
+
+
+@settings(max_examples=2000)
+@given(st.from_regex(r"\+[0-9]{0,18}", fullmatch=True) | st.from_regex(r"\+?[0-9 ()+-]{0,16}", fullmatch=True))
+def test_parse_number_agrees_with_phonenumbers_on_any_digits(number: str) -> None:
+    assert _parsed(parse_number, number) == _parsed(lambda n: phonenumbers.parse(n, None), number)
+
+
+def test_sender_ids_keep_their_verdicts_through_the_short_way() -> None:
+    assert check_sender_id("whatsapp:+15017122661") == "whatsapp:+15017122661"
+    assert check_sender_id("whatsapp:+390612345678") == "whatsapp:+390612345678"  # an Italian leading zero
+    with pytest.raises(ValueError, match="is not a valid phone number"):
+        check_sender_id("whatsapp:+15550000")
+    with pytest.raises(ValueError, match=r"not in E\.164 form; write 'whatsapp:\+15017122661'"):
+        check_sender_id("whatsapp:+1 501 712 2661")

@@ -39,18 +39,22 @@ class LiveSender(BaseModel):
     def _tolerate(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        ids = data.get("sid") is None or data.get("sender_id") is None
+        reasons = data.get("offline_reasons")
+        reasons = reasons if isinstance(reasons, list) and None in reasons else None
+        profile = data.get("profile")
+        lifted = {}
+        if isinstance(profile, dict) and data.get("pending_display_name_status") is None:
+            lifted = {key: profile[key] for key in PENDING_NAME_FIELDS if profile.get(key) is not None}
+        if not (ids or reasons or lifted):
+            return data  # the usual answer: read as it is, without a copy (a list page holds a thousand)
         out = dict(data)
         for key in ("sid", "sender_id"):
             if out.get(key) is None:
                 out[key] = ""
-        reasons = out.get("offline_reasons")
-        if isinstance(reasons, list) and None in reasons:
+        if reasons:
             out["offline_reasons"] = [r for r in reasons if r is not None]
-        profile = out.get("profile")
-        if isinstance(profile, dict) and out.get("pending_display_name_status") is None:
-            for key in PENDING_NAME_FIELDS:
-                if profile.get(key) is not None:
-                    out[key] = profile[key]
+        out.update(lifted)
         return out
 
     @property

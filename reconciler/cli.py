@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
-import logging
 import os
 import signal
 import sys
@@ -50,6 +48,8 @@ EXIT_CHANGES = 2
 def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
               max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log."""
+    import logging
+
     from reconciler.session import ApiSettings
 
     if verbose:
@@ -168,6 +168,8 @@ def schema() -> None:
     Save it and point your editor at it, e.g. with a first line
     "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
     """
+    import json
+
     from reconciler.offline import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
@@ -392,6 +394,8 @@ def accounts_command(files: tuple[str, ...], fmt: str, shards: int | None) -> in
         raise click.exceptions.Exit(EXIT_ERROR) from None
     rows = account_matrix(states, shards)
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(rows, ensure_ascii=False))
         return EXIT_OK
     for row in rows:

@@ -12,7 +12,6 @@ at the mapping that lacks it: its path ends with :data:`MISSING`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence, Set
 from datetime import date
 from typing import Any
@@ -129,6 +128,8 @@ def _unknown_key(loc: DataPath) -> str:
     if model is None:
         return f"unknown key {key!r}"
     known = list(model.model_fields)
+    import difflib  # only for a message that suggests a name
+
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
     if close:
         return f"unknown key {key!r}; did you mean {close[0]!r}?"
@@ -140,6 +141,8 @@ def _not_one_of(value: Any, loc: DataPath, expected: str) -> str:
     if choices is None:
         return f"{short(value)} is not one of {expected}"
     listed = ", ".join(repr(c) for c in choices)
+    import difflib
+
     close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6) if isinstance(value, str) else []
     if isinstance(value, str) and not close:
         close = [c for c in choices if c.lower() == value.lower()]

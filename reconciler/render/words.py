@@ -18,11 +18,11 @@ from reconciler.models import (
     DISPLAY_NAME_RETRYABLE,
     LiveSender,
 )
-from reconciler.plan import Action, Notice, Plan, Problem, offline_reasons
 from reconciler.text import escape_control
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.plan import Action, Notice, Plan, Problem
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -108,6 +108,8 @@ def status_text(sender: LiveSender | None) -> str:
     if sender.status == "PENDING_VERIFICATION":
         return f"PENDING_VERIFICATION: verify it with: {verify_hint(sender.sender_id)}"
     if sender.status == "OFFLINE":
+        from reconciler.plan import offline_reasons  # not at the top: `validate` words its verdict without the planner
+
         return offline_text(offline_reasons(sender))
     return str(sender.status)
 

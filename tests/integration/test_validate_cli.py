@@ -117,3 +117,23 @@ def test_help_mentions_file_option() -> None:
     result = run_cli("validate", "--help")
     assert result.returncode == 0
     assert "-f, --file PATH" in result.stdout and "[default: senders.yaml]" in result.stdout
+
+
+def test_an_offline_command_s_output_is_whole_however_long(tmp_path: Path) -> None:
+    """The offline commands end without the interpreter's teardown: what they printed is flushed first."""
+    lines = "".join(f"  - sender_id: whatsapp:+1501712{i:04d}\n    profile: {{about: {i}}}\n" for i in range(3000))
+    (tmp_path / "senders.yaml").write_text("senders:\n" + lines)
+    result = run_cli("validate", cwd=tmp_path)
+    errors = result.stderr.splitlines()
+    assert result.returncode == 1 and len(errors) == 3001 and errors[-1] == "3000 errors: invalid", errors[-3:]
+    assert all(line.startswith("senders.yaml:") for line in errors[:-1])
+    matrix = run_cli("accounts", "--format", "json", "-f", "missing.yaml", cwd=tmp_path)
+    assert (matrix.returncode, matrix.stderr) == (1, "missing.yaml: no such file or directory\n1 error: invalid\n")
+
+
+def test_the_command_of_the_arguments() -> None:
+    from reconciler.__main__ import OFFLINE_COMMANDS, command_of
+
+    assert command_of(["validate", "-f", "x.yaml"]) == "validate" and command_of(["--version"]) is None
+    assert command_of(["-h", "schema"]) == "schema" and command_of([]) is None
+    assert {"validate", "schema", "accounts"} == OFFLINE_COMMANDS

@@ -185,9 +185,9 @@ def build(get_event: Callable[[], Any], *, max_depth: int, max_values: int) -> A
                 frame[3] = value
                 keys = frame[4]
                 if value in keys:
-                    raise InputError.at(f"duplicate key {short(value)} (first at line {keys[value]})", event.start_mark)
+                    raise _duplicate_key(value, keys, event)
                 keys[value] = event.start_mark.line + 1
-            else:
+            else:  # the value of the pending key, as in _Builder.add (which does this for the other events)
                 key = frame[3]
                 frame[3] = no_key
                 if key is merge:
@@ -278,7 +278,7 @@ class _Builder:
                 raise InputError.at("a mapping key must be a plain value, not a mapping or a list", event.start_mark)
             frame[3] = value
             if value in frame[4]:
-                raise InputError.at(f"duplicate key {short(value)} (first at line {frame[4][value]})", event.start_mark)
+                raise _duplicate_key(value, frame[4], event)
             frame[4][value] = event.start_mark.line + 1
         else:
             key = frame[3]
@@ -302,6 +302,10 @@ class _Builder:
             out.update(source)
         out.update(container)
         return out
+
+
+def _duplicate_key(key: Any, lines: dict[Any, int], event: Any) -> InputError:
+    return InputError.at(f"duplicate key {short(key)} (first at line {lines[key]})", event.start_mark)
 
 
 def _add_merge(frame: list[Any], value: Any, event: Any) -> None:

@@ -137,3 +137,19 @@ def test_the_command_of_the_arguments() -> None:
     assert command_of(["validate", "-f", "x.yaml"]) == "validate" and command_of(["--version"]) is None
     assert command_of(["-h", "schema"]) == "schema" and command_of([]) is None
     assert {"validate", "schema", "accounts"} == OFFLINE_COMMANDS
+
+
+def test_an_offline_command_runs_the_exit_handlers_of_a_program_that_wraps_it(tmp_path: Path) -> None:
+    """A coverage tool or a wrapper registers exit handlers; ending without the teardown still runs them."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "ran"
+    wrapper = ("import atexit, pathlib, runpy, sys\n"
+               f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+               "sys.argv = ['reconciler', 'validate', '-f', sys.argv[1]]\n"
+               "runpy.run_module('reconciler', run_name='__main__', alter_sys=True)\n")
+    proc = subprocess.run([sys.executable, "-c", wrapper, str(EXAMPLE)], capture_output=True, text=True,
+                          env=clean_env(), cwd=REPO_ROOT, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, f"{EXAMPLE}: 3 senders, 1 ignored: valid\n"), proc.stderr
+    assert marker.read_text() == "yes"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS, DesiredSender, LiveSender
+from reconciler.models import LIST_ITEM_KEYS, DesiredSender, LiveSender, labelled_items
 
 #: Fields a sender keeps for life: a change is an error for that sender, never attempted.
 IMMUTABLE_FIELDS = frozenset({"configuration.waba_id"})
@@ -28,36 +28,24 @@ class FieldChange:
 def normalise(path: str, value: Any) -> Any:
     """The comparable form of a field's value, desired or live."""
     try:
-        spec = _LIST_SPECS[path]
+        name = _LIST_NAMES[path]
     except KeyError:
-        spec = _LIST_SPECS[path] = _list_spec(path)
-    if spec is not None:
-        if value is None or value == "":
-            return []
-        key, label = spec
-        out: list[Any] = []
-        for item in value:
-            if isinstance(item, str):
-                out.append({key: item, "label": label})
-            elif isinstance(item, dict):
-                out.append({key: item.get(key), "label": item.get("label") or label})
-            else:
-                out.append(item)
-        return out
+        name = _LIST_NAMES[path] = _list_name(path)
+    if name is not None:
+        return [] if value is None or value == "" else labelled_items(name, value)
     if value is None:
         return ""
     return value
 
 
-#: Per field path: the item key and default label of a labelled list, or None for any other field.
+#: Per field path: the name of its labelled list (``emails``...), or None for any other field.
 #: Planning 10,000 senders normalises 260,000 values; looking the path up once saves a tenth of the diff.
-_LIST_SPECS: dict[str, tuple[str, str] | None] = {}
+_LIST_NAMES: dict[str, str | None] = {}
 
 
-def _list_spec(path: str) -> tuple[str, str] | None:
+def _list_name(path: str) -> str | None:
     name = path.rpartition(".")[2]
-    key = LIST_ITEM_KEYS.get(name)
-    return None if key is None else (key, DEFAULT_LABELS[name])
+    return name if name in LIST_ITEM_KEYS else None
 
 
 def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dict[str, Any]:
@@ -66,9 +54,9 @@ def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dic
     blocks: dict[str, Any] = {}  # each live section, read once per sender
     for path in paths:
         try:
-            section, name, spec = _PATHS[path]
+            section, name, listed = _PATHS[path]
         except KeyError:
-            section, name, spec = _PATHS[path] = _path_info(path)
+            section, name, listed = _PATHS[path] = _path_info(path)
         if name is None:  # a top-level field (friendly_name)
             value = live.value(path)
         else:
@@ -77,20 +65,20 @@ def live_view(live: LiveSender, paths: list[str] | tuple[str, ...] | Any) -> dic
             except KeyError:
                 block = blocks[section] = getattr(live, section, None)
             value = block.get(name) if type(block) is dict else None
-        if spec is None:
-            out[path] = "" if value is None else value
-        else:
+        if listed:
             out[path] = normalise(path, value)
+        else:
+            out[path] = "" if value is None else value
     return out
 
 
-#: Per field path: its section and name (``None`` for a top-level field) and its labelled-list spec.
-_PATHS: dict[str, tuple[str, str | None, tuple[str, str] | None]] = {}
+#: Per field path: its section and name (``None`` for a top-level field), and whether it is a labelled list.
+_PATHS: dict[str, tuple[str, str | None, bool]] = {}
 
 
-def _path_info(path: str) -> tuple[str, str | None, tuple[str, str] | None]:
+def _path_info(path: str) -> tuple[str, str | None, bool]:
     section, _, name = path.partition(".")
-    return section, name or None, _list_spec(path)
+    return section, name or None, _list_name(path) is not None
 
 
 def desired_view(desired: DesiredSender) -> dict[str, Any]:

@@ -64,6 +64,7 @@ from reconciler.models.rules import (
     check_email,
     check_sender_id,
     check_url,
+    labelled_items,
 )
 
 __all__ = [
@@ -118,5 +119,6 @@ __all__ = [
     "check_email",
     "check_sender_id",
     "check_url",
+    "labelled_items",
     "senders_file_json_schema",
 ]

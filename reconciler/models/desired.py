@@ -15,7 +15,6 @@ from reconciler.models.rules import (
     ACCOUNT_SID_PATTERN,
     DEFAULT_LABELS,
     HEX_COLOR,
-    LIST_ITEM_KEYS,
     LIST_ITEM_KEYS_INVERSE,
     MAX_ABOUT,
     MAX_ADDRESS,
@@ -35,6 +34,7 @@ from reconciler.models.rules import (
     check_ignored_id,
     check_sender_id,
     check_url,
+    labelled_items,
     no_null,
 )
 
@@ -218,10 +218,7 @@ class DesiredSender(SenderDefaults):
             if block is None:
                 continue
             for name, value in block.items():
-                if type(value) is list:  # the labelled lists are a section's only lists
-                    key, label = LIST_ITEM_KEYS[name], DEFAULT_LABELS[name]
-                    value = [{key: item[key], "label": item.get("label") or label} for item in value]
-                out[f"{section}.{name}"] = value
+                out[f"{section}.{name}"] = labelled_items(name, value) if type(value) is list else value
         return out
 
 

@@ -122,20 +122,26 @@ def parse_number(number: str) -> phonenumbers.PhoneNumber:
     test holds this to ``parse`` for every region's example numbers and for arbitrary digits.
     """
     match = _PLUS_DIGITS.fullmatch(number)
-    if match is not None:
-        digits = match.group(1)
-        for size in (1, 2, 3):
-            code = int(digits[:size])
-            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-                national = digits[size:]
-                if len(national) >= 2 and national[0] != "0":
-                    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-                        code, phonenumbers.region_code_for_country_code(code))
-                    prefix = None if metadata is None else metadata.national_prefix_for_parsing
-                    if metadata is not None and not (prefix and re.match(prefix, national)):
-                        return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
-                break
-    return phonenumbers.parse(number, None)
+    plain = _plain_number(match.group(1)) if match is not None else None
+    return plain if plain is not None else phonenumbers.parse(number, None)
+
+
+def _plain_number(digits: str) -> phonenumbers.PhoneNumber | None:
+    """The number ``+digits`` as ``parse`` reads it, or None where ``parse`` might read it otherwise."""
+    code = next((int(digits[:n]) for n in (1, 2, 3) if int(digits[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE), None)
+    if code is None:
+        return None
+    national = digits[len(str(code)):]
+    if len(national) < 2 or national[0] == "0":
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code))
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and re.match(prefix, national):
+        return None
+    return phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
 
 
 def check_e164(number: str) -> str:
@@ -243,6 +249,21 @@ def check_email(value: str) -> str:
     except EmailNotValidError as exc:
         raise ValueError(f"{value!r} is not an email address: {exc}") from None
     return value
+
+
+def labelled_items(name: str, items: Any) -> list[Any]:
+    """A labelled list (``emails``, ``websites``, ``phone_numbers``) as ``{key, label}`` dicts: a string is the
+    key with the default label, an absent or empty label reads as the default, anything else is kept."""
+    key, label = LIST_ITEM_KEYS[name], DEFAULT_LABELS[name]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({key: item, "label": label})
+        elif isinstance(item, dict):
+            out.append({key: item.get(key), "label": item.get("label") or label})
+        else:
+            out.append(item)
+    return out
 
 
 def no_null(value: Any) -> Any:

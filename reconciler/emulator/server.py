@@ -304,6 +304,7 @@ class EmulatorServer:
         app.router.add_delete(INSTANCE_PATH, self._delete)
         app.router.add_get(v2010.ACCOUNTS_PATH, self._list_accounts, allow_head=False)
         app.router.add_get(v2010.ACCOUNT_PATH, self._fetch_account, allow_head=False)
+        app.router.add_get(v2010.NUMBERS_PATH, self._list_numbers, allow_head=False)
         return app
 
     async def _delay(self, seconds: float) -> None:
@@ -476,6 +477,15 @@ class EmulatorServer:
         if account is None:
             raise v2010.not_found(request.path)
         return web.Response(text=dumps(v2010.render_account(account, self._accounts.dates)), headers=_JSON_HEADERS)
+
+
+    async def _list_numbers(self, request: web.Request) -> web.Response:
+        """Any credentials may list an account's numbers (a standard key too), for their own account or, for a
+        parent's, a subaccount's; any other account's path is not found for them."""
+        sid = request.match_info["Sid"]
+        if all(a.sid != sid for a in self._accounts.visible(self._principal(request))):
+            raise v2010.not_found(request.path)
+        return web.Response(text=dumps(v2010.numbers_page(sid, request.query)), headers=_JSON_HEADERS)
 
 
 def _seconds(value: float) -> str:

@@ -22,6 +22,9 @@ from reconciler.emulator.validation import CODE_INVALID_PARAMETER, CODE_NOT_FOUN
 
 ACCOUNTS_PATH = "/2010-04-01/Accounts.json"
 ACCOUNT_PATH = "/2010-04-01/Accounts/{Sid}.json"
+#: An account-scoped list: the emulator has no phone numbers, so its pages are empty; what it answers is whether
+#: the credentials reach the account (their own, or for a parent's, a subaccount), as every v2010 path does.
+NUMBERS_PATH = "/2010-04-01/Accounts/{Sid}/IncomingPhoneNumbers.json"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 #: What ``subresource_uris`` lists, as in Twilio's examples (twilio-oai, twilio_api_v2010.yaml).
@@ -74,6 +77,14 @@ def render_account(account: EmulatorAccount, dates: Dates) -> dict[str, Any]:
         "type": "Full",
         "uri": account_uri(account.sid),
     }
+
+
+def numbers_page(account_sid: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """An empty page of an account's incoming phone numbers, with v2010's paging fields."""
+    size = _integer(query, "PageSize", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    uri = f"{NUMBERS_PATH.format(Sid=account_sid)}?{urlencode({'PageSize': size, 'Page': 0})}"
+    return {"incoming_phone_numbers": [], "end": 0, "first_page_uri": uri, "next_page_uri": None, "page": 0,
+            "page_size": size, "previous_page_uri": None, "start": 0, "uri": uri}
 
 
 def not_found(path: str) -> ApiProblem:

@@ -1,12 +1,13 @@
 """Credentials, and where they may go: the checks made before any request carries them.
 
-- :class:`Credentials` comes from the environment and keeps its secret out of ``repr`` and ``str``.
+- :class:`Credentials` keeps its secret out of ``repr`` and ``str``.
 - :func:`check_base_url` refuses a URL that holds credentials itself, or that would send them in the
   clear to another machine (plain http is for loopback only: the emulator).
 - :func:`same_origin` tells whether a URL the API gave (``next_page_url``) is on the API's own host.
 - :func:`shown_url` makes any URL, well-formed or not, fit to print.
-- :func:`twilio_url` is a Twilio host as ``TWILIO_REGION`` / ``TWILIO_EDGE`` make it, as Twilio's SDKs do;
-  :func:`account_credentials` finds an account's own credentials in the environment.
+- :func:`twilio_url` is a Twilio host as ``TWILIO_REGION`` / ``TWILIO_EDGE`` make it, as Twilio's SDKs do.
+
+Where credentials come from, and which account they reach, is :mod:`reconciler.accounts`' business.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from urllib.parse import SplitResult, urlsplit
 from reconciler.errors import CredentialsError
 from reconciler.text import escape_control
 
-#: Per-account credentials: these names followed by ``_`` and the account SID.
-ACCOUNT_TOKEN_PREFIX = "TWILIO_AUTH_TOKEN_"
-ACCOUNT_KEY_PREFIX = "TWILIO_API_KEY_"
-ACCOUNT_SECRET_PREFIX = "TWILIO_API_SECRET_"
 _HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
-_CREDENTIALS_HINT = (
+CREDENTIALS_HINT = (
     "give them in TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or TWILIO_API_KEY and TWILIO_API_SECRET)"
 )
 
@@ -45,26 +42,6 @@ class Credentials:
 
     def __str__(self) -> str:
         return f"{self.username} (secret hidden)"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
-        """As Twilio's own tools do: an API key pair takes precedence over the auth token."""
-        env = os.environ if environ is None else environ
-        sid = env.get("TWILIO_ACCOUNT_SID") or None
-        key, key_secret = env.get("TWILIO_API_KEY"), env.get("TWILIO_API_SECRET")
-        token = env.get("TWILIO_AUTH_TOKEN")
-        if key and key_secret:
-            return cls(key, key_secret, sid)
-        if key or key_secret:
-            other = "TWILIO_API_SECRET" if key else "TWILIO_API_KEY"
-            raise CredentialsError(f"{other} is not set (TWILIO_API_KEY and TWILIO_API_SECRET go together)")
-        if sid and token:
-            return cls(sid, token, sid)
-        missing = [name for name, value in (("TWILIO_ACCOUNT_SID", sid), ("TWILIO_AUTH_TOKEN", token)) if not value]
-        raise CredentialsError(
-            f"no Twilio credentials: set {' and '.join(missing)} "
-            "(or TWILIO_API_KEY and TWILIO_API_SECRET with TWILIO_ACCOUNT_SID)"
-        )
 
 
 def is_loopback(host: str | None) -> bool:
@@ -87,7 +64,7 @@ def check_base_url(base_url: str) -> str:
     part for a URL parser, so the ``@`` is looked for in the whole URL, not in the parsed host part.
     """
     if "@" in base_url:
-        raise CredentialsError(f"the base URL must not hold credentials (user:secret@host): {_CREDENTIALS_HINT}")
+        raise CredentialsError(f"the base URL must not hold credentials (user:secret@host): {CREDENTIALS_HINT}")
     try:
         parts = urlsplit(base_url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -172,33 +149,6 @@ def twilio_url(product: str, environ: Mapping[str, str] | None = None) -> str:
     if edge and not region:
         region = "us1"
     return "https://" + ".".join(part for part in (product, edge, region, "twilio", "com") if part)
-
-
-def account_credentials(account_sid: str, environ: Mapping[str, str] | None = None) -> tuple[Credentials, str] | None:
-    """An account's own credentials from the environment, and the variable they came from; None when not given.
-
-    ``TWILIO_API_KEY_<SID>`` with ``TWILIO_API_SECRET_<SID>`` (taking precedence, as for the main
-    credentials), or ``TWILIO_AUTH_TOKEN_<SID>``. The SID in the name is matched in any case, as CI
-    systems often upper-case secret names.
-    """
-    env = os.environ if environ is None else environ
-    wanted = account_sid.upper()
-    found: dict[str, tuple[str, str]] = {}
-    for name, value in env.items():
-        for prefix in (ACCOUNT_TOKEN_PREFIX, ACCOUNT_KEY_PREFIX, ACCOUNT_SECRET_PREFIX):
-            if name.startswith(prefix) and name[len(prefix):].upper() == wanted and value:
-                found[prefix] = (name, value)
-    key, secret = found.get(ACCOUNT_KEY_PREFIX), found.get(ACCOUNT_SECRET_PREFIX)
-    if key and secret:
-        return Credentials(key[1], secret[1], account_sid), secret[0]
-    if key or secret:
-        have, other = (key, ACCOUNT_SECRET_PREFIX) if key else (secret, ACCOUNT_KEY_PREFIX)
-        assert have is not None
-        raise CredentialsError(f"{have[0]} is set but {other}{account_sid} is not: an API key and its secret go together")
-    token = found.get(ACCOUNT_TOKEN_PREFIX)
-    if token:
-        return Credentials(account_sid, token[1], account_sid), token[0]
-    return None
 
 
 def api_url_beside(base_url: str) -> str | None:

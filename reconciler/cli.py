@@ -21,7 +21,7 @@ import click
 from click.core import ParameterSource
 
 from reconciler import __version__
-from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError, UnsafePlanError
+from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError
 from reconciler.options import (
     accounts_option,
     allow_delete_option,
@@ -35,7 +35,7 @@ from reconciler.options import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.runs import Run
+    from reconciler.accounts.run import Run
     from reconciler.session import ApiSettings
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
@@ -197,10 +197,7 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     with _planning():
         run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
     _echo_plan(run, fmt)
-    violations = run.safety_violations()
-    if violations and not force:
-        raise UnsafePlanError(violations, saved=False)
-    _echo_lines(forced_lines(violations))
+    _echo_lines(forced_lines(run.check_safety(saved=False if out else None)))
     problems = _problems_exit(run)
     if problems is not None:
         if out:
@@ -260,7 +257,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     changed since.
     """
     from reconciler import render
-    from reconciler.accounts import AccountReport
+    from reconciler.accounts.record import AccountReport
     from reconciler.apply import ApplyReport
     from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to
     from reconciler.render import accounts as by_account

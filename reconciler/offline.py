@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.config import load_accounts
+from reconciler.errors import AccountError
 from reconciler.models import DesiredState, senders_file_json_schema
 
 #: Where ``reconciler schema`` says its JSON Schema dialect is.
@@ -40,9 +41,17 @@ def json_schema() -> dict[str, Any]:
 def account_matrix(states: Sequence[DesiredState], shards: int | None = None) -> list[dict[str, Any]]:
     """The accounts the files name, as rows for a CI matrix: one per account, or ``shards`` rows of several.
 
-    Each row has ``args``, the ``--account`` options that limit a run to it (empty for the credentials'
-    own account when its SID is not known: that run takes no ``--account``).
+    Each row has ``args``, the ``--account`` options that limit a run to it. A row without them would run
+    every account, so two jobs would write the same accounts: files that name no account need
+    ``TWILIO_ACCOUNT_SID`` (the SID alone, no secret), or :class:`AccountError` names them.
     """
+    unnamed = [source for s in states if s.account is None for source in s.sources]
+    if unnamed:
+        raise AccountError(
+            f"{', '.join(unnamed)}: no 'account:' and TWILIO_ACCOUNT_SID is not set, so no --account option can "
+            "limit a CI job to the credentials' own account (a job without one runs every account); set "
+            "TWILIO_ACCOUNT_SID to that account's SID (no secret is needed) or write 'account:' in those files")
+
     def args(sids: Iterable[str | None]) -> str:
         return " ".join(f"--account {sid}" for sid in sids if sid)
 
@@ -53,4 +62,4 @@ def account_matrix(states: Sequence[DesiredState], shards: int | None = None) ->
     for state in sorted(states, key=lambda s: -len(s.senders)):  # the largest first, each to the lightest shard
         min(groups, key=lambda g: sum(len(s.senders) for s in g)).append(state)
     return [{"shard": i + 1, "accounts": [s.account for s in group], "senders": sum(len(s.senders) for s in group),
-             "args": args(s.account for s in group)} for i, group in enumerate(groups)]
+             "args": args(s.account for s in group)} for i, group in enumerate(groups) if group]

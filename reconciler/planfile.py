@@ -12,17 +12,18 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
+from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.fs import read_regular
 from reconciler.models import ACCOUNT_SID, LiveSender, Safety
-from reconciler.plan import Plan, fingerprint, plan_from_data, plan_to_data
+from reconciler.plan import fingerprint, plan_from_data, plan_to_data
 
 KIND = "reconciler-plan"
 #: 2: notices and problems as data (kind and values), no longer as sentences.
@@ -45,18 +46,7 @@ def _canonical(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@dataclass(frozen=True)
-class SavedAccount:
-    """One account's part of a saved plan."""
-
-    plan: Plan
-    sid: str
-    friendly_name: str | None
-    safety: Safety
-    sources: tuple[str, ...] = ()
-
-
-def dump_plan(accounts: list[SavedAccount], *, base_url: str, key: bytes, forced: bool) -> str:
+def dump_plan(accounts: Sequence[AccountPlan], *, base_url: str, key: bytes, forced: bool) -> str:
     """The saved-plan document, signed."""
     payload = {
         "kind": KIND,
@@ -67,8 +57,8 @@ def dump_plan(accounts: list[SavedAccount], *, base_url: str, key: bytes, forced
         "forced": forced,
         # Per account: every action with the exact body apply will send, and the fingerprints it was planned from.
         "accounts": [
-            {"sid": a.sid, "friendly_name": a.friendly_name, "sources": list(a.sources), "safety": a.safety.model_dump(),
-             **plan_to_data(a.plan)}
+            {"sid": a.account.sid, "friendly_name": a.account.friendly_name, "sources": list(a.sources),
+             "safety": a.safety.model_dump(), **plan_to_data(a.plan)}
             for a in accounts
         ],
     }
@@ -80,7 +70,8 @@ def dump_plan(accounts: list[SavedAccount], *, base_url: str, key: bytes, forced
 class SavedPlan:
     """A verified saved plan."""
 
-    accounts: tuple[SavedAccount, ...]
+    #: Each account's plan, ``forced`` when the plan was saved under ``--force``.
+    accounts: tuple[AccountPlan, ...]
     base_url: str
     forced: bool
     created_at: str
@@ -121,14 +112,17 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
         )
     try:
+        forced = bool(doc["forced"])
         accounts = tuple(
-            SavedAccount(plan_from_data(entry), _sid(entry["sid"]), entry.get("friendly_name"),
-                         Safety.model_validate(entry["safety"]), tuple(entry.get("sources") or ()))
+            AccountPlan(AccountRef(_sid(entry["sid"]), entry.get("friendly_name")), plan_from_data(entry),
+                        Safety.model_validate(entry["safety"]), forced, tuple(entry.get("sources") or ()))
             for entry in doc["accounts"]
         )
         if not accounts:
             raise ValueError("it names no account")
-        return SavedPlan(accounts, base_url=doc["base_url"], forced=bool(doc["forced"]), created_at=doc["created_at"],
+        if len({a.account.sid for a in accounts}) < len(accounts):
+            raise ValueError("it names an account twice")
+        return SavedPlan(accounts, base_url=doc["base_url"], forced=forced, created_at=doc["created_at"],
                          path=name)
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{name}: the saved plan is incomplete ({type(exc).__name__}: {exc})") from None
@@ -140,7 +134,7 @@ def _sid(value: Any) -> str:
     return value
 
 
-def check_fresh(saved: SavedPlan, account: SavedAccount, live: list[LiveSender]) -> None:
+def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSender]) -> None:
     """Refuse, naming the senders, when any sender the plan touches changed live since it was made."""
     by_id = {s.sender_id: s for s in live}
     stale = []
@@ -155,7 +149,7 @@ def check_fresh(saved: SavedPlan, account: SavedAccount, live: list[LiveSender])
         else:
             stale.append(f"{sender_id} (changed since the plan)")
     if stale:
-        where = f" (account {account.sid})" if len(saved.accounts) > 1 else ""
+        where = f" (account {account.account.sid})" if len(saved.accounts) > 1 else ""
         raise StalePlanError(
             f"the saved plan {saved.path} is stale{where}; nothing was changed. Live senders differ from when it was "
             f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."

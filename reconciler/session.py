@@ -22,11 +22,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from reconciler import __version__
-from reconciler.accounts import AccountRef, AccountReport
+from reconciler.accounts.environment import given_credentials, main_credentials, secret_of
+from reconciler.accounts.reach import Parent, Reached, Resolver, explained, gather_bounded
+from reconciler.accounts.record import AccountPlan, AccountReport
+from reconciler.accounts.run import Run, check_distinct, local_targets, only
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
-from reconciler.auth import api_url_beside, twilio_url
+from reconciler.auth import api_url_beside, is_loopback, twilio_url
 from reconciler.client import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
@@ -47,18 +51,16 @@ from reconciler.errors import (
 )
 from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
-from reconciler.models import DesiredState, LiveSender
+from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
-from reconciler.planfile import PLAN_KEY_ENV, SavedAccount, check_fresh, dump_plan, load_plan, signing_key
-from reconciler.reach import Parent, Reached, Resolver, explained, gather_bounded
-from reconciler.runs import Interrupts, Planned, Run, local_targets, only
+from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
 
-__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "Planned", "Run", "Session", "json_schema",
+__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "Run", "Session", "json_schema",
            "read_saved_plan", "validate_files", "write_file"]
 
 
@@ -92,32 +94,27 @@ class Session:
 
     def __init__(self, settings: ApiSettings, *, credentials: Credentials | None = None,
                  environ: Mapping[str, str] | None = None):
+        """``credentials`` (with their ``account_sid``) stand for the environment's ``TWILIO_*`` ones."""
         env = os.environ if environ is None else environ
         self.base_url = check_base_url(settings.base_url or twilio_url("messaging", env))
-        api_base = settings.api_base_url or api_url_beside(self.base_url)
+        api_base = settings.api_base_url or api_url_beside(self.base_url) or _same_if_local(self.base_url)
         self.api_base_url = check_base_url(api_base) if api_base else None
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
         self.account_concurrency = settings.account_concurrency
         self._environ = environ
-        if credentials is not None:
-            self.parent = Parent(credentials)
-        else:
-            try:
-                found = Credentials.from_env(environ)
-            except CredentialsError as exc:
-                self.parent = Parent(None, exc)
-            else:
-                key = found.username.startswith("SK")
-                self.parent = Parent(found, None, ("TWILIO_API_KEY", "TWILIO_API_SECRET") if key else (
-                    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"))
+        try:
+            self.parent = Parent(main_credentials(env) if credentials is None else given_credentials(credentials))
+        except CredentialsError as exc:
+            named = env.get("TWILIO_ACCOUNT_SID") or None
+            self.parent = Parent(None, exc, named if named and ACCOUNT_SID.match(named) else None)
         self.resolver = Resolver(self.parent, api_base_url=self.api_base_url, retry=self.retry, environ=environ,
                                  concurrency=self.account_concurrency)
 
     @property
     def credentials(self) -> Credentials:
         """The environment's (the parent's) credentials; :class:`CredentialsError` when there are none."""
-        return self.parent.require()
+        return self.parent.require().credentials
 
     @classmethod
     def for_files(cls, settings: ApiSettings, files: Sequence[str | Path]) -> Session:
@@ -155,8 +152,9 @@ class Session:
         return self._read_one(account)[1]
 
     def _read_one(self, account: str | None) -> tuple[Reached, list[LiveSender]]:
-        """An account reached and its live senders read: the credentials that reached it come along."""
-        return self._run(self.resolver.each([account], lambda who: self._list(who, account is not None)))[0]
+        """An account reached and its live senders read: the proven credentials that reached it come along."""
+        sid = account or self.parent.require().account_sid
+        return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None)))[0]
 
     async def _list(self, who: Reached, several: bool) -> list[LiveSender]:
         """The live senders of a reached account; a failure said for the account in a run of ``several``."""
@@ -179,28 +177,33 @@ class Session:
             states, pages = self._load_while_reading(files, early)
             states = only(states, wanted)
             reached = self._run(self._reach(states, pages))
+            check_distinct([(who.account, live) for who, live in reached])
             target_list = tuple(targets)
-            planned: list[Planned] = []
+            planned: list[AccountPlan] = []
             for state, (who, live) in zip(states, reached, strict=True):
                 local = local_targets(target_list, state, live, first=not planned)
                 if target_list and not local:
                     continue
                 plan = build_plan(state, live, allow_delete=allow_delete, targets=local)
-                planned.append(Planned(plan, state.safety, force, state.sources, who.account))
-            kept = {p.account for p in planned}
-            return Run(tuple(planned), tuple(who for who, _ in reached if who.account in kept))
+                planned.append(AccountPlan(who.account, plan, state.safety, force, state.sources))
+            kept = {p.account.sid for p in planned}
+            return Run(tuple(planned), tuple(who for who, _ in reached if who.account.sid in kept))
 
     async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
                      ) -> list[tuple[Reached, list[LiveSender]]]:
         """Each state's account reached (credentials, friendly name) and its live senders read, side by side."""
-        several = len(states) > 1 or any(s.account not in (None, self.parent.sid) for s in states)
+        several = len(states) > 1 or any(s.account != self.parent.sid for s in states)
 
         async def read(who: Reached) -> list[LiveSender]:
             if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
                 return senders_from_pages(early)
             return await self._list(who, several)
 
-        return await self.resolver.each([s.account for s in states], read)
+        return await self.resolver.each([self._account_of(s) for s in states], read)
+
+    def _account_of(self, state: DesiredState) -> str:
+        """The SID of a state's account: the one its files name, else the parent's (an error when it is not known)."""
+        return state.account or self.parent.require().account_sid
 
     def _load_while_reading(self, files: Sequence[str | Path], early: bool,
                             ) -> tuple[list[DesiredState], list[bytes] | None]:
@@ -220,6 +223,7 @@ class Session:
         async def read_pages() -> list[bytes]:
             outcome["loop"], outcome["task"] = asyncio.get_running_loop(), asyncio.current_task()
             started.set()
+            await self.resolver.prove(self.parent.require())  # identity before the first read
             async with self.client() as client:
                 return await client.read_pages()
 
@@ -271,12 +275,8 @@ class Session:
     # ---- saved plans
 
     def save_plan(self, path: str | Path, run: Run) -> None:
-        if any(p.account.sid is None for p in run.accounts):
-            raise CredentialsError("set TWILIO_ACCOUNT_SID to save a plan: a saved plan records the account it is for, "
-                                   "so that it cannot be applied to another")
-        saved = [SavedAccount(p.plan, p.account.sid or "", p.account.friendly_name, p.safety, p.sources)
-                 for p in run.accounts]
-        text = dump_plan(saved, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
+        """The run's plans, signed, bound to the accounts their credentials were proven to reach."""
+        text = dump_plan(run.accounts, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
         atomic_write(path, text)
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
@@ -288,18 +288,19 @@ class Session:
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
             several = len(saved.accounts) > 1
             try:
-                return await self.resolver.each([a.sid for a in saved.accounts], lambda who: self._list(who, several))
+                return await self.resolver.each([a.account.sid for a in saved.accounts],
+                                                 lambda who: self._list(who, several))
             except AccountError as exc:
                 raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
                                     "nothing was changed") from None
 
         reached = self._run(go())
-        planned = []
-        for entry, (who, live) in zip(saved.accounts, reached, strict=True):
+        check_distinct([(who.account, live) for who, live in reached])
+        for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live)
-            account = AccountRef(entry.sid, who.account.friendly_name or entry.friendly_name)
-            planned.append(Planned(entry.plan, entry.safety, saved.forced or force, entry.sources, account))
-        return Run(tuple(planned), tuple(who for who, _ in reached))
+        planned = tuple(entry.named(who.account.friendly_name).forcing(force)
+                        for entry, (who, _) in zip(saved.accounts, reached, strict=True))
+        return Run(planned, tuple(who for who, _ in reached))
 
     # ---- writes
 
@@ -314,7 +315,7 @@ class Session:
         async def go() -> list[AccountReport]:
             stop, abort = requests._bind()
 
-            async def one(item: tuple[Planned, Reached]) -> AccountReport:
+            async def one(item: tuple[AccountPlan, Reached]) -> AccountReport:
                 planned, who = item
                 if not planned.plan.allowed_actions:
                     return AccountReport(planned.account, ApplyReport())
@@ -397,6 +398,12 @@ class Session:
         return Exported(text, len(result.senders), tuple(result.skipped))
 
 
+def _same_if_local(base_url: str) -> str | None:
+    """A Senders API on a loopback address (the emulator) serves the v2010 resources too: the credentials go
+    nowhere they do not go already. Off loopback, where the Accounts resource is cannot be guessed."""
+    return base_url if is_loopback(urlsplit(base_url).hostname) else None
+
+
 def _id_hint(given: str, live: Sequence[LiveSender]) -> str:
     """For an id that matches no sender: the one it probably means."""
     if given.startswith("whatsapp:"):
@@ -414,16 +421,52 @@ def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) 
     source: str | None = PLAN_KEY_ENV if env.get(PLAN_KEY_ENV) else None
     secret = ""
     if source is None:
-        try:
-            secret = Credentials.from_env(env).secret
-            source = "TWILIO_API_SECRET" if env.get("TWILIO_API_KEY") else "TWILIO_AUTH_TOKEN"
-        except ReconcilerError:
-            source = None
+        found = secret_of(env)
+        if found is not None:
+            secret, source = found
     key = signing_key(secret, env) if source is not None else None
     saved = load_plan(path, key=key)
-    planned = tuple(Planned(a.plan, a.safety, saved.forced, a.sources, AccountRef(a.sid, a.friendly_name))
-                    for a in saved.accounts)
-    return Run(planned), source
+    return Run(saved.accounts), source
+
+
+class Interrupts:
+    """Stop and abort requests for an apply in progress; ``request()`` is safe to call from a signal handler.
+
+    The first request stops new writes (in-flight ones finish), the second aborts those in flight.
+    """
+
+    def __init__(self, on_stop: Callable[[], None] | None = None):
+        self.on_stop = on_stop
+        self.stopped = False
+        self.aborted = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._abort: asyncio.Event | None = None
+
+    def request(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            if self.on_stop is not None:
+                self.on_stop()
+            self._set(self._stop)
+        else:
+            self.aborted = True
+            self._set(self._abort)
+
+    def _set(self, event: asyncio.Event | None) -> None:
+        if self._loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing is left to stop
+                self._loop.call_soon_threadsafe(event.set)
+
+    def _bind(self) -> tuple[asyncio.Event, asyncio.Event]:
+        """The events apply watches, bound to the running loop and set already for earlier requests."""
+        self._loop = asyncio.get_running_loop()
+        self._stop, self._abort = asyncio.Event(), asyncio.Event()
+        if self.stopped:
+            self._stop.set()
+        if self.aborted:
+            self._abort.set()
+        return self._stop, self._abort
 
 
 def write_file(path: str | Path, text: str) -> None:

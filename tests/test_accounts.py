@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.accounts import AccountPlan, AccountRef, AccountReport
+from reconciler.accounts.environment import account_credentials
+from reconciler.accounts.record import AccountPlan, AccountRef, AccountReport
 from reconciler.apply import ApplyReport, Outcome
-from reconciler.auth import account_credentials, twilio_url
+from reconciler.auth import twilio_url
 from reconciler.client import Credentials
 from reconciler.config import load_accounts
 from reconciler.errors import ConfigError, CredentialsError
@@ -113,12 +114,14 @@ def test_an_accounts_own_credentials_come_from_variables_named_with_its_sid() ->
            f"TWILIO_AUTH_TOKEN_{SUB1}": "token1", f"TWILIO_AUTH_TOKEN_{SUB2}": "token2"}
     found = account_credentials(SUB1, key)
     assert found is not None
-    creds, variable = found
-    assert (creds.username, creds.secret, creds.account_sid, variable) == ("SKkey", "keysecret", SUB1,
-                                                                           f"TWILIO_API_SECRET_{SUB1}")
-    assert "keysecret" not in repr(creds) and "keysecret" not in str(creds)
+    creds = found.credentials
+    assert (creds.username, creds.secret, creds.account_sid, found.variables) == (
+        "SKkey", "keysecret", SUB1, (f"TWILIO_API_KEY_{SUB1.upper()}", f"TWILIO_API_SECRET_{SUB1}"))
+    assert found.is_key
+    assert "keysecret" not in repr(found) and "keysecret" not in str(creds)
     token = account_credentials(SUB2, key)
-    assert token is not None and (token[0].username, token[0].secret) == (SUB2, "token2")
+    assert token is not None and (token.credentials.username, token.credentials.secret) == (SUB2, "token2")
+    assert not token.is_key
     assert account_credentials(PARENT, key) is None
     with pytest.raises(CredentialsError, match=f"TWILIO_API_KEY_{SUB1} is set but TWILIO_API_SECRET_{SUB1} is not"):
         account_credentials(SUB1, {f"TWILIO_API_KEY_{SUB1}": "SKkey"})
@@ -143,7 +146,7 @@ def test_the_accounts_resource_is_beside_the_senders_api_on_twilios_hosts_only()
     given = Session(ApiSettings(base_url="https://messaging.au1.twilio.com"), credentials=creds, environ={})
     assert given.api_base_url == "https://api.au1.twilio.com"
     local = Session(ApiSettings(base_url="http://127.0.0.1:8080"), credentials=creds, environ={})
-    assert local.api_base_url is None  # never guessed: a local run must not send credentials to Twilio
+    assert local.api_base_url == "http://127.0.0.1:8080"  # the emulator serves both; never Twilio's for a local run
     both = Session(ApiSettings(base_url="http://127.0.0.1:8080", api_base_url="http://127.0.0.1:8081"),
                    credentials=creds, environ={})
     assert both.api_base_url == "http://127.0.0.1:8081"
@@ -165,9 +168,9 @@ def two_accounts() -> list[AccountPlan]:
     return [AccountPlan(AccountRef(SUB1, "Acme \x1b[31mBakery"), acme), AccountPlan(AccountRef(SUB2, None), north)]
 
 
-def test_a_plan_of_one_unnamed_account_reads_as_it_always_did() -> None:
+def test_a_plan_of_one_account_is_headed_by_its_sid_over_the_plan() -> None:
     plan = two_accounts()[0].plan
-    assert render_plans_text([AccountPlan(AccountRef(None), plan)]) == render_text(plan)
+    assert render_plans_text([AccountPlan(AccountRef(PARENT), plan)]) == f"Account {PARENT}:\n" + render_text(plan)
 
 
 def test_the_text_plan_is_grouped_by_account_with_totals_and_names_escaped() -> None:

@@ -6,41 +6,8 @@ import pytest
 
 import reconciler.auth as auth
 import reconciler.client as client
-from reconciler.auth import Credentials, check_base_url, same_origin, shown_url
+from reconciler.auth import check_base_url, same_origin, shown_url
 from reconciler.errors import CredentialsError
-from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
-
-# --------------------------------------------------------------------------- credentials
-
-
-def test_credentials_prefer_api_key_and_hide_secret():
-    env = {"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-           "TWILIO_API_KEY": TEST_API_KEY, "TWILIO_API_SECRET": TEST_API_SECRET}
-    creds = Credentials.from_env(env)
-    assert creds.username == TEST_API_KEY and creds.secret == TEST_API_SECRET
-    assert TEST_API_SECRET not in repr(creds) and TEST_API_SECRET not in str(creds)
-
-
-def test_credentials_auth_token():
-    creds = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
-    assert (creds.username, creds.secret, creds.account_sid) == (TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
-
-
-@pytest.mark.parametrize(
-    "env, names",
-    [
-        ({}, ["TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"]),
-        ({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID}, ["TWILIO_AUTH_TOKEN"]),
-        ({"TWILIO_API_KEY": TEST_API_KEY}, ["TWILIO_API_SECRET"]),
-        ({"TWILIO_API_SECRET": TEST_API_SECRET}, ["TWILIO_API_KEY"]),
-    ],
-)
-def test_missing_credentials_name_the_variables(env, names):
-    with pytest.raises(CredentialsError) as err:
-        Credentials.from_env(env)
-    for name in names:
-        assert name in str(err.value)
-    assert TEST_API_SECRET not in str(err.value)
 
 
 def test_the_client_module_still_offers_what_other_modules_import_from_it():

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.models import Safety
 from reconciler.plan import Plan, build_plan
-from reconciler.planfile import SavedAccount, SavedPlan, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import SavedPlan, check_fresh, dump_plan, load_plan, signing_key
 from tests.factories import TEST_API_SECRET, TEST_AUTH_TOKEN, A, B, C, D, desired, live, state
 
 BASE_URL = "http://127.0.0.1:8080"
@@ -38,7 +39,8 @@ def sample_plan() -> Plan:
 
 def saved(tmp_path: Path, plan: Plan | None = None, key: bytes = KEY) -> Path:
     path = tmp_path / "plan.json"
-    entry = SavedAccount(plan or sample_plan(), ACCOUNT, "Main", Safety(max_delete_percent=50), ("senders.yaml",))
+    entry = AccountPlan(AccountRef(ACCOUNT, "Main"), plan or sample_plan(), Safety(max_delete_percent=50),
+                        sources=("senders.yaml",))
     path.write_text(dump_plan([entry], base_url=BASE_URL, key=key, forced=True))
     return path
 
@@ -57,18 +59,18 @@ def test_a_saved_plan_loads_back_as_the_same_plan(tmp_path: Path) -> None:
     assert entry.plan == plan
     assert [a.body for a in entry.plan.actions] == [a.body for a in plan.actions]  # the exact bodies to send
     assert (loaded.base_url, loaded.forced, entry.safety) == (BASE_URL, True, Safety(max_delete_percent=50))
-    assert (entry.sid, entry.friendly_name, entry.sources) == (ACCOUNT, "Main", ("senders.yaml",))
+    assert (entry.account.sid, entry.account.friendly_name, entry.sources) == (ACCOUNT, "Main", ("senders.yaml",))
     assert loaded.path == str(tmp_path / "plan.json") and loaded.created_at.endswith("Z")
 
 
 def test_each_account_is_saved_with_its_own_plan_and_sid(tmp_path: Path) -> None:
     other = build_plan(state(desired(C, profile={"name": "Sub"})), [])
     path = tmp_path / "plan.json"
-    path.write_text(dump_plan([SavedAccount(sample_plan(), ACCOUNT, None, Safety()),
-                               SavedAccount(other, SUB, "Customer", Safety(min_senders=0))], base_url=BASE_URL,
+    path.write_text(dump_plan([AccountPlan(AccountRef(ACCOUNT), sample_plan(), Safety()),
+                               AccountPlan(AccountRef(SUB, "Customer"), other, Safety(min_senders=0))], base_url=BASE_URL,
                               key=KEY, forced=False))
     loaded = load_plan(path, key=KEY)
-    assert [(a.sid, a.plan) for a in loaded.accounts] == [(ACCOUNT, sample_plan()), (SUB, other)]
+    assert [(a.account.sid, a.plan) for a in loaded.accounts] == [(ACCOUNT, sample_plan()), (SUB, other)]
     edit(path, lambda doc: doc["accounts"][1].update(sid=ACCOUNT))  # moved to another account: signature breaks
     with pytest.raises(PlanFileError, match="signature does not match"):
         load_plan(path, key=KEY)

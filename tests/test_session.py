@@ -45,7 +45,8 @@ def test_a_stop_requested_before_apply_starts_no_write(session, emulator, tmp_pa
     announced = threading.Event()
     interrupts = Interrupts(on_stop=announced.set)
     interrupts.request()
-    ((_, report),) = session.apply(session.plan([write(tmp_path, A)]), interrupts=interrupts)
+    (only,) = session.apply(session.plan([write(tmp_path, A)]), interrupts=interrupts)
+    report = only.report
     assert announced.is_set() and report.interrupted
     assert [o.result for o in report.outcomes] == ["not_started"]
     assert emulator.senders() == []
@@ -53,7 +54,8 @@ def test_a_stop_requested_before_apply_starts_no_write(session, emulator, tmp_pa
 
 def test_each_outcome_is_handed_over_as_it_lands(session, tmp_path):
     seen = []
-    ((_, report),) = session.apply(session.plan([write(tmp_path, A, B)]), on_outcome=seen.append)
+    (only,) = session.apply(session.plan([write(tmp_path, A, B)]), on_outcome=seen.append)
+    report = only.report
     assert sorted(o.sender_id for o in seen) == [A, B] == sorted(o.sender_id for o in report.outcomes)
 
 

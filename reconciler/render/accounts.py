@@ -1,8 +1,7 @@
 """Plans, drift and apply reports of a run, grouped by account, with totals.
 
-A run of one account whose SID is not known reads exactly as a plan always did. Otherwise each account
-gets a heading (its SID and friendly name) over the same rendering as ever, and a run of several ends
-with the totals. The JSON documents have one shape whatever the number of accounts: the totals and
+Each account gets a heading (its SID and friendly name) over the plan's own rendering, and a run of
+several ends with the totals. The JSON documents have one shape whatever the number of accounts: the totals and
 every item at the top, each item naming its ``account``, and one entry per account under ``accounts``.
 """
 
@@ -12,8 +11,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.accounts import AccountPlan, AccountRef, AccountReport, plan_totals, report_totals
-from reconciler.apply import Settled
+from reconciler.accounts.record import AccountPlan, AccountRef, AccountReport, plan_totals, report_totals
+from reconciler.apply import ApplyReport, Settled
+from reconciler.plan import Plan
 from reconciler.render.documents import FORMAT_VERSION, plan_dict, problems_list, report_dict, settled_dict
 from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, md_code, md_text, render_markdown
 from reconciler.render.report import render_drift, render_report, report_summary
@@ -29,8 +29,8 @@ def _heading(account: AccountRef) -> str:
 
 def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
     t = plan_totals(plans)
-    gated = sum(len(plan.gated) for _, plan in plans)
-    problems = sum(1 for _, plan in plans if plan.problems)
+    gated = sum(len(p.plan.gated) for p in plans)
+    problems = sum(1 for p in plans if p.plan.problems)
     line = (f"{head} across {len(plans)} accounts: {t['create']} to create, {t['update']} to update, "
             f"{t['delete']} to delete")
     line += f" ({gated} gated: pass --allow-delete)" if gated else ""
@@ -41,36 +41,35 @@ def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
 def _md_account(account: AccountRef) -> str:
     """``Account `AC…` (Customer A)`` in Markdown."""
     name = f" ({md_text(account.friendly_name)})" if account.friendly_name else ""
-    return f"Account {md_code(account.sid or 'of the credentials')}{name}"
-
-
-def _single(plans: Sequence[AccountPlan]) -> bool:
-    """One account whose SID is not known: nothing to say about where."""
-    return len(plans) == 1 and plans[0].account.sid is None
+    return f"Account {md_code(account.sid)}{name}"
 
 
 def render_plans_text(plans: Sequence[AccountPlan], *, color: bool = False) -> str:
-    if _single(plans):
-        return render_text(plans[0].plan, color=color)
     style = styler(color)
-    parts = [style(_heading(account) + ":", "bold") + "\n" + render_text(plan, color=color) for account, plan in plans]
+    parts = [style(_heading(p.account) + ":", "bold") + "\n" + render_text(p.plan, color=color) for p in plans]
     if len(plans) > 1:
         parts.append(style(_totals_line(plans), "bold") + "\n")
     return "\n".join(parts)
 
 
 def render_plans_markdown(plans: Sequence[AccountPlan], *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
-    if _single(plans):
-        return render_markdown(plans[0].plan, limit=limit)
     if len(plans) == 1:
-        account, plan = plans[0]
+        account, plan = plans[0].account, plans[0].plan
         body = render_markdown(plan, limit=limit - 200)
         return body.replace("### reconciler plan\n", f"### reconciler plan\n\n{_md_account(account)}\n", 1)
     head = ["### reconciler plan", "", f"**{_totals_line(plans)}**", ""]
     share = max((limit - 400) // len(plans), 500)
     sections = [render_markdown(plan, limit=share).replace("### reconciler plan", f"#### {_md_account(account)}", 1)
-                for account, plan in plans]
+                for account, plan in _pairs(plans)]
     return "\n".join(head) + "\n" + "\n".join(sections)
+
+
+def _pairs(plans: Sequence[AccountPlan]) -> list[tuple[AccountRef, Plan]]:
+    return [(p.account, p.plan) for p in plans]
+
+
+def _report_pairs(reports: Sequence[AccountReport]) -> list[tuple[AccountRef, ApplyReport]]:
+    return [(r.account, r.report) for r in reports]
 
 
 def _tagged(items: list[dict[str, Any]], account: AccountRef) -> list[dict[str, Any]]:
@@ -79,7 +78,7 @@ def _tagged(items: list[dict[str, Any]], account: AccountRef) -> list[dict[str, 
 
 def plans_dict(plans: Sequence[AccountPlan]) -> dict[str, Any]:
     """The plan document (format_version 1): the run's totals and items, and each account's summary."""
-    docs = [(account, plan_dict(plan)) for account, plan in plans]
+    docs = [(p.account, plan_dict(p.plan)) for p in plans]
     return {
         "format_version": FORMAT_VERSION,
         "summary": plan_totals(plans),
@@ -105,19 +104,20 @@ def render_drift_all(plans: Sequence[AccountPlan]) -> str:
     """One line per account (just the line, for one account), then how many drifted."""
     if len(plans) == 1:
         return render_drift(plans[0].plan)
-    lines = [f"{_heading(account)}: {render_drift(plan).rstrip()}" for account, plan in plans]
-    drifted = sum(1 for _, plan in plans if plan.drifted)
+    lines = [f"{_heading(p.account)}: {render_drift(p.plan).rstrip()}" for p in plans]
+    drifted = sum(1 for p in plans if p.plan.drifted)
     lines.append(f"Drift in {drifted} of {len(plans)} accounts." if drifted else f"No drift in {len(plans)} accounts.")
     return "\n".join(lines) + "\n"
 
 
 def render_drift_all_json(plans: Sequence[AccountPlan]) -> str:
     per = [{**account.as_dict(), "drift": plan.drifted, "summary": plan.summary(), "gated": len(plan.gated),
-            "senders": plan.drifted_senders(), "live_senders": plan.live_count} for account, plan in plans]
-    doc = {"format_version": FORMAT_VERSION, "drift": any(plan.drifted for _, plan in plans),
+            "senders": plan.drifted_senders(), "live_senders": plan.live_count} for account, plan in _pairs(plans)]
+    doc = {"format_version": FORMAT_VERSION, "drift": any(p.plan.drifted for p in plans),
            "summary": plan_totals(plans), "gated": sum(p["gated"] for p in per),
            "senders": [s for p in per for s in p["senders"]], "live_senders": sum(p["live_senders"] for p in per),
-           "problems": [p for account, plan in plans for p in _tagged(problems_list(plan), account)], "accounts": per}
+           "problems": [p for account, plan in _pairs(plans) for p in _tagged(problems_list(plan), account)],
+           "accounts": per}
     return json.dumps(doc, ensure_ascii=False) + "\n"
 
 
@@ -126,9 +126,9 @@ def render_reports(reports: Sequence[AccountReport], *, color: bool = False) -> 
         return render_report(reports[0].report, color=color)
     style = styler(color)
     parts = [f"\n{style(_heading(account) + ':', 'bold')}" + render_report(report, color=color).rstrip("\n")
-             for account, report in reports]
+             for account, report in _report_pairs(reports)]
     total = report_totals(reports)
-    ok = all(report.ok for _, report in reports)
+    ok = all(r.report.ok for r in reports)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in total.items() if n or k == "done")
     parts.append(style(f"Across {plural(len(reports), 'account')}: {counts}" + ("." if ok else "; see above."), "bold"))
     return "\n".join(parts) + "\n"
@@ -137,13 +137,13 @@ def render_reports(reports: Sequence[AccountReport], *, color: bool = False) -> 
 def render_apply_all_json(plans: Sequence[AccountPlan], reports: Sequence[AccountReport],
                           settled: Settled | None) -> str:
     """``apply --format json``: the plan document, every outcome (each naming its account), the wait."""
-    docs = [(account, report_dict(report)) for account, report in reports]
+    docs = [(r.account, report_dict(r.report)) for r in reports]
     total = report_totals(reports)
     apply_doc = {
-        "ok": all(report.ok for _, report in reports),
-        "interrupted": any(report.interrupted for _, report in reports),
+        "ok": all(r.report.ok for r in reports),
+        "interrupted": any(r.report.interrupted for r in reports),
         "summary": total,
-        "summary_line": "; ".join(f"{account.label}: {report_summary(report)}" for account, report in reports)
+        "summary_line": "; ".join(f"{r.account.label}: {report_summary(r.report)}" for r in reports)
         if len(reports) > 1 else (report_summary(reports[0].report) if reports else "Nothing to apply."),
         "confirm_error": next((doc["confirm_error"] for _, doc in docs if doc["confirm_error"]), None),
         "outcomes": [o for account, doc in docs for o in _tagged(doc["outcomes"], account)],

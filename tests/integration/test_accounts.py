@@ -114,10 +114,12 @@ def test_an_unreachable_account_changes_nothing_in_any_account(emulator, subs, e
     no_token_in(result.output + suspended.output, acme, north)
 
 
-def test_the_accounts_resource_is_only_asked_with_a_url_for_it(emulator, subs, tmp_path):
+def test_a_local_senders_api_is_asked_for_the_accounts_resource_too(emulator, subs, tmp_path):
+    """A loopback base URL serves both (the emulator): the credentials go nowhere they did not go already."""
     acme, north = subs
     result = run_cli("plan", "-f", files(tmp_path, acme, north), env=server_env(emulator))
-    assert result.returncode == 1 and "set TWILIO_API_BASE_URL" in result.stderr
+    assert result.returncode == 0, result.output
+    assert emulator.stats()["GET /2010-04-01/Accounts/{Sid}.json"] >= 2
 
 
 def test_a_plan_saved_for_one_account_is_refused_on_another_even_with_a_shared_key(emulator, subs, env, tmp_path):
@@ -172,7 +174,7 @@ def test_own_credentials_of_a_subaccount_are_used_without_the_accounts_resource(
     assert ids(emulator, acme.sid) == [ACME] and "acme-key-secret" not in result.output
     without = {k: v for k, v in env.items() if acme.sid.upper() not in k}
     refused = run_cli("plan", "-f", str(d), env=without)
-    assert refused.returncode == 1 and "cannot read the Accounts resource (a standard API key cannot" in refused.stderr
+    assert refused.returncode == 1 and "may not read the Accounts resource (HTTP 401; a Standard key cannot)" in refused.stderr
 
 
 def test_export_of_a_subaccount_starts_with_its_account_and_plans_to_nothing(emulator, subs, env, tmp_path):
@@ -210,8 +212,20 @@ def test_accounts_lists_the_accounts_for_a_ci_matrix(subs, tmp_path):
     assert [(r["account"], r["args"]) for r in rows] == [
         (acme.sid, f"--account {acme.sid}"), (TEST_ACCOUNT_SID, f"--account {TEST_ACCOUNT_SID}"),
         (north.sid, f"--account {north.sid}")]
-    shards = json.loads(run_cli("accounts", "-f", d, "--shards", "2", "--format", "json").stdout)
+    shards = json.loads(run_cli("accounts", "-f", d, "--shards", "2", "--format", "json",
+                                env=clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID)).stdout)
     assert len(shards) == 2 and sum(s["senders"] for s in shards) == 3
+
+
+@pytest.mark.parametrize("shards", [None, "1", "2", "3"])
+def test_accounts_without_the_parents_sid_emits_no_row_that_would_run_every_account(subs, tmp_path, shards):
+    """Without TWILIO_ACCOUNT_SID the parent's file has no --account to give: with one shard its only row named
+    the subaccounts (drift said "No drift" while the parent drifted), and a shard of the parent alone ran all."""
+    d = files(tmp_path, *subs)
+    result = run_cli("accounts", "-f", d, "--format", "json", *(("--shards", shards) if shards else ()),
+                     env=clean_env())
+    assert result.returncode == 1 and result.stdout == ""
+    assert "no 'account:' and TWILIO_ACCOUNT_SID is not set" in result.stderr and "main.yaml" in result.stderr
 
 
 def test_verify_in_a_subaccount_looks_its_credentials_up_once(emulator, subs, env):

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.accounts.environment import main_credentials
 from reconciler.apply import ApplyReport, apply_plan
 from reconciler.client import Credentials, RetryPolicy, SendersClient, check_base_url
 from reconciler.config import load_desired
@@ -68,10 +69,12 @@ def leaks(text: str) -> list[str]:
 
 
 def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_path: Path) -> None:
-    creds = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
-    key = Credentials.from_env({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_API_KEY": TEST_API_KEY,
-                                "TWILIO_API_SECRET": TEST_API_SECRET})
-    shown = [repr(creds), str(creds), repr(key), str(key), f"{creds!r} {key}", repr(RetryPolicy())]
+    given = main_credentials({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
+    given_key = main_credentials({"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_API_KEY": TEST_API_KEY,
+                                  "TWILIO_API_SECRET": TEST_API_SECRET})
+    creds, key = given.credentials, given_key.credentials
+    shown = [repr(creds), str(creds), repr(key), str(key), f"{creds!r} {key}", repr(RetryPolicy()), repr(given),
+             repr(given_key)]
 
     def unauthorised(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"code": 20003, "message": "Authenticate", "status": 401,

@@ -1,0 +1,235 @@
+"""Which accounts a run reaches, with which credentials, proven, and reading them side by side.
+
+The environment's credentials are the parent's. An account a file names is reached with, in order:
+
+1. the parent's own credentials, when it is the parent (``TWILIO_ACCOUNT_SID``);
+2. its own credentials from the environment (:func:`reconciler.accounts.environment.account_credentials`);
+3. its auth token, read from the Accounts resource with the parent's credentials.
+
+Identity before action: credentials are proven to belong to the account they are used for before any
+request reads or writes with them. An auth token proves itself (its user name is its account's SID); an
+API key is proven with one request (:func:`reconciler.accounts.directory.reaches`): it must reach the
+account's v2010 resources and, for a subaccount, must not reach the parent's (a parent's key reaches its
+subaccounts' too). A key that cannot be proven is refused, naming its variables, and nothing is read.
+
+Friendly names are read only in a run that names another account than the parent, so a run of one
+account makes no request beyond the proof and the Senders API. Accounts are resolved and read
+``concurrency`` at a time; a token read here lives in memory only, in a
+:class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from reconciler.accounts.directory import AccountRecord, check_active, look_up, reaches
+from reconciler.accounts.environment import Given, account_credentials
+from reconciler.accounts.record import AccountRef
+from reconciler.auth import Credentials
+from reconciler.client import RetryPolicy, SendersClient
+from reconciler.errors import AccountError, ApiError, CredentialsError, ReconcilerError
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+
+API_BASE_HINT = (
+    "set TWILIO_API_BASE_URL (or --api-base-url) to where the Accounts resource is: with --base-url or "
+    "TWILIO_MESSAGING_BASE_URL off Twilio's hosts, it is not taken to be api.twilio.com"
+)
+
+
+@dataclass(frozen=True)
+class Reached:
+    """An account and the credentials that reach it; ``variables`` names where they came from (for a 401)."""
+
+    account: AccountRef
+    credentials: Credentials = field(repr=False)
+    variables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The environment's credentials (or why there are none), and the parent's SID: ``TWILIO_ACCOUNT_SID``,
+    which may be given without credentials, to prove a subaccount's key is not the parent's."""
+
+    given: Given | None
+    error: ReconcilerError | None = None
+    named_sid: str | None = None
+
+    @property
+    def sid(self) -> str | None:
+        return self.given.account_sid if self.given is not None else self.named_sid
+
+    @property
+    def credentials(self) -> Credentials | None:
+        return self.given.credentials if self.given is not None else None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.given.variables if self.given is not None else ()
+
+    def require(self) -> Given:
+        if self.given is None:
+            raise self.error or CredentialsError("no Twilio credentials")
+        return self.given
+
+
+async def gather_bounded(items: Sequence[_T], work: Callable[[_T], Awaitable[_U]], limit: int) -> list[_U]:
+    """``work`` on every item, at most ``limit`` at once, results in order; the first failure is raised
+    once every item has finished (one account's failure does not cut the others short)."""
+    gate = asyncio.Semaphore(max(limit, 1))
+
+    async def one(item: _T) -> _U:
+        async with gate:
+            return await work(item)
+
+    results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
+        raise cancelled[0] if cancelled else _combined(failures)
+    return [r for r in results if not isinstance(r, BaseException)]
+
+
+def _combined(failures: list[BaseException]) -> BaseException:
+    if len(failures) == 1 or not all(isinstance(f, ReconcilerError) for f in failures):
+        return failures[0]
+    return AccountError("; ".join(str(f) for f in failures))
+
+
+class Resolver:
+    """Finds the credentials of each account a run names, and proves them (see the module's docstring)."""
+
+    def __init__(self, parent: Parent, *, api_base_url: str | None, retry: RetryPolicy,
+                 environ: Mapping[str, str] | None, concurrency: int):
+        self.parent = parent
+        self.api_base_url = api_base_url
+        self.retry = retry
+        self.environ = environ
+        self.concurrency = concurrency
+        #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
+        self._proven: set[tuple[str, str]] = set()
+
+    def _v2010(self, credentials: Credentials, why: str) -> SendersClient:
+        if self.api_base_url is None:
+            raise CredentialsError(f"{why}: {API_BASE_HINT}")
+        return SendersClient(credentials, base_url=self.api_base_url, retry=self.retry, concurrency=self.concurrency)
+
+    async def prove(self, given: Given) -> None:
+        """Nothing when ``given`` reaches its account and no other one above it; :class:`CredentialsError`,
+        naming the variables (never a value), when it does not or cannot be shown to."""
+        if not given.is_key or (given.credentials.username, given.account_sid) in self._proven:
+            return
+        names, sid = " and ".join(given.variables), given.account_sid
+        parent = self.parent.sid
+        if parent is None and given is not self.parent.given:
+            raise CredentialsError(
+                f"{names}: cannot prove this API key belongs to account {sid}: set TWILIO_ACCOUNT_SID to the parent "
+                f"account's SID, so the key can be shown not to be the parent's, or give {sid}'s auth token instead")
+        async with self._v2010(given.credentials, f"cannot prove which account {names} belong to") as api:
+            refusal = await reaches(api, sid)
+            if refusal is not None:
+                code = f" / Twilio {refusal.code}" if refusal.code else ""
+                raise CredentialsError(
+                    f"{names}: the API key was refused for account {sid} (HTTP {refusal.status}{code}): it belongs to "
+                    "another account, or its secret is wrong; nothing was read or changed with it")
+            if parent is not None and parent != sid and await reaches(api, parent) is None:
+                raise CredentialsError(
+                    f"{names}: the API key reaches the parent account {parent}, so it is not {sid}'s own key (a "
+                    f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
+            owner = await _owner_above(api, sid)
+            if owner is not None and await reaches(api, owner) is None:
+                raise CredentialsError(
+                    f"{names}: the API key reaches account {owner}, which owns {sid}: it is {owner}'s key, and the "
+                    f"Senders API would read and write {owner}'s senders, not {sid}'s; give a key created in {sid}, or "
+                    f"set TWILIO_ACCOUNT_SID to {owner} and name {sid} with 'account:' in its files")
+        self._proven.add((given.credentials.username, sid))
+
+    async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]],
+                   ) -> list[tuple[Reached, _U]]:
+        """Each account reached and proven, then ``work`` done with it, ``concurrency`` accounts at a time: an
+        account's work starts as soon as its credentials are known, while others are still being looked up.
+        :class:`AccountError` names every account out of reach."""
+        others = [sid for sid in sids if sid != self.parent.sid]
+        if not others:
+            return await gather_bounded(list(sids), lambda sid: self._parent_then(sid, work), self.concurrency)
+        needs_parent = len(others) < len(sids) or any(account_credentials(sid, self.environ) is None for sid in others)
+        if self.parent.given is None and not needs_parent:  # each account has its own credentials: no parent needed
+            return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
+        parent = self.parent.require()
+        await self.prove(parent)
+        async with self._v2010(parent.credentials, "cannot read the Accounts resource for the subaccounts") as directory:
+            async def one(sid: str) -> tuple[Reached, _U]:
+                if sid == self.parent.sid:
+                    record = await _best_effort(directory, sid, parent.is_key)
+                    return await _paired(self._parent(record.friendly_name if record else None), work)
+                return await self._own_then(sid, directory, work)
+
+            return await gather_bounded(list(sids), one, self.concurrency)
+
+    def _parent(self, name: str | None = None) -> Reached:
+        given = self.parent.require()
+        return Reached(AccountRef(given.account_sid, name), given.credentials, given.variables)
+
+    async def _parent_then(self, sid: str, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
+        await self.prove(self.parent.require())
+        return await _paired(self._parent(), work)
+
+    async def _own_then(self, sid: str, directory: SendersClient | None, work: Callable[[Reached], Awaitable[_U]],
+                        ) -> tuple[Reached, _U]:
+        return await _paired(await self._one(directory, sid), work)
+
+    async def _one(self, directory: SendersClient | None, sid: str) -> Reached:
+        own = account_credentials(sid, self.environ)
+        if own is not None:
+            await self.prove(own)
+            record = await _best_effort(directory, sid, self.parent.require().is_key) if directory else None
+            return Reached(AccountRef(sid, record.friendly_name if record else None), own.credentials, own.variables)
+        if directory is None:
+            raise AccountError(f"account {sid}: no credentials for it")
+        parent = self.parent.require()
+        record = await look_up(directory, sid, key=parent.is_key)
+        check_active(record)
+        if record.owner_account_sid not in (None, parent.account_sid):
+            raise AccountError(f"account {sid}: it belongs to {record.owner_account_sid}, not to {parent.account_sid}")
+        credentials = record.credentials()
+        if credentials is None:
+            raise AccountError(f"account {sid}: the Accounts resource gave no auth token for it; give its own "
+                               f"credentials (TWILIO_AUTH_TOKEN_{sid}, see docs/accounts.md)")
+        return Reached(AccountRef(sid, record.friendly_name), credentials, ())
+
+
+async def _owner_above(api: SendersClient, sid: str) -> str | None:
+    """The account that owns ``sid`` when ``sid`` is a subaccount and these credentials may read its record (a
+    Main key may; a Standard key may not, and then nothing more can be learnt); None otherwise."""
+    try:
+        record = await look_up(api, sid, key=True)
+    except AccountError:
+        return None
+    return record.owner_account_sid if record.owner_account_sid not in (None, sid) else None
+
+
+async def _paired(who: Reached, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
+    return who, await work(who)
+
+
+async def _best_effort(directory: SendersClient, sid: str, key: bool) -> AccountRecord | None:
+    """The account's record for its friendly name, or None when these credentials may not read it."""
+    try:
+        return await look_up(directory, sid, key=key)
+    except AccountError:
+        return None
+
+
+def explained(error: BaseException, reached: Reached, several: bool) -> BaseException:
+    """An API error during an account's work, said for that account (in a run of several) and, for a
+    refusal of the credentials, with the variables they came from."""
+    if isinstance(error, ApiError):
+        if error.status in (401, 403) and reached.variables and not error.credential_vars:
+            error.credential_vars = reached.variables
+        if several:
+            error.in_account(reached.account.label)
+    return error

@@ -1,0 +1,110 @@
+"""A run: one plan per account, the proven credentials of each, and the checks made on the whole of it.
+
+    run = Run(tuple(plans), tuple(reached))
+    run.check_safety()        # the one safety gate: plan, saved plans and apply all pass through it
+    check_distinct(lives)     # two accounts that list the same senders are one account under two names
+
+:class:`Run` is what ``Session.plan`` and ``Session.load_saved_plan`` return and ``Session.apply`` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reconciler.accounts.reach import Reached
+from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.errors import AccountError, SafetyViolation, UnsafePlanError
+from reconciler.models import DesiredState, LiveSender
+
+
+@dataclass(frozen=True)
+class Run:
+    """The plans of a run, one per account, and the proven credentials that reach each (none for a plan
+    read offline, to show)."""
+
+    accounts: tuple[AccountPlan, ...]
+    reached: tuple[Reached, ...] = field(repr=False, default=())
+
+    @property
+    def plans(self) -> tuple[AccountPlan, ...]:
+        return self.accounts
+
+    @property
+    def several(self) -> bool:
+        return len(self.accounts) > 1
+
+    @property
+    def problems(self) -> bool:
+        return any(p.plan.problems for p in self.accounts)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(p.plan.has_changes for p in self.accounts)
+
+    @property
+    def drifted(self) -> bool:
+        return any(p.plan.drifted for p in self.accounts)
+
+    @property
+    def allowed_actions(self) -> int:
+        return sum(len(p.plan.allowed_actions) for p in self.accounts)
+
+    @property
+    def forced(self) -> bool:
+        return any(p.forced for p in self.accounts)
+
+    def safety_violations(self) -> tuple[SafetyViolation, ...]:
+        """Every threshold crossed, each account weighed against its own senders and its own ``safety:``."""
+        return tuple(v for p in self.accounts for v in p.safety_violations(labelled=self.several))
+
+    def check_safety(self, *, saved: bool | None = None) -> tuple[SafetyViolation, ...]:
+        """The one safety gate: :class:`UnsafePlanError` when any account's plan crosses its thresholds and
+        was not forced; else the thresholds crossed under ``--force`` (empty when none), for the caller to say.
+
+        ``saved``: for a plan being saved, that the refusal left no file (the error says so)."""
+        violations = self.safety_violations()
+        if violations and not self.forced:
+            raise UnsafePlanError(violations, saved=saved)
+        return violations
+
+
+def check_distinct(lives: Sequence[tuple[AccountRef, Sequence[LiveSender]]]) -> None:
+    """:class:`AccountError` when two accounts of a run list the same sender: a sender's SID is unique, so their
+    credentials reach one account, and planning each would delete the other's senders. Nothing is planned."""
+    seen: dict[str, AccountRef] = {}
+    for account, live in lives:
+        for sender in live:
+            if not sender.sid:
+                continue
+            first = seen.setdefault(sender.sid, account)
+            if first.sid != account.sid:
+                raise AccountError(
+                    f"accounts {first.sid} and {account.sid} list the same sender ({sender.sid}): the credentials "
+                    "given for them reach one account, so they cannot be planned apart; nothing was planned. Check "
+                    "which account each credential belongs to (docs/accounts.md)")
+
+
+def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredState]:
+    """The states of the accounts ``--account`` names; an account no file names is an error."""
+    if not accounts:
+        return states
+    named = {s.account for s in states}
+    missing = [a for a in accounts if a not in named]
+    if missing:
+        raise AccountError(f"--account {', '.join(missing)}: no file names this account "
+                           f"(the files name: {', '.join(str(a) for a in named if a) or 'none'})")
+    return [s for s in states if s.account in accounts]
+
+
+def local_targets(targets: tuple[str, ...], state: DesiredState, live: Sequence[LiveSender], *,
+                   first: bool) -> tuple[str, ...]:
+    """The ``--target`` ids this account holds; the first account also keeps those no account holds (so a
+    typo is still reported as a problem, not silently dropped)."""
+    if not targets:
+        return ()
+    here = {s.sender_id for s in state.senders} | {s.sender_id for s in live} | {s.sid for s in live}
+    here |= {t for t in targets if "whatsapp:" + t in here}
+    return tuple(t for t in targets if t in here or first)
+
+

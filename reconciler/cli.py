@@ -189,24 +189,24 @@ def schema() -> None:
 def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | None, allow_delete: bool, force: bool,
          targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
     """Show what apply would change, changing nothing."""
-    from reconciler.render.words import forced_lines
+    from reconciler import render
+    from reconciler.render.commands import plan_output
     from reconciler.session import Session
 
     _json_errors(fmt)
     session = Session.for_files(_settings(**options), files)
     with _planning():
-        run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
-    _echo_plan(run, fmt)
-    _echo_lines(forced_lines(run.check_safety(saved=False if out else None)))
-    problems = _problems_exit(run)
-    if problems is not None:
-        if out:
-            click.echo(f"Error: the plan has problems, so it was not saved to {out}", err=True)
-        return problems
-    if out:
-        session.save_plan(out, run)
-        click.echo(f"Saved the plan to {out}; apply it with: reconciler apply {out}", err=True)
-    return EXIT_CHANGES if detailed_exitcode and run.has_changes else EXIT_OK
+        result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
+                                  out=out)
+    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stdout), forced=result.forced, out=out,
+                         saved=result.saved)
+    click.echo(output.stdout, nl=False)
+    if result.refused is not None:
+        raise result.refused
+    _echo_lines(list(output.stderr))
+    if result.run.problems:
+        return EXIT_ERROR
+    return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
 
 
 @cli.command()
@@ -328,17 +328,17 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
-    from reconciler.render import accounts as by_account
+    from reconciler.render.commands import drift_output
     from reconciler.session import Session
 
     _json_errors(fmt)
     with _planning():
         run = Session.for_files(_settings(**options), files).plan(files, targets=targets, accounts=accounts)
-    render_drift = by_account.render_drift_all_json if fmt == "json" else by_account.render_drift_all
-    click.echo(render_drift(run.plans), nl=False)
-    problems = _problems_exit(run)
-    if problems is not None:
-        return problems
+    output = drift_output(run.plans, fmt)
+    click.echo(output.stdout, nl=False)
+    _echo_lines(list(output.stderr))
+    if run.problems:
+        return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK
 
 

@@ -48,9 +48,12 @@ from reconciler.errors import (
     CredentialsError,
     PlanFileError,
     ReconcilerError,
+    SafetyViolation,
+    UnsafePlanError,
 )
 from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
+from reconciler.interrupts import Interrupts as Interrupts  # re-exported for the CLI
 from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
@@ -60,7 +63,7 @@ from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan,
 
 _T = TypeVar("_T")
 
-__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "Run", "Session", "json_schema",
+__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "PlanResult", "Run", "Session", "json_schema",
            "read_saved_plan", "validate_files", "write_file"]
 
 
@@ -87,6 +90,17 @@ class Exported:
     text: str
     count: int
     skipped: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What ``reconciler plan`` did: the run, the thresholds crossed under ``--force``, the gate's refusal
+    (nothing saved), and whether the plan was saved."""
+
+    run: Run
+    forced: tuple[SafetyViolation, ...] = ()
+    refused: UnsafePlanError | None = None
+    saved: bool = False
 
 
 class Session:
@@ -188,6 +202,20 @@ class Session:
                 planned.append(AccountPlan(who.account, plan, state.safety, force, state.sources))
             kept = {p.account.sid for p in planned}
             return Run(tuple(planned), tuple(who for who, _ in reached if who.account.sid in kept))
+
+    def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
+                 force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
+        """``reconciler plan``: the run planned and passed through the safety gate, then saved to ``out`` when it
+        has no problems. A refusal of the gate is returned, not raised, so the plan can be shown before it."""
+        run = self.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
+        try:
+            forced = run.check_safety(saved=False if out else None)
+        except UnsafePlanError as refused:
+            return PlanResult(run, refused=refused)
+        saved = bool(out) and not run.problems
+        if out and saved:
+            self.save_plan(out, run)
+        return PlanResult(run, forced, saved=saved)
 
     async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
                      ) -> list[tuple[Reached, list[LiveSender]]]:
@@ -313,7 +341,7 @@ class Session:
         requests = interrupts or Interrupts()
 
         async def go() -> list[AccountReport]:
-            stop, abort = requests._bind()
+            stop, abort = requests.bind()
 
             async def one(item: tuple[AccountPlan, Reached]) -> AccountReport:
                 planned, who = item
@@ -427,46 +455,6 @@ def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) 
     key = signing_key(secret, env) if source is not None else None
     saved = load_plan(path, key=key)
     return Run(saved.accounts), source
-
-
-class Interrupts:
-    """Stop and abort requests for an apply in progress; ``request()`` is safe to call from a signal handler.
-
-    The first request stops new writes (in-flight ones finish), the second aborts those in flight.
-    """
-
-    def __init__(self, on_stop: Callable[[], None] | None = None):
-        self.on_stop = on_stop
-        self.stopped = False
-        self.aborted = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._abort: asyncio.Event | None = None
-
-    def request(self) -> None:
-        if not self.stopped:
-            self.stopped = True
-            if self.on_stop is not None:
-                self.on_stop()
-            self._set(self._stop)
-        else:
-            self.aborted = True
-            self._set(self._abort)
-
-    def _set(self, event: asyncio.Event | None) -> None:
-        if self._loop is not None and event is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing is left to stop
-                self._loop.call_soon_threadsafe(event.set)
-
-    def _bind(self) -> tuple[asyncio.Event, asyncio.Event]:
-        """The events apply watches, bound to the running loop and set already for earlier requests."""
-        self._loop = asyncio.get_running_loop()
-        self._stop, self._abort = asyncio.Event(), asyncio.Event()
-        if self.stopped:
-            self._stop.set()
-        if self.aborted:
-            self._abort.set()
-        return self._stop, self._abort
 
 
 def write_file(path: str | Path, text: str) -> None:

@@ -141,7 +141,7 @@ class Session:
     def _explained(self, error: BaseException) -> BaseException:
         """A refusal of the credentials, with the names of the variables they came from."""
         if isinstance(error, ApiError) and error.status in (401, 403) and not error.credential_vars:
-            error.credential_vars = self.parent.variables
+            return error.with_context(credential_vars=self.parent.variables)
         return error
 
     def plan_key(self) -> bytes:
@@ -376,7 +376,7 @@ class Session:
                 try:
                     return await client.verify(sender.sid, code.strip())
                 except ApiError as exc:
-                    raise exc.for_sender(sender.sender_id) from None
+                    raise exc.with_context(sender_id=sender.sender_id) from None
 
         body = self._run(go())
         status = body.get("status") if isinstance(body, dict) else None

@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Se
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from reconciler import __version__
 from reconciler.accounts import AccountRef, AccountReport
@@ -76,8 +76,6 @@ class ApiSettings:
     api_base_url: str | None = None
     #: Accounts read or applied at once in a run that spans several.
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
-    #: Writes in flight at once, for apply.
-    concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
 
 
 @dataclass(frozen=True)

@@ -183,11 +183,6 @@ class ApiError(ReconcilerError):
         message = self.message if attempts is None else f"{self.message} (after {attempts} attempts)"
         return ApiError(message, **fields)
 
-    @property
-    def retryable(self) -> bool:
-        """429, 5xx and transport failures (no status) are worth another try."""
-        return self.status is None or self.status == 429 or self.status >= 500
-
 
 def _rebuilt_api_error(message: str, fields: dict[str, Any]) -> ApiError:
     return ApiError(message, **fields)

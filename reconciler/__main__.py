@@ -25,10 +25,6 @@ import threading
 OFFLINE_COMMANDS = frozenset({"validate", "schema", "accounts"})
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def command_of(args: list[str]) -> str | None:
     """The command named in the arguments (the group's own options take no values), or None."""
     return next((a for a in args if not a.startswith("-")), None)
@@ -54,7 +50,7 @@ def _end(code: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _terminate)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     offline = command_of(sys.argv[1:] if argv is None else argv) in OFFLINE_COMMANDS
     if offline:
         gc.disable()

@@ -127,7 +127,7 @@ async def apply_plan(
             try:
                 return await _perform(action, api)
             except ApiError as exc:
-                err = exc.for_sender(action.sender_id)
+                err = exc.with_context(sender_id=action.sender_id)
                 if err.outcome_unknown:
                     return Outcome(action.action, action.sender_id, "unknown", "lost", sid=action.sid, error=err)
                 return Outcome(action.action, action.sender_id, "failed", "refused", sid=action.sid, error=err)
@@ -226,7 +226,7 @@ async def _name_alone(action: Action, api: SendersApi) -> ApiError | None:
     except ApiError as exc:
         if exc.outcome_unknown:
             raise
-        return exc.for_sender(action.sender_id)
+        return exc.with_context(sender_id=action.sender_id)
     if isinstance(body, dict) and body.get("display_name_status") == "error":
         return ApiError("the API did not accept the display-name change (display_name_status: error)",
                         sender_id=action.sender_id)

@@ -442,17 +442,13 @@ def demo(path: str | None, do_apply: bool) -> int:
 # --------------------------------------------------------------------------- entry point
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``reconciler`` console script and ``python -m reconciler``."""
     # A CI runner cancels a job with SIGTERM: treat it as Ctrl-C, so the tool stops cleanly and says
     # so instead of dying silently (apply turns both into stop requests while it writes).
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
-            signal.signal(signal.SIGTERM, _terminate)
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
     meta: dict[str, Any] = {}
     try:
         code = cli.main(args=argv, prog_name="reconciler", standalone_mode=False, obj=meta)

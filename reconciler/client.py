@@ -111,7 +111,9 @@ class _WaitRetryAfter(wait_base):
 class _RetryableError(ApiError):
     """An ApiError worth another try (429, 5xx, a timeout, a transport failure), with the server's ``Retry-After``."""
 
-    retry_after: float | None = None
+    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any):
+        self.retry_after = retry_after
+        super().__init__(message, **fields)
 
 
 async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
@@ -366,12 +368,12 @@ class SendersClient:
                         may_land_later = may_land_later or exc.may_land_later
                         raise
         except ApiError as exc:
-            exc.outcome_unknown = exc.outcome_unknown or maybe_applied
-            exc.may_land_later = exc.may_land_later or may_land_later
-            if tries > 1 and exc.status is None:  # a transport failure: say how hard it was tried
-                exc.message += f" (after {tries} attempts)"
-                exc.args = (exc._render(),)
-            raise
+            raise exc.with_context(
+                outcome_unknown=exc.outcome_unknown or maybe_applied,
+                may_land_later=exc.may_land_later or may_land_later,
+                # a transport failure: say how hard it was tried
+                attempts=tries if tries > 1 and exc.status is None else None,
+            ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _count_retry(self, state: RetryCallState) -> None:
@@ -392,12 +394,11 @@ class SendersClient:
                 permit.outcome = "ok" if response.is_success else "throttled" if response.status_code == 429 else "other"
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
-            timed_out = _RetryableError(
+            raise _RetryableError(
                 f"timed out: no complete answer within {self.retry.timeout:g}s",
-                method=method, url=shown, outcome_unknown=write and not unsent,
-            )
-            timed_out.may_land_later = timed_out.outcome_unknown  # the server may still be working on it
-            raise timed_out from exc
+                # a write that was sent: the server may still be working on it
+                method=method, url=shown, outcome_unknown=write and not unsent, may_land_later=write and not unsent,
+            ) from exc
         except httpx.TransportError as exc:
             raise _RetryableError(
                 f"connection to {self._host} failed: {_described(exc)}",
@@ -446,8 +447,6 @@ def _error_from(response: httpx.Response, method: str, url: str) -> ApiError:
     # A 4xx is a refusal; a 5xx, or a 3xx this client does not follow, leaves a write's fate open.
     unknown = method not in _READS and not 400 <= status < 500
     if status == 429 or status >= 500:
-        err = _RetryableError(text, status=status, code=code, more_info=more_info, method=method, url=url,
-                              outcome_unknown=unknown)
-        err.retry_after = retry_after(response.headers.get("Retry-After"))
-        return err
+        return _RetryableError(text, status=status, code=code, more_info=more_info, method=method, url=url,
+                               outcome_unknown=unknown, retry_after=retry_after(response.headers.get("Retry-After")))
     return ApiError(text, status=status, code=code, more_info=more_info, method=method, url=url, outcome_unknown=unknown)

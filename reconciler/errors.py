@@ -8,6 +8,7 @@ No message built here may contain a credential.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class ReconcilerError(Exception):
@@ -64,7 +65,33 @@ class ApiError(ReconcilerError):
     ``outcome_unknown`` is true for a write (POST, DELETE) that may have been applied although it
     failed: it timed out, its connection dropped, the API answered 5xx, or a 2xx whose body could not
     be read. False for a read, and for a definite refusal (a 4xx, such as Twilio's 400 / 63100).
+
+    An error is a value: built once with all it knows, never changed after. What a caller learns later
+    (the sender, the account, where the credentials came from) goes on a copy, :meth:`with_context`:
+
+    >>> err = ApiError("Authenticate", status=401, code=20003)
+    >>> str(err.with_context(sender_id="whatsapp:+15017122661", account="AC1 (shop)"))
+    'account AC1 (shop): sender whatsapp:+15017122661: [HTTP 401 / Twilio 20003] Authenticate'
+    >>> err.sender_id is None
+    True
+
+    Subclasses set their own attributes before calling ``ApiError.__init__``, which ends the construction.
     """
+
+    message: str
+    status: int | None
+    code: int | None
+    more_info: str | None
+    method: str | None
+    url: str | None
+    sender_id: str | None
+    outcome_unknown: bool
+    #: A write that timed out: the server may still apply it after any read the client makes now.
+    may_land_later: bool
+    #: For a refusal of the credentials (401/403): the environment variables they came from, names only.
+    credential_vars: tuple[str, ...]
+    #: The account it happened in (``AC… (name)``), when a run spans several.
+    account: str | None
 
     def __init__(
         self,
@@ -77,6 +104,9 @@ class ApiError(ReconcilerError):
         url: str | None = None,
         sender_id: str | None = None,
         outcome_unknown: bool = False,
+        may_land_later: bool = False,
+        credential_vars: tuple[str, ...] = (),
+        account: str | None = None,
     ):
         self.message = message
         self.status = status
@@ -86,13 +116,34 @@ class ApiError(ReconcilerError):
         self.url = url
         self.sender_id = sender_id
         self.outcome_unknown = outcome_unknown
-        #: A write that timed out: the server may still apply it after any read the client makes now.
-        self.may_land_later = False
-        #: For a refusal of the credentials (401/403): the environment variables they came from, names only.
-        self.credential_vars: tuple[str, ...] = ()
-        #: The account it happened in (``AC… (name)``), when a run spans several.
-        self.account: str | None = None
+        self.may_land_later = may_land_later
+        self.credential_vars = tuple(credential_vars)
+        self.account = account
         super().__init__(self._render())
+        self._built = True
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Python's own bookkeeping (__traceback__, __cause__, __notes__ ...) stays writable.
+        if "_built" in self.__dict__ and not (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(f"an ApiError is not changed once built: use with_context() for a copy ({name})")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if "_built" in self.__dict__ and not (name.startswith("__") and name.endswith("__")):
+            raise AttributeError(f"an ApiError is not changed once built ({name})")
+        super().__delattr__(name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy and pickle rebuild it through __init__ rather than by setting attributes one by one.
+        return (_rebuilt_api_error, (self.message, self._fields()))
+
+    def _fields(self) -> dict[str, Any]:
+        """The keyword arguments that build an equal error."""
+        return {
+            "status": self.status, "code": self.code, "more_info": self.more_info, "method": self.method,
+            "url": self.url, "sender_id": self.sender_id, "outcome_unknown": self.outcome_unknown,
+            "may_land_later": self.may_land_later, "credential_vars": self.credential_vars, "account": self.account,
+        }
 
     def _render(self) -> str:
         parts = []
@@ -112,32 +163,29 @@ class ApiError(ReconcilerError):
             parts.append(f"see {self.more_info}")
         return " ".join(parts)
 
-    def for_sender(self, sender_id: str) -> ApiError:
-        """The same error, attributed to a sender."""
-        copy = ApiError(
-            self.message,
-            status=self.status,
-            code=self.code,
-            more_info=self.more_info,
-            method=self.method,
-            url=self.url,
-            sender_id=sender_id,
-            outcome_unknown=self.outcome_unknown,
-        )
-        copy.may_land_later, copy.credential_vars = self.may_land_later, self.credential_vars
-        copy.in_account(self.account)
-        return copy
+    def with_context(
+        self,
+        *,
+        sender_id: str | None = None,
+        account: str | None = None,
+        credential_vars: tuple[str, ...] | None = None,
+        may_land_later: bool | None = None,
+        outcome_unknown: bool | None = None,
+        attempts: int | None = None,
+    ) -> ApiError:
+        """A copy of this error (a plain :class:`ApiError`) with what the caller knows besides: each argument
+        given replaces the error's own value, the others are kept. ``attempts``: how many times the request was
+        sent, said after the message."""
+        fields = self._fields()
+        given = {"sender_id": sender_id, "account": account, "credential_vars": credential_vars,
+                 "may_land_later": may_land_later, "outcome_unknown": outcome_unknown}
+        fields.update((name, value) for name, value in given.items() if value is not None)
+        message = self.message if attempts is None else f"{self.message} (after {attempts} attempts)"
+        return ApiError(message, **fields)
 
-    def in_account(self, account: str | None) -> ApiError:
-        """This error, attributed to an account (its label: ``AC… (name)``)."""
-        self.account = account
-        self.args = (self._render(),)
-        return self
 
-    @property
-    def retryable(self) -> bool:
-        """429, 5xx and transport failures (no status) are worth another try."""
-        return self.status is None or self.status == 429 or self.status >= 500
+def _rebuilt_api_error(message: str, fields: dict[str, Any]) -> ApiError:
+    return ApiError(message, **fields)
 
 
 class CredentialsError(ReconcilerError):

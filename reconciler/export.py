@@ -155,12 +155,6 @@ def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -
     return result
 
 
-def export_senders(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[Skipped]]:
-    """The writable senders and what was left out (see :func:`export_account`, which also gives ``ignore:``)."""
-    result = export_account(live, targets=targets)
-    return result.senders, result.skipped
-
-
 def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str] = (),
             skipped: Iterable[Skipped] = (), account: str | None = None) -> str:
     """Block-style YAML with a comment header; ``account:`` first when the senders are a named account's;

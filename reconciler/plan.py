@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
-from reconciler.errors import SafetyViolation, UnsafePlanError
+from reconciler.errors import SafetyViolation
 from reconciler.models import (
     DISPLAY_NAME_BLOCKING,
     DISPLAY_NAME_FAILED,
@@ -162,12 +162,6 @@ class Plan:
             if count and 100.0 * count / total > limit:
                 out.append(SafetyViolation(kind, count, total, limit))
         return tuple(out)
-
-    def check_safety(self, safety: Safety, *, force: bool = False) -> None:
-        """Raise :class:`UnsafePlanError` when the plan touches more of the live senders than allowed."""
-        violations = () if force else self.safety_violations(safety)
-        if violations:
-            raise UnsafePlanError(violations)
 
 
 # --------------------------------------------------------------------------- fingerprints

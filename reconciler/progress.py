@@ -80,11 +80,11 @@ class WaitLog:
 
     def __init__(self, stream: IO[str] | None = None):
         self.stream = stream or sys.stderr
-        self._seen: dict[str, str | None] = {}
+        self._seen: dict[str, str] = {}
 
     def __call__(self, statuses: dict[str, LiveSender | None], moving: tuple[str, ...], elapsed: float) -> None:
         for sender_id, sender in statuses.items():
-            now = sender.status if sender is not None else None
+            now = status_text(None) if sender is None else str(sender.status)  # a sender not listed (yet, or any more)
             if sender_id in self._seen and self._seen[sender_id] != now:
                 click.echo(f"  {sender_id}: {self._seen[sender_id]} → {status_text(sender)}", file=self.stream)
             self._seen[sender_id] = now

@@ -147,11 +147,11 @@ def error_fields(content: bytes) -> tuple[int | None, str | None, str | None]:
 
 
 def retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header; None for none, an HTTP date (rare) or nonsense."""
+    """Seconds from a ``Retry-After`` header; None for none, an HTTP date (rare) or nonsense (``nan``, ``inf``)."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None
-    return None if math.isnan(seconds) else max(seconds, 0.0)
+    return max(seconds, 0.0) if math.isfinite(seconds) else None

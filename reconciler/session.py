@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Se
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from reconciler import __version__
@@ -81,8 +81,6 @@ class ApiSettings:
     api_base_url: str | None = None
     #: Accounts read or applied at once in a run that spans several.
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
-    #: Writes in flight at once, for apply.
-    concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ class Session:
     def _explained(self, error: BaseException) -> BaseException:
         """A refusal of the credentials, with the names of the variables they came from."""
         if isinstance(error, ApiError) and error.status in (401, 403) and not error.credential_vars:
-            error.credential_vars = self.parent.variables
+            return error.with_context(credential_vars=self.parent.variables)
         return error
 
     def plan_key(self) -> bytes:
@@ -405,7 +403,7 @@ class Session:
                 try:
                     return await client.verify(sender.sid, code.strip())
                 except ApiError as exc:
-                    raise exc.for_sender(sender.sender_id) from None
+                    raise exc.with_context(sender_id=sender.sender_id) from None
 
         body = self._run(go())
         status = body.get("status") if isinstance(body, dict) else None

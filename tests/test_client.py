@@ -365,7 +365,7 @@ def test_a_write_that_may_have_been_applied_says_so(write, failure, unknown):
 
     err = _failure(handler, WRITES[write], policy=RetryPolicy(attempts=2, backoff=0, timeout=2))
     assert err.outcome_unknown is unknown, err
-    assert err.for_sender("whatsapp:+15017122661").outcome_unknown is unknown
+    assert err.with_context(sender_id="whatsapp:+15017122661").outcome_unknown is unknown
 
 
 @pytest.mark.parametrize("failure", [_stalled, httpx.ConnectError("refused")])
@@ -407,6 +407,47 @@ def test_a_refusal_after_a_connection_that_never_opened_is_definite():
     handler, _ = _flaky([httpx.ConnectError("refused")], httpx.Response(400, json={"code": 63100, "status": 400}))
     assert _failure(handler, WRITES["create"]).outcome_unknown is False
 
+
+
+@pytest.mark.parametrize(("failures", "final", "later"), [
+    pytest.param([], httpx.ReadTimeout("slow"), True, id="read-timeout"),
+    pytest.param([httpx.ReadTimeout("slow")], httpx.Response(409, json={"code": 63032, "status": 409}), True,
+                 id="refused-after-a-timeout"),
+    pytest.param([], httpx.ConnectTimeout("no route"), False, id="never-sent"),
+    pytest.param([], httpx.Response(500, json={"code": 20500, "status": 500}), False, id="answered-500"),
+])
+def test_only_a_write_that_timed_out_may_land_later(failures, final, later):
+    """The server may still be working on a write it received and did not answer in time: apply reads the list
+    before it says such a write was not applied, and never trusts that read alone."""
+    def handler(request):
+        if failures:
+            raise failures.pop(0)
+        if isinstance(final, Exception):
+            raise final
+        return final
+
+    err = _failure(handler, WRITES["create"], policy=RetryPolicy(attempts=2, backoff=0, timeout=2))
+    assert err.may_land_later is later, err
+
+
+def test_a_transport_failure_says_how_often_it_was_tried_and_a_refusal_does_not():
+    def refused(request):
+        raise httpx.ConnectError("refused")
+
+    err = _failure(refused, lambda api: api.list_senders(), policy=RetryPolicy(attempts=3, backoff=0, timeout=2))
+    assert err.message.endswith("(after 3 attempts)") and str(err).count("after 3 attempts") == 1
+    handler, calls = _flaky([httpx.Response(503)], httpx.Response(404, json={"code": 20404, "message": "gone"}))
+    err = _failure(handler, lambda api: api.fetch(SID))
+    assert calls["n"] == 2 and err.message == "gone"
+
+
+def test_what_the_client_raises_is_a_finished_api_error():
+    """The client's own retry marker stays inside it, and the error it raises cannot be edited by a caller."""
+    handler, _ = _flaky([], httpx.Response(503, headers={"Retry-After": "0"}))
+    err = _failure(handler, lambda api: api.list_senders(), policy=RetryPolicy(attempts=2, backoff=0, timeout=2))
+    assert type(err) is ApiError and err.status == 503
+    with pytest.raises(AttributeError):
+        err.sender_id = "whatsapp:+15017122661"  # type: ignore[misc]
 
 # --------------------------------------------------------------------------- the API's words, escaped
 

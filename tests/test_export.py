@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler.config import load_desired
-from reconciler.export import export_account, export_senders, to_yaml
+from reconciler.export import export_account, to_yaml
 from reconciler.models import LiveSender
 from reconciler.plan import build_plan
 from tests.factories import SANDBOX, A, B, C, live, number, sid_of
@@ -27,9 +27,9 @@ ACME = live(
 
 
 def exported(*senders: LiveSender, targets: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
-    out, skipped = export_senders(senders, targets=targets)
-    assert skipped == []
-    return {s["sender_id"]: s for s in out}
+    result = export_account(senders, targets=targets)
+    assert result.skipped == [] and result.ignore == []
+    return {s["sender_id"]: s for s in result.senders}
 
 
 def round_trip(tmp_path: Path, senders: list[LiveSender]) -> tuple[str, list[Any]]:
@@ -69,7 +69,8 @@ def test_variable_syntax_in_live_text_is_escaped_everywhere() -> None:
 
 
 def test_values_the_file_format_refuses_are_left_out_with_a_reason() -> None:
-    out, skipped = export_senders([live(A, profile={"name": "Acme", "about": "x" * 200, "vertical": "Spaceships"})])
+    result = export_account([live(A, profile={"name": "Acme", "about": "x" * 200, "vertical": "Spaceships"})])
+    out, skipped = result.senders, result.skipped
     assert out == [{"sender_id": A, "profile": {"name": "Acme"}}]
     assert [(s.sender_id, s.path) for s in skipped] == [(A, "profile.about"), (A, "profile.vertical")]
     assert "139" in skipped[0].reason and skipped[1].reason
@@ -108,7 +109,7 @@ def test_the_sandbox_is_never_exported_and_targets_limit_the_export() -> None:
 
 
 def test_the_yaml_is_block_style_with_the_header_as_comments() -> None:
-    out, _ = export_senders([ACME])
+    out = export_account([ACME]).senders
     text = to_yaml(out, header="Exported from AC123\n\nby reconciler export")
     assert text.startswith("# Exported from AC123\n#\n# by reconciler export\nsenders:\n")
     assert "    profile:\n" in text and "      emails:\n" in text  # block style, one value a line

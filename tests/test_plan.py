@@ -7,9 +7,11 @@ import sys
 
 import pytest
 
+from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.accounts.run import Run
 from reconciler.errors import UnsafePlanError
 from reconciler.models import LiveSender, Safety
-from reconciler.plan import build_plan, fingerprint, plan_from_data, plan_to_data
+from reconciler.plan import Plan, build_plan, fingerprint, plan_from_data, plan_to_data
 from reconciler.render.words import action_note, notice_message, problem_message
 from tests.factories import SANDBOX, A, B, C, D, desired, live, state
 
@@ -136,19 +138,27 @@ def test_target_limits_both_sides_and_unknown_target_is_a_problem() -> None:
     assert plan.problems[0].sender_id == D
 
 
+def _gate(plan: Plan, safety: Safety, *, forced: bool = False) -> None:
+    """The one safety check a plan goes through, whether it is shown, saved or applied."""
+    Run((AccountPlan(AccountRef("AC" + "0" * 32), plan, safety, forced),)).check_safety()
+
+
 def test_safety_thresholds() -> None:
     current = [live(f"whatsapp:+150171226{i:02d}") for i in range(10, 22)]
     plan = build_plan(state(), current, allow_delete=True)
+    assert [str(v) for v in plan.safety_violations(Safety())] == ["would delete 12 of 12 senders (100 % > 30 %)"]
     with pytest.raises(UnsafePlanError, match=r"would delete 12 of 12 senders \(100 % > 30 %\)"):
-        plan.check_safety(Safety())
-    plan.check_safety(Safety(), force=True)
-    plan.check_safety(Safety(min_senders=13))  # too few senders for the thresholds to apply
-    plan.check_safety(Safety(max_delete_percent=100))
+        _gate(plan, Safety())
+    _gate(plan, Safety(), forced=True)
+    _gate(plan, Safety(min_senders=13))  # too few senders for the thresholds to apply
+    _gate(plan, Safety(max_delete_percent=100))
 
 
 def test_gated_deletes_do_not_count_against_safety() -> None:
     current = [live(f"whatsapp:+150171226{i:02d}") for i in range(10, 22)]
-    build_plan(state(), current).check_safety(Safety())
+    plan = build_plan(state(), current)
+    assert plan.safety_violations(Safety()) == ()
+    _gate(plan, Safety())
 
 
 def test_fingerprint_ignores_status_but_not_fields() -> None:

@@ -229,7 +229,7 @@ def explained(error: BaseException, reached: Reached, several: bool) -> BaseExce
     refusal of the credentials, with the variables they came from."""
     if isinstance(error, ApiError):
         if error.status in (401, 403) and reached.variables and not error.credential_vars:
-            error.credential_vars = reached.variables
+            error = error.with_context(credential_vars=reached.variables)
         if several:
-            error.in_account(reached.account.label)
+            error = error.with_context(account=reached.account.label)
     return error

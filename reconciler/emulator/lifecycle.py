@@ -16,31 +16,6 @@ from typing import Any
 from reconciler.emulator.records import DEFAULT_PROPERTIES, PENDING_NAME_FIELDS, SECTION_NAMES, iso, parse_iso
 from reconciler.emulator.validation import declined, in_progress
 
-#: The statuses Twilio's spec lists (a seeded sender may hold any other string too).
-SPEC_STATUSES = (
-    "CREATING",
-    "ONLINE",
-    "OFFLINE",
-    "PENDING_VERIFICATION",
-    "VERIFYING",
-    "ONLINE:UPDATING",
-    "TWILIO_REVIEW",
-    "DRAFT",
-    "STUBBED",
-)
-#: The values of ``pending_display_name_status``.
-NAME_STATUSES = (
-    "PENDING_REVIEW",
-    "APPROVED",
-    "DECLINED",
-    "PIN_MISMATCH",
-    "REGISTRATION_FAILED",
-    "EXPIRED",
-    "COMPLETED",
-)
-#: Review outcomes after which the same name may be submitted again.
-NAME_RETRYABLE = frozenset({"PIN_MISMATCH", "REGISTRATION_FAILED", "EXPIRED"})
-
 COMPLETED_REPORTED_FOR = 14 * 24 * 3600  # seconds a COMPLETED display-name change stays visible
 #: The test hook (and seed key) that names the display names Meta declines for a sender, with Meta's reason.
 DECLINES = "meta_declines"

@@ -90,7 +90,7 @@ def test_reprs_and_messages_of_credentials_config_and_errors_hold_no_secret(tmp_
 
     err = asyncio.run(go())
     assert err.status == 401 and err.code == 20003
-    shown += [str(err), repr(err), repr(err.for_sender("whatsapp:+15017122661")), repr(err.__dict__)]
+    shown += [str(err), repr(err), repr(err.with_context(sender_id="whatsapp:+15017122661")), repr(err.__dict__)]
     for bad in ("htp://AC1:" + TEST_AUTH_TOKEN + "@h", "https://AC1:" + TEST_AUTH_TOKEN + "@messaging.twilio.com",
                 "AC1:" + TEST_AUTH_TOKEN + "@h/x", "http://u:" + TEST_AUTH_TOKEN + "@h:notaport"):
         with pytest.raises(CredentialsError) as caught:

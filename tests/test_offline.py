@@ -1,0 +1,75 @@
+"""The offline commands' work: checking files with no credentials, the JSON Schema, the accounts' CI matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import __version__
+from reconciler.errors import ConfigError
+from reconciler.models import DesiredState
+from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, validate_files
+from tests.factories import A, B, C, desired
+
+SID = "AC" + "1" * 32
+OTHER = "AC" + "2" * 32
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_validate_reads_files_with_no_secret_and_takes_the_account_sid_from_the_environment(tmp_path):
+    mine = write(tmp_path, "mine.yaml", f"senders:\n  - sender_id: '{A}'\n")
+    theirs = write(tmp_path, "theirs.yaml", f"account: {OTHER}\nsenders:\n  - sender_id: '{B}'\n")
+    states = validate_files([mine, theirs], environ={"TWILIO_ACCOUNT_SID": SID})
+    assert sorted((s.account, [x.sender_id for x in s.senders]) for s in states) == [(SID, [A]), (OTHER, [B])]
+    unnamed = validate_files([mine], environ={})
+    assert [s.account for s in unnamed] == [None]
+
+
+def test_validate_reads_the_file_s_variables_from_the_environment_it_is_given(tmp_path):
+    path = write(tmp_path, "vars.yaml", f"senders:\n  - sender_id: '{A}'\n    profile: {{about: '${{ABOUT}}'}}\n")
+    [state] = validate_files([path], environ={"ABOUT": "Open 9-5"})
+    assert state.senders[0].profile is not None and state.senders[0].profile.about == "Open 9-5"
+
+
+def test_validate_lists_every_problem_of_every_file(tmp_path):
+    one = write(tmp_path, "one.yaml", "senders:\n  - sender_id: 'whatsapp:+1 501 712 2661'\n")
+    two = write(tmp_path, "two.yaml", "senders:\n  - sender_id: 'whatsapp:+15017122662'\n    profile: {vertical: x}\n")
+    with pytest.raises(ConfigError) as caught:
+        validate_files([one, two], environ={})
+    assert sorted(Path(i.location.path).name for i in caught.value.issues) == ["one.yaml", "two.yaml"]
+
+
+def test_the_schema_names_its_dialect_and_the_version():
+    schema = json_schema()
+    assert schema["$schema"] == JSON_SCHEMA_DIALECT == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}"
+    assert schema["title"] == "whatsapp-senders-reconciler senders.yaml" and "senders" in schema["properties"]
+
+
+def _state(account: str | None, count: int) -> DesiredState:
+    ids = [A, B, C, "whatsapp:+15017122664", "whatsapp:+15017122665"][:count]
+    return DesiredState(senders=tuple(desired(i) for i in ids), account=account, sources=(f"{account}.yaml",))
+
+
+def test_the_matrix_has_a_row_per_account_with_the_options_that_limit_a_run_to_it():
+    assert account_matrix([_state(SID, 2), _state(None, 1)]) == [
+        {"account": SID, "senders": 2, "files": [f"{SID}.yaml"], "args": f"--account {SID}"},
+        {"account": None, "senders": 1, "files": ["None.yaml"], "args": ""},
+    ]
+
+
+def test_shards_take_the_largest_accounts_first_each_to_the_lightest_shard():
+    third = "AC" + "3" * 32
+    rows = account_matrix([_state(SID, 1), _state(OTHER, 5), _state(third, 2)], shards=2)
+    assert rows == [
+        {"shard": 1, "accounts": [OTHER], "senders": 5, "args": f"--account {OTHER}"},
+        {"shard": 2, "accounts": [third, SID], "senders": 3, "args": f"--account {third} --account {SID}"},
+    ]
+    assert len(account_matrix([_state(SID, 1)], shards=4)) == 1  # never an empty shard
+    assert account_matrix([], shards=3) == [{"shard": 1, "accounts": [], "senders": 0, "args": ""}]

@@ -434,8 +434,8 @@ def test_interpolation_fallback_and_escape(here: Path) -> None:
 
 
 def test_interpolation_uses_os_environ_by_default(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECONCILER_TEST_NAME", "From Env")
-    write("s.yaml", f"senders: [{{sender_id: '{A}', profile: {{name: '${{RECONCILER_TEST_NAME}}'}}}}]\n")
+    monkeypatch.setenv("SENDERS_TEST_NAME", "From Env")
+    write("s.yaml", f"senders: [{{sender_id: '{A}', profile: {{name: '${{SENDERS_TEST_NAME}}'}}}}]\n")
     assert load_desired(["s.yaml"]).senders[0].profile.name == "From Env"
 
 
@@ -443,7 +443,7 @@ def test_interpolated_values_are_validated(here: Path) -> None:
     assert errors(
         f"senders:\n  - sender_id: {A}\n    webhook:\n      callback_url: ${{HOOKS}}/x\n",
         env={"HOOKS": "not a url"},
-    ) == [f"senders.yaml:4:21: sender {A}: webhook.callback_url: 'not a url/x' is not an absolute http(s) URL"]
+    ) == [f"senders.yaml:4:21: sender {A}: webhook.callback_url (from ${{HOOKS}}): not an absolute http(s) URL"]
 
 
 def test_interpolation_errors_are_all_reported_at_their_locations(here: Path) -> None:

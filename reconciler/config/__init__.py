@@ -23,7 +23,8 @@ The parts, each importing only those before it:
 
 - :mod:`~reconciler.config.reader` (with :mod:`~reconciler.config.events`): YAML text → plain values
   and positions; the limits on hostile input. Imports no models.
-- :mod:`~reconciler.config.interpolate`: ``${VAR}``, ``${VAR:-fallback}``, ``$${``; :func:`escape`.
+- :mod:`~reconciler.config.interpolate`: ``${VAR}``, ``${VAR:-fallback}``, ``$${``; :func:`escape`; the
+  names never read (credentials), and ``RECONCILER_FILE_VARS``.
 - :mod:`~reconciler.config.messages`: pydantic's validation errors → sentences.
 - :mod:`~reconciler.config.loader`: files → models, ``defaults:``, the checks across files.
 """

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.config import reader
-from reconciler.config.interpolate import interpolate
+from reconciler.config.interpolate import Variables, interpolate
 from reconciler.config.messages import MISSING, kind_of, validation_messages
 from reconciler.config.reader import DataPath, InputError, Position
 from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
@@ -45,9 +45,11 @@ def load_desired(
     """Read, validate and merge desired-state files of one account.
 
     ``paths`` are files or directories (every ``*.yaml``/``*.yml`` inside, sorted). ``environ``
-    supplies ``${VAR}`` values (default: ``os.environ``). Raises :class:`ConfigError` carrying every
-    issue found, each at ``file:line:col``, and when the files name more than one account
-    (:func:`load_accounts` reads those).
+    supplies ``${VAR}`` values (default: ``os.environ``), and with ``RECONCILER_FILE_VARS`` the only
+    names they may come from; names that may hold credentials are never read (see
+    :mod:`~reconciler.config.interpolate`). Raises :class:`ConfigError` carrying every issue found,
+    each at ``file:line:col``, and when the files name more than one account (:func:`load_accounts`
+    reads those).
     """
     states = load_accounts(paths, environ)
     if len(states) > 1:
@@ -68,10 +70,10 @@ def load_accounts(
     (``ignore:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
     The states come in the order their accounts first appear in the files.
     """
-    env = os.environ if environ is None else environ
+    variables = Variables.from_environ(os.environ if environ is None else environ)
     files, issues = _expand_paths(paths)
     with _no_cyclic_gc():
-        loaded = [_load_one(path, env) for path in files]
+        loaded = [_load_one(path, variables) for path in files]
         groups: dict[str | None, list[_Loaded]] = {}
         for item in loaded:
             groups.setdefault(_account_of(item, default_account), []).append(item)
@@ -128,7 +130,7 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:
     """One file as written (``defaults:`` not merged). Raises :class:`ConfigError`."""
-    item = _load_one(Path(path), os.environ if environ is None else environ)
+    item = _load_one(Path(path), Variables.from_environ(os.environ if environ is None else environ))
     _check_across_files([item])
     issues = item.located_issues()
     if issues:
@@ -207,6 +209,8 @@ class _Pending:
     refs: tuple[tuple[_Loaded, DataPath, bool], ...] = ()
     #: Prefix the message with the field's path (``profile.about: ...``).
     label: bool = True
+    #: The ``${...}`` references the value came from: named after the path, as the value is never quoted.
+    origin: str | None = None
 
 
 @dataclass(eq=False)
@@ -235,8 +239,9 @@ class _Loaded:
         column: int | None = None,
         refs: tuple[tuple[_Loaded, DataPath, bool], ...] = (),
         label: bool = True,
+        origin: str | None = None,
     ) -> None:
-        self.pending.append(_Pending(path, message, key, line, column, refs, label))
+        self.pending.append(_Pending(path, message, key, line, column, refs, label, origin))
 
     def refuse(self, exc: InputError) -> None:
         self.add(exc.message, line=exc.line, column=exc.column)
@@ -266,13 +271,13 @@ class _Loaded:
             else:
                 where = self.location(p.path, p.key)
             message = p.message.format(*(other.location(op, k) for other, op, k in p.refs)) if p.refs else p.message
-            sender_id, message = _attribute(self.data, p.path, message, p.label)
+            sender_id, message = _attribute(self.data, p.path, message, p.label, p.origin)
             issues.append(ConfigIssue(where, message, sender_id))
         issues.sort(key=lambda i: (i.location.line or 0, i.location.column or 0))
         return issues
 
 
-def _load_one(path: Path, env: Mapping[str, str]) -> _Loaded:
+def _load_one(path: Path, variables: Variables) -> _Loaded:
     item = _Loaded(path, str(path))
     text = _read_text(item)
     if text is None:
@@ -294,15 +299,15 @@ def _load_one(path: Path, env: Mapping[str, str]) -> _Loaded:
         item.refuse(exc)
         return item
     item.data = data
-    if "$" in text:
-        for message, where in interpolate(data, env):
-            item.add(message, where)
+    found = interpolate(data, variables) if "$" in text else None
+    for message, where in found.problems if found else ():
+        item.add(message, where)
     try:
         item.model = SendersFile.model_validate(data)
     except ValidationError as exc:
         reported = {p.path for p in item.pending if p.path}
-        for message, where, key in validation_messages(exc, reported):
-            item.add(message, where, key=key)
+        for said in validation_messages(exc, reported, found.origin if found else None):
+            item.add(said.text, said.path, key=said.key, origin=said.origin)
     except RecursionError:
         item.add("the file is nested too deeply", line=1, column=1)
     _collect_ids(item)
@@ -417,8 +422,10 @@ def _account_name(account: str | None) -> str:
 # --------------------------------------------------------------------------- messages: whose, and where
 
 
-def _attribute(data: Any, path: DataPath, message: str, label: bool = True) -> tuple[str | None, str]:
-    """Which sender an issue belongs to, and the message prefixed with the field's path."""
+def _attribute(data: Any, path: DataPath, message: str, label: bool = True,
+               origin: str | None = None) -> tuple[str | None, str]:
+    """Which sender an issue belongs to, and the message prefixed with the field's path (and the ``${...}`` it
+    came from: ``profile.about (from ${ABOUT}): ...``)."""
     sender_id = None
     start = 0
     if len(path) >= 2 and path[0] == "senders" and isinstance(data, dict):
@@ -429,6 +436,8 @@ def _attribute(data: Any, path: DataPath, message: str, label: bool = True) -> t
                 sender_id = sender["sender_id"]
                 start = 2
     shown = _format_path(data, path[start:], path[:start]) if label or not sender_id else ""
+    if origin is not None:
+        shown = f"{shown} (from {origin})".lstrip()
     return sender_id, f"{shown}: {message}" if shown else message
 
 

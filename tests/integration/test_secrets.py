@@ -14,6 +14,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,11 @@ from tests.factories import (
     run_cli,
     url_of,
 )
+from tests.hostile_server import HostileServer, Request, reply
 
 WRONG_TOKEN = "wrong_" + "t0ken" * 5
 PLAN_KEY = "plankey_" + "k3y" * 8
+GITHUB_TOKEN = "ghs_" + "g1thub" * 6
 
 
 def forms(user: str, secret: str) -> list[str]:
@@ -57,6 +60,7 @@ FORBIDDEN = [
     *forms(TEST_API_KEY, TEST_API_SECRET),
     *forms(TEST_ACCOUNT_SID, WRONG_TOKEN),
     PLAN_KEY,
+    GITHUB_TOKEN,
 ]
 assert set(SECRETS) <= set(FORBIDDEN)
 
@@ -300,6 +304,138 @@ def test_no_secret_in_any_output_or_file_of_a_wide_set_of_cli_runs(stateful_emul
     for path in written:
         assert path.exists(), path
         assert not leaks(path.read_text()), path
+
+
+# --------------------------------------------------------------------------- ${VAR} cannot read a secret
+
+
+@contextmanager
+def recording_relay(em: EmulatorServer) -> Iterator[HostileServer]:
+    """A loopback relay in front of the emulator that keeps every request, body included."""
+    upstream = httpx.Client(base_url=url_of(em))
+
+    def forward(request: Request) -> bytes:
+        headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length", "connection")}
+        answer = upstream.request(request.method, request.target, headers=headers, content=request.body)
+        return reply(answer.status_code, raw=answer.content)
+
+    with HostileServer(forward) as relay:
+        em.public_url = relay.base_url  # next_page_url and the like lead back through the relay
+        try:
+            yield relay
+        finally:
+            em.public_url = None
+            upstream.close()
+
+
+#: Halves of the auth token, each read under an innocent name: together they would be the token.
+HALVES = (TEST_AUTH_TOKEN[:17], TEST_AUTH_TOKEN[17:])
+#: Every credential set, and how a file refers to it: by name, through a fallback, copied under another name.
+VAR_ENV = {
+    "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN, "TWILIO_API_SECRET": TEST_API_SECRET, "RECONCILER_PLAN_KEY": PLAN_KEY,
+    "GITHUB_TOKEN": GITHUB_TOKEN, "ALIAS": TEST_API_SECRET, "PART1": HALVES[0], "PART2": HALVES[1],
+    "DEPLOY_NOTE": f"shipped with {PLAN_KEY}", "GREETING": "Fresh bread daily",
+}
+VAR_FILE = f"""\
+senders:
+  - sender_id: "{A}"
+    profile:
+      name: Acme
+      about: "${{TWILIO_AUTH_TOKEN}}"
+      description: "${{TWILIO_API_SECRET:-none}}"
+      address: "${{RECONCILER_PLAN_KEY}}"
+      websites: ["https://example.com/${{GITHUB_TOKEN}}"]
+  - sender_id: "{B}"
+    profile:
+      name: "${{ALIAS}}"
+      about: "key ${{PART1}}${{PART2}}"
+      description: "${{DEPLOY_NOTE}}"
+      address: "${{GREETING}}"
+"""
+#: What the error names for each reference: the reference and the rule, or the variable whose value it would hold.
+VAR_REFUSALS = [
+    "profile.about: ${TWILIO_AUTH_TOKEN}: variables named TWILIO_* are not read by ${...}",
+    "profile.description: ${TWILIO_API_SECRET:-...}: variables named TWILIO_* are not read by ${...}",
+    "profile.address: ${RECONCILER_PLAN_KEY}: variables named RECONCILER_* are not read by ${...}",
+    "profile.websites[0]: ${GITHUB_TOKEN}: variables named GITHUB_* are not read by ${...}",
+    "profile.name: ${ALIAS}: the value would hold the value of TWILIO_API_SECRET",
+    "profile.about: ${PART1}, ${PART2}: the value would hold the value of TWILIO_AUTH_TOKEN",
+    "profile.description: ${DEPLOY_NOTE}: the value would hold the value of RECONCILER_PLAN_KEY",
+]
+
+
+def var_leaks(text: str) -> list[str]:
+    return leaks(text) + [half for half in HALVES if half in text]
+
+
+def test_a_file_cannot_read_a_credential_through_a_variable(stateful_emulator: EmulatorServer, tmp_path: Path) -> None:
+    """A pull request's file that refers to the credentials, in every way, fails every command that reads it; no
+    credential appears in any output, saved plan, or request the API received."""
+    em = stateful_emulator
+    f = tmp_path / "senders.yaml"
+    f.write_text(VAR_FILE)
+    saved = tmp_path / "plan.json"
+    with recording_relay(em) as relay:
+        env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_API_KEY=TEST_API_KEY,
+                        TWILIO_MESSAGING_BASE_URL=relay.base_url, **VAR_ENV)
+        runs = [
+            ("validate", "-f", str(f)),
+            ("plan", "-f", str(f)),
+            ("plan", "-f", str(f), "--out", str(saved)),
+            ("plan", "-f", str(f), "--format", "markdown"),
+            ("plan", "-f", str(f), "--format", "json"),
+            ("apply", "-f", str(f), "--auto-approve"),
+            ("drift", "-f", str(f), "--format", "json"),
+        ]
+        for args in runs:
+            result = run_cli(*args, env=env)
+            assert result.returncode == 1, (args, result.output)
+            assert "Traceback" not in result.output, (args, result.output)
+            assert not var_leaks(result.output), (args, var_leaks(result.output))
+            for refusal in VAR_REFUSALS:
+                assert refusal in result.output, (args, refusal, result.output)
+            assert "Fresh bread daily" not in result.output  # the innocent value is never needed to explain anything
+        requests = relay.requests
+        # The control: with the references gone, the same environment plans and applies through the relay.
+        f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Acme, about: "${{GREETING}}"}}\n')
+        applied = run_cli("apply", "-f", str(f), "--auto-approve", env=env)
+        control = relay.requests[len(requests):]
+    assert not saved.exists()
+    assert all(r.method == "GET" for r in requests), [(r.method, r.target) for r in requests]
+    assert [r.body for r in requests if var_leaks(r.body.decode("utf-8", "replace"))] == []
+    assert em.senders() == [] or not var_leaks(json.dumps(em.senders()))
+    assert applied.returncode == 0, applied.output
+    posted = [r.body.decode() for r in control if r.method == "POST"]
+    assert len(posted) == 1 and "Fresh bread daily" in posted[0] and not var_leaks(posted[0])
+
+
+def test_the_allow_list_limits_what_files_read_through_the_real_cli(emulator: EmulatorServer, tmp_path: Path) -> None:
+    """RECONCILER_FILE_VARS names the only variables a file may read; offline validate applies it as plan does."""
+    f = tmp_path / "senders.yaml"
+    f.write_text(f'senders:\n  - sender_id: "{A}"\n    profile: {{name: "${{NAME}}", about: "${{ABOUT:-hi}}"}}\n')
+    env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                    TWILIO_MESSAGING_BASE_URL=url_of(emulator), NAME="Acme", ABOUT="unlisted",
+                    RECONCILER_FILE_VARS="NAME")
+    for command in ("validate", "plan"):
+        result = run_cli(command, "-f", str(f), env=env)
+        assert result.returncode == 1, result.output
+        assert ("profile.about: ${ABOUT:-...}: RECONCILER_FILE_VARS is set and does not list it, so ${...} "
+                "does not read it; see docs/file-format.md") in result.stderr
+        assert "unlisted" not in result.output and not leaks(result.output)
+    listed = run_cli("plan", "-f", str(f), env={**env, "RECONCILER_FILE_VARS": "NAME, ABOUT"})
+    assert listed.returncode == 0 and "unlisted" in listed.stdout, listed.output
+
+
+def test_an_invalid_value_from_a_variable_is_named_not_quoted(emulator: EmulatorServer, tmp_path: Path) -> None:
+    f = tmp_path / "senders.yaml"
+    f.write_text(f'senders:\n  - sender_id: "{A}"\n    webhook: {{callback_url: "${{HOOKS_BASE}}/in"}}\n')
+    env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                    TWILIO_MESSAGING_BASE_URL=url_of(emulator), HOOKS_BASE="hooks of acme-internal-7731")
+    for command in ("validate", "plan"):
+        result = run_cli(command, "-f", str(f), env=env)
+        assert result.returncode == 1, result.output
+        assert "webhook.callback_url (from ${HOOKS_BASE}): not an absolute http(s) URL" in result.stderr
+        assert "acme-internal-7731" not in result.output
 
 
 # --------------------------------------------------------------------------- everything the suite printed

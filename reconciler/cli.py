@@ -12,7 +12,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -36,7 +36,7 @@ from reconciler.options import (
 
 if TYPE_CHECKING:
     from reconciler.accounts.run import Run
-    from reconciler.session import ApiSettings
+    from reconciler.session import ApiSettings, Session
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
@@ -62,6 +62,19 @@ def _settings(base_url: str | None, api_base_url: str | None, account_concurrenc
         retries.propagate = False
     return ApiSettings(base_url or None, request_timeout, max_attempts, backoff, api_base_url or None,
                        account_concurrency)
+
+
+def _session(options: dict[str, Any], files: Sequence[str]) -> Session:
+    """A session for a command that reads files; when the settings are refused, a broken file is the more useful
+    error (it needs no settings), so the files are checked first."""
+    from reconciler.offline import validate_files
+    from reconciler.session import Session
+
+    try:
+        return Session(_settings(**options))
+    except ReconcilerError:
+        validate_files(files)
+        raise
 
 
 def _echo_lines(lines: list[str], err: bool = True) -> None:
@@ -191,10 +204,9 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     """Show what apply would change, changing nothing."""
     from reconciler import render
     from reconciler.render.commands import plan_output
-    from reconciler.session import Session
 
     _json_errors(fmt)
-    session = Session.for_files(_settings(**options), files)
+    session = _session(options, files)
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
@@ -203,7 +215,8 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     click.echo(output.stdout, nl=False)
     if result.refused is not None:
         raise result.refused
-    _echo_lines(list(output.stderr))
+    for line in output.stderr:
+        click.echo(line, err=True)
     if result.run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
@@ -278,7 +291,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
                                        "belong to 'plan'")
             run = session.load_saved_plan(plan_file, force=force)
         else:
-            session = Session.for_files(_settings(**options), files)
+            session = _session(options, files)
             run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
     if fmt == "text":
         _echo_plan(run, fmt)
@@ -329,14 +342,14 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
     from reconciler.render.commands import drift_output
-    from reconciler.session import Session
 
     _json_errors(fmt)
     with _planning():
-        run = Session.for_files(_settings(**options), files).plan(files, targets=targets, accounts=accounts)
+        run = _session(options, files).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    _echo_lines(list(output.stderr))
+    for line in output.stderr:
+        click.echo(line, err=True)
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK

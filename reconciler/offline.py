@@ -23,13 +23,29 @@ from reconciler.models import DesiredState, senders_file_json_schema
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | None = None) -> list[DesiredState]:
+def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | None = None, *,
+                   accounts: Sequence[str] = ()) -> list[DesiredState]:
     """Load and check desired-state files offline, one state per account; :class:`ConfigError` lists every problem.
 
     ``TWILIO_ACCOUNT_SID``, when set, is the account of files that name none (no secret is needed).
+    ``accounts``: only the states of those accounts (``--account``), each of which some file must name.
     """
     env = os.environ if environ is None else environ
-    return load_accounts(files, environ=env, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
+    states = load_accounts(files, environ=env, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
+    return only(states, accounts)
+
+
+def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredState]:
+    """The states of the accounts ``--account`` names; an account no file names is an error."""
+    if not accounts:
+        return states
+    named = {s.account for s in states}
+    missing = [a for a in accounts if a not in named]
+    if missing:
+        raise AccountError(f"--account {', '.join(missing)}: no file names this account "
+                           f"(the files name: {', '.join(str(a) for a in named if a) or 'none'})")
+    return [s for s in states if s.account in accounts]
+
 
 
 def json_schema() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from reconciler import __version__
 from reconciler.accounts.environment import given_credentials, main_credentials, secret_of
 from reconciler.accounts.reach import Parent, Reached, Resolver, explained, gather_bounded
 from reconciler.accounts.record import AccountPlan, AccountReport
-from reconciler.accounts.run import Run, check_distinct, local_targets, only
+from reconciler.accounts.run import Run, check_distinct, local_targets
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
 from reconciler.auth import api_url_beside, is_loopback, twilio_url
 from reconciler.client import (
@@ -128,15 +128,6 @@ class Session:
         """The environment's (the parent's) credentials; :class:`CredentialsError` when there are none."""
         return self.parent.require().credentials
 
-    @classmethod
-    def for_files(cls, settings: ApiSettings, files: Sequence[str | Path]) -> Session:
-        """A session, unless the settings are refused: then a broken file is the more useful error (it needs none)."""
-        try:
-            return cls(settings)
-        except ReconcilerError:
-            validate_files(files)
-            raise
-
     def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
         return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
                              concurrency=concurrency)
@@ -186,8 +177,7 @@ class Session:
         wanted = tuple(accounts)
         with _long_lived():
             early = self.parent.credentials is not None and (not wanted or self.parent.sid in wanted)
-            states, pages = self._load_while_reading(files, early)
-            states = only(states, wanted)
+            states, pages = self._load_while_reading(files, early, wanted)
             reached = self._run(self._reach(states, pages))
             check_distinct([(who.account, live) for who, live in reached])
             target_list = tuple(targets)
@@ -231,7 +221,7 @@ class Session:
         """The SID of a state's account: the one its files name, else the parent's (an error when it is not known)."""
         return state.account or self.parent.require().account_sid
 
-    def _load_while_reading(self, files: Sequence[str | Path], early: bool,
+    def _load_while_reading(self, files: Sequence[str | Path], early: bool, accounts: Sequence[str] = (),
                             ) -> tuple[list[DesiredState], list[bytes] | None]:
         """Load the files while the parent's live senders are read: the read waits on the network, the load on the CPU.
 
@@ -242,7 +232,7 @@ class Session:
         the files have senders in the parent's account (in a run of subaccounts only, it is not needed).
         """
         if not early:
-            return validate_files(files, self._environ_for_files()), None
+            return validate_files(files, self._environ_for_files(), accounts=accounts), None
         outcome: dict[str, Any] = {}
         started = threading.Event()
 
@@ -269,7 +259,7 @@ class Session:
         try:
             reader.start()
             try:
-                states = validate_files(files, self._environ_for_files())
+                states = validate_files(files, self._environ_for_files(), accounts=accounts)
                 reader.join()
             except BaseException:  # a ConfigError, or Ctrl-C: stop the read rather than wait for its retries
                 started.wait()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
-from reconciler.accounts.run import Run, check_distinct, local_targets, only
+from reconciler.accounts.run import Run, check_distinct, local_targets
 from reconciler.errors import AccountError, UnsafePlanError
 from reconciler.models import DesiredState, Safety
+from reconciler.offline import only
 from reconciler.plan import build_plan
 from tests.factories import A, B, C, desired, live, sid_of, state
 

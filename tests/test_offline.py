@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import __version__
-from reconciler.errors import ConfigError
+from reconciler.errors import AccountError, ConfigError
 from reconciler.models import DesiredState
 from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, validate_files
 from tests.factories import A, B, C, desired
@@ -58,10 +58,18 @@ def _state(account: str | None, count: int) -> DesiredState:
 
 
 def test_the_matrix_has_a_row_per_account_with_the_options_that_limit_a_run_to_it():
-    assert account_matrix([_state(SID, 2), _state(None, 1)]) == [
+    assert account_matrix([_state(SID, 2), _state(OTHER, 1)]) == [
         {"account": SID, "senders": 2, "files": [f"{SID}.yaml"], "args": f"--account {SID}"},
-        {"account": None, "senders": 1, "files": ["None.yaml"], "args": ""},
+        {"account": OTHER, "senders": 1, "files": [f"{OTHER}.yaml"], "args": f"--account {OTHER}"},
     ]
+
+
+@pytest.mark.parametrize("shards", [None, 1, 2])
+def test_the_matrix_has_no_row_that_would_run_every_account(shards):
+    """A row without --account runs every account: for files of an account whose SID is not known, none is made."""
+    with pytest.raises(AccountError, match=r"None\.yaml: no 'account:' and TWILIO_ACCOUNT_SID is not set"):
+        account_matrix([_state(SID, 2), _state(None, 1)], shards)
+    assert account_matrix([], shards) == []
 
 
 def test_shards_take_the_largest_accounts_first_each_to_the_lightest_shard():
@@ -72,4 +80,4 @@ def test_shards_take_the_largest_accounts_first_each_to_the_lightest_shard():
         {"shard": 2, "accounts": [third, SID], "senders": 3, "args": f"--account {third} --account {SID}"},
     ]
     assert len(account_matrix([_state(SID, 1)], shards=4)) == 1  # never an empty shard
-    assert account_matrix([], shards=3) == [{"shard": 1, "accounts": [], "senders": 0, "args": ""}]
+    assert account_matrix([], shards=3) == []  # no row: an empty one would run every account

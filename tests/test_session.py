@@ -63,7 +63,7 @@ def test_a_broken_file_is_reported_before_missing_credentials(tmp_path):
     f = tmp_path / "senders.yaml"
     f.write_text("senders:\n  - sender_id: whatsapp:+1501712\n")
     with pytest.raises(ConfigError):
-        Session.for_files(ApiSettings(), [str(f)]).plan([str(f)])
+        Session(ApiSettings(), environ={}).plan([str(f)])
 
 
 def test_missing_credentials_are_one_error(tmp_path):

@@ -85,18 +85,6 @@ def check_distinct(lives: Sequence[tuple[AccountRef, Sequence[LiveSender]]]) -> 
                     "which account each credential belongs to (docs/accounts.md)")
 
 
-def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredState]:
-    """The states of the accounts ``--account`` names; an account no file names is an error."""
-    if not accounts:
-        return states
-    named = {s.account for s in states}
-    missing = [a for a in accounts if a not in named]
-    if missing:
-        raise AccountError(f"--account {', '.join(missing)}: no file names this account "
-                           f"(the files name: {', '.join(str(a) for a in named if a) or 'none'})")
-    return [s for s in states if s.account in accounts]
-
-
 def local_targets(targets: tuple[str, ...], state: DesiredState, live: Sequence[LiveSender], *,
                    first: bool) -> tuple[str, ...]:
     """The ``--target`` ids this account holds; the first account also keeps those no account holds (so a

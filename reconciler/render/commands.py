@@ -35,16 +35,16 @@ def problems(plans: Sequence[AccountPlan]) -> list[str]:
 def plan_output(plans: Sequence[AccountPlan], fmt: str, *, color: bool = False,
                 forced: Iterable[SafetyViolation] = (), out: str | None = None, saved: bool = False) -> Output:
     """``reconciler plan``: the plan in ``fmt``, then what was forced, the problems, and where it was saved."""
-    stdout = render_plans_text(plans, color=color) if fmt == "text" else RENDERERS[fmt](plans)
     lines = [*forced_lines(forced), *problems(plans)]
     if out and any(p.plan.problems for p in plans):
         lines.append(f"Error: the plan has problems, so it was not saved to {out}")
     elif out and saved:
         lines.append(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
+    stdout = render_plans_text(plans, color=color) if fmt == "text" else RENDERERS[fmt](plans)
     return Output(stdout, tuple(lines))
 
 
 def drift_output(plans: Sequence[AccountPlan], fmt: str) -> Output:
     """``reconciler drift``: one line per account (or the JSON document), then the problems."""
-    stdout = render_drift_all_json(plans) if fmt == "json" else render_drift_all(plans)
-    return Output(stdout, tuple(problems(plans)))
+    lines = tuple(problems(plans))
+    return Output(render_drift_all_json(plans) if fmt == "json" else render_drift_all(plans), lines)

@@ -15,7 +15,14 @@ from typing import Any
 from reconciler.accounts import AccountPlan, AccountRef, AccountReport, plan_totals, report_totals
 from reconciler.apply import Settled
 from reconciler.render.documents import FORMAT_VERSION, plan_dict, problems_list, report_dict, settled_dict
-from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, md_code, md_text, render_markdown
+from reconciler.render.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    TITLE,
+    md_code,
+    md_text,
+    render_markdown,
+    render_markdown_accounts,
+)
 from reconciler.render.report import render_drift, render_report, report_summary
 from reconciler.render.style import styler
 from reconciler.render.text import render_text
@@ -64,13 +71,9 @@ def render_plans_markdown(plans: Sequence[AccountPlan], *, limit: int = GITHUB_C
         return render_markdown(plans[0].plan, limit=limit)
     if len(plans) == 1:
         account, plan = plans[0]
-        body = render_markdown(plan, limit=limit - 200)
-        return body.replace("### reconciler plan\n", f"### reconciler plan\n\n{_md_account(account)}\n", 1)
-    head = ["### reconciler plan", "", f"**{_totals_line(plans)}**", ""]
-    share = max((limit - 400) // len(plans), 500)
-    sections = [render_markdown(plan, limit=share).replace("### reconciler plan", f"#### {_md_account(account)}", 1)
-                for account, plan in plans]
-    return "\n".join(head) + "\n" + "\n".join(sections)
+        return render_markdown(plan, limit=limit, title=f"{TITLE}\n\n{_md_account(account)}")
+    return render_markdown_accounts(_totals_line(plans), [(_md_account(account), plan) for account, plan in plans],
+                                    limit=limit)
 
 
 def _tagged(items: list[dict[str, Any]], account: AccountRef) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ as environment variables (never templated into a script), the CLI runs as a subp
 results go where GitHub reads them:
 
 - ``plan``: the Markdown plan into the step summary and into one sticky pull-request comment
-  (found again by a hidden marker and edited in place, through ``gh api``); the plan saved with
+  (found again by its hidden marker and its author, the token's own identity, and edited in place
+  through GitHub's API; a comment that cannot be posted fails the step); the plan saved with
   ``--out``; outputs ``exitcode``, ``has-changes``, ``plan-file``, ``summary``.
 - ``apply``: a saved plan (``plan-file``), or plan-and-apply with ``--auto-approve``; the JSON
   report (``--format json``) saved to ``report-file``; outputs ``exitcode``, ``report-file``, ``summary``.
@@ -15,7 +16,7 @@ results go where GitHub reads them:
 Environment (set by action.yml from the inputs): ``INPUT_COMMAND``, ``INPUT_FILES``,
 ``INPUT_PLAN_FILE``, ``INPUT_REPORT_FILE``, ``INPUT_ARGS``, ``INPUT_FAIL_ON_DRIFT``,
 ``INPUT_COMMENT``, ``INPUT_COMMENT_ID``; ``GH_TOKEN`` for the comment; GitHub's own
-``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_NAME``, ``GITHUB_EVENT_PATH``, ...
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_PATH``, ``GITHUB_API_URL``, ``GITHUB_GRAPHQL_URL``, ...
 """
 
 from __future__ import annotations
@@ -153,15 +154,27 @@ def do_plan(inputs: Inputs, wf: Workflow) -> int:
     })
     body = comment_body(inputs, wf, result, saved)
     wf.add_summary(body.removeprefix(inputs.marker).lstrip())
-    if inputs.comment:
-        number = wf.pull_request_number()
-        if number is not None:
-            url = sticky_comment(wf, number, inputs.marker, body)
-            wf.set_outputs({"comment-url": url})
+    commented = _comment(inputs, wf, body)
     if result.returncode not in (0, 2):
         wf.error(f"reconciler plan failed (exit {result.returncode}); see the log above")
         return 1
-    return 0
+    return 0 if commented else 1
+
+
+def _comment(inputs: Inputs, wf: Workflow, body: str) -> bool:
+    """Post or update the plan's comment on the pull request, if any; False when that failed (an error says why)."""
+    number = wf.pull_request_number()
+    if not inputs.comment or number is None:
+        return True
+    try:
+        url = sticky_comment(wf, number, inputs.marker, body)
+    except ActionError as exc:
+        wf.set_outputs({"comment-url": ""})
+        wf.error(f"the plan was not commented on pull request #{number}: {exc}. The job needs "
+                 "'pull-requests: write' for its token (input github-token); 'comment: false' skips the comment")
+        return False
+    wf.set_outputs({"comment-url": url})
+    return True
 
 
 # --------------------------------------------------------------------------- apply

@@ -27,7 +27,7 @@ from ruamel.yaml import YAML
 
 from reconciler import __version__
 from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment, is_own_comment
-from tests.factories import REPO_ROOT, SECRETS, clean_env
+from tests.factories import REPO_ROOT, SECRETS, clean_env, url_of
 
 A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
 REPO = "acme/senders"
@@ -334,6 +334,21 @@ def test_a_token_github_cannot_name_fails_the_step_and_posts_nothing(runner, emu
     assert "ghs_revoked" not in step.stdout
 
 
+def test_has_changes_comes_from_the_exit_code(runner, emulator, github):
+    """Issue 22: a plan across accounts has changes though its Markdown does not start "Plan:"."""
+    sub = emulator.add_account("Acme Bakery")
+    runner.base_env["TWILIO_API_BASE_URL"] = url_of(emulator)
+    runner.write("senders/main.yaml", f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Main}}\n')
+    runner.write("senders/acme.yaml", f'account: {sub.sid}\nsenders:\n  - sender_id: "{B}"\n    profile: {{name: Acme}}\n')
+    step = runner.run(event="push", command="plan", files="senders")
+    assert step.returncode == 0, step.stdout
+    assert (step.outputs["exitcode"], step.outputs["has-changes"]) == ("2", "true")
+    assert step.outputs["summary"].startswith("Plan across 2 accounts: 2 to create")
+    assert runner.run(event="push", command="apply", files="senders").returncode == 0
+    same = runner.run(event="push", command="plan", files="senders")
+    assert (same.outputs["exitcode"], same.outputs["has-changes"]) == ("0", "false")
+
+
 def test_comments_of_two_accounts_stay_apart(runner, emulator):
     prod = senders_file(runner, about="prod", name="prod/senders.yaml")
     staging = senders_file(runner, about="staging", name="staging/senders.yaml")
@@ -360,6 +375,7 @@ def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
     step = runner.run(command="plan")
     assert step.returncode == 1
     assert (step.outputs["exitcode"], step.outputs["plan-file"], step.outputs["has-changes"]) == ("1", "", "false")
+    assert step.outputs["summary"] == "Plan failed (exit 1); see the log."
     assert not stale.exists(), "a plan file left from before must not pass for this run's"
     assert "::error::reconciler plan failed (exit 1)" in step.stdout
     body = runner.comments()[1]["body"]
@@ -439,6 +455,26 @@ def test_drift_error_always_fails(runner, emulator):
     runner.base_env.pop("TWILIO_AUTH_TOKEN")
     step = runner.run(event="schedule", command="drift", files=senders_file(runner, about="x"), fail_on_drift="false")
     assert step.returncode == 1 and step.outputs["exitcode"] == "1" and step.outputs["drifted"] == "false"
+    assert step.outputs["summary"].startswith("Drift check failed: ")
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "refused"])
+def test_a_failed_drift_check_never_reads_as_no_drift(runner, emulator, trouble):
+    """Issue 21 (10): the error document of a failed check is not a drift document."""
+    if trouble == "unreachable":
+        runner.base_env["TWILIO_MESSAGING_BASE_URL"] = "http://127.0.0.1:9"  # the discard port: nothing listens
+        args, why = "--max-attempts 1", "connection to 127.0.0.1:9 failed"
+    else:
+        runner.base_env["TWILIO_AUTH_TOKEN"] = "wrong-token-" + "0" * 20
+        args, why = "", "Twilio 20003"
+    step = runner.run(event="schedule", command="drift", files=senders_file(runner, about="x"), args=args)
+    assert step.returncode == 1, step.stdout
+    assert (step.outputs["exitcode"], step.outputs["drifted"]) == ("1", "false")
+    assert step.outputs["summary"].startswith("Drift check failed: ") and why in step.outputs["summary"]
+    assert "No drift" not in step.outputs["summary"] + step.summary + step.stdout
+    assert "**The drift check failed (exit 1).**" in step.summary and why in step.summary
+    assert "::error::reconciler drift failed (exit 1): " in step.stdout
+    assert json.loads((runner.workspace / "reconciler-drift.json").read_text())["error"]["message"]
 
 
 # --------------------------------------------------------------------------- inputs

@@ -610,5 +610,6 @@ def test_the_apply_summary_names_the_account_of_each_outcome_in_a_run_of_several
 ])
 def test_only_the_tokens_own_identity_writes_the_actions_comment(user, me, own):
     marker = "<!-- reconciler-plan -->"
-    assert is_own_comment({"body": f"{marker}\nplan", "user": user}, me, marker) is own
-    assert not is_own_comment({"body": f"quoting {marker}", "user": user}, me, marker)
+    assert is_own_comment({"id": 1, "body": f"{marker}\nplan", "user": user}, me, marker) is own
+    assert not is_own_comment({"id": 1, "body": f"quoting {marker}", "user": user}, me, marker)
+    assert not is_own_comment({"body": f"{marker}\nplan", "user": user}, me, marker)

@@ -330,7 +330,7 @@ def is_own_comment(comment: Mapping[str, Any], me: str, marker: str) -> bool:
     login a person's token; and the account type must agree (``Bot`` exactly for a ``[bot]`` login).
     """
     user = comment.get("user")
-    if not isinstance(user, Mapping) or user.get("login") != me:
+    if not isinstance(comment.get("id"), int) or not isinstance(user, Mapping) or user.get("login") != me:
         return False
     if (user.get("type") == "Bot") != me.endswith("[bot]"):
         return False

@@ -1,103 +1,159 @@
 """The GitHub Action (action.yml → ``python -m reconciler.action``) as a runner runs it.
 
 Each test gives the module GitHub's environment files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), an
-event (GITHUB_EVENT_PATH), and a fake ``gh`` first on PATH: a small stateful stand-in for the
-issue-comments API that records every call. The CLI underneath talks to the emulator on 127.0.0.1.
+event (GITHUB_EVENT_PATH), and GitHub's API as a small stateful stand-in on 127.0.0.1
+(:class:`GitHubStandIn`, at GITHUB_API_URL and GITHUB_GRAPHQL_URL) that knows which identity each
+token is, writes comments under that identity and records every request. The CLI underneath talks
+to the emulator on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from ruamel.yaml import YAML
 
 from reconciler import __version__
-from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment
-from tests.factories import REPO_ROOT, SECRETS, clean_env
+from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment, is_own_comment
+from tests.factories import REPO_ROOT, SECRETS, clean_env, url_of
 
 A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
 REPO = "acme/senders"
 PR_NUMBER = 7
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 ACTION = YAML(typ="safe").load((REPO_ROOT / "action.yml").read_text())
+#: The workflow's own token, and who GitHub says it is.
+TOKEN = "ghs_not_a_real_token"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+MALLORY = {"login": "mallory", "type": "User"}
 
-FAKE_GH = '''\
-import json, os, sys
 
-state_path, log_path = os.environ["FAKE_GH_STATE"], os.environ["FAKE_GH_LOG"]
-args = sys.argv[1:]
-stdin = sys.stdin.read() if "--input" in args else None
-with open(log_path, "a") as log:
-    log.write(json.dumps({"argv": args, "stdin": stdin, "token": bool(os.environ.get("GH_TOKEN"))}) + "\\n")
-if os.environ.get("FAKE_GH_FAIL"):
-    sys.exit("gh: Resource not accessible by integration (HTTP 403)")
-with open(state_path) as fh:
-    state = json.load(fh)
-comments = state["comments"]
-base = "https://github.com/" + state["repo"]
-if args[0] != "api":
-    sys.exit("fake gh: only 'gh api'")
-if args[1] == "--paginate":  # gh prints one JSON array a page, back to back
-    assert args[2] == f"repos/{state['repo']}/issues/{state['number']}/comments?per_page=100", args
-    pages = [comments[i:i + 2] for i in range(0, len(comments), 2)] or [[]]
-    sys.stdout.write("".join(json.dumps(page) for page in pages))
-elif args[1:3] == ["--method", "POST"]:
-    assert args[3] == f"repos/{state['repo']}/issues/{state['number']}/comments", args
-    new = {"id": state["next_id"], "body": json.loads(stdin)["body"], "user": {"login": "github-actions[bot]"},
-           "html_url": f"{base}/pull/{state['number']}#issuecomment-{state['next_id']}"}
-    state["next_id"] += 1
-    comments.append(new)
-    print(json.dumps(new))
-elif args[1:3] == ["--method", "PATCH"]:
-    wanted = int(args[3].rsplit("/", 1)[1])
-    (found,) = [c for c in comments if c["id"] == wanted]
-    found["body"] = json.loads(stdin)["body"]
-    print(json.dumps(found))
-else:
-    sys.exit(f"fake gh: unexpected {args}")
-with open(state_path, "w") as fh:
-    json.dump(state, fh)
-'''
+class GitHubStandIn:
+    """The few endpoints of GitHub's API the action uses, on a loopback port.
+
+    ``tokens`` maps each token to the user it acts as; a comment is written under its token's user.
+    ``refuse`` maps ``"METHOD /path"`` to an answer (status, message) given instead. Lists come a few
+    items a page (``page_size``), linked with ``Link: rel="next"`` as GitHub links them.
+    """
+
+    def __init__(self, repo: str = REPO, number: int = PR_NUMBER):
+        self.repo, self.number = repo, number
+        self.tokens: dict[str, dict[str, str]] = {TOKEN: BOT}
+        self.comments: list[dict[str, Any]] = [
+            {"id": 900, "body": "Looks good to me.", "user": {"login": "reviewer", "type": "User"}},
+        ]
+        self.refuse: dict[str, tuple[int, str]] = {}
+        self.page_size = 2
+        self.calls: list[dict[str, Any]] = []
+        self.next_id = 1001
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="github-stand-in", daemon=True)
+
+    def __enter__(self) -> GitHubStandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def add_comment(self, body: str, user: dict[str, str]) -> dict[str, Any]:
+        comment = {"id": self.next_id, "body": body, "user": dict(user),
+                   "html_url": f"https://github.com/{self.repo}/pull/{self.number}#issuecomment-{self.next_id}"}
+        self.next_id += 1
+        self.comments.append(comment)
+        return comment
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(c["method"], c["path"]) for c in self.calls if c["method"] in ("POST", "PATCH") and c["path"] != "/graphql"]
+
+    def answer(self, method: str, target: str, token: str | None, body: Any) -> tuple[int, Any, dict[str, str]]:
+        path, query = urlsplit(target).path, parse_qs(urlsplit(target).query)
+        user = self.tokens.get(token or "")
+        self.calls.append({"method": method, "path": path, "user": user and user["login"]})
+        if user is None:
+            return 401, {"message": "Bad credentials"}, {}
+        if f"{method} {path}" in self.refuse:
+            status, message = self.refuse[f"{method} {path}"]
+            return status, {"message": message}, {}
+        listing = f"/repos/{self.repo}/issues/{self.number}/comments"
+        if (method, path) == ("POST", "/graphql"):
+            assert "viewer" in body["query"]
+            return 200, {"data": {"viewer": {"login": user["login"]}}}, {}
+        if (method, path) == ("GET", listing):
+            page, size = int(query.get("page", ["1"])[0]), self.page_size
+            items = self.comments[(page - 1) * size: page * size]
+            more = len(self.comments) > page * size
+            link = {"Link": f'<{self.url}{listing}?per_page=100&page={page + 1}>; rel="next"'} if more else {}
+            return 200, items, link
+        if (method, path) == ("POST", listing):
+            return 201, self.add_comment(body["body"], user), {}
+        if method == "PATCH" and path.startswith(f"/repos/{self.repo}/issues/comments/"):
+            wanted = int(path.rsplit("/", 1)[1])
+            found = [c for c in self.comments if c["id"] == wanted]
+            if not found:
+                return 404, {"message": "Not Found"}, {}
+            found[0]["body"] = body["body"]
+            return 200, found[0], {}
+        return 404, {"message": f"stand-in: no {method} {path}"}, {}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+                with stand_in.lock:
+                    status, doc, headers = stand_in.answer(self.command, self.path, token,
+                                                           json.loads(raw) if raw else None)
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
 
 
 class Runner:
-    """One workflow job: a workspace, GitHub's files, a fake gh, and the emulator's environment."""
+    """One workflow job: a workspace, GitHub's files and API, and the emulator's environment."""
 
-    def __init__(self, tmp_path: Path, base_env: dict[str, str]):
+    def __init__(self, tmp_path: Path, base_env: dict[str, str], github: GitHubStandIn):
         self.dir = tmp_path
-        self.bin = tmp_path / "bin"
-        self.bin.mkdir()
-        gh = self.bin / "gh"
-        gh.write_text(f"#!{sys.executable}\n" + FAKE_GH)
-        gh.chmod(0o755)
-        self.state = tmp_path / "gh-state.json"
-        self.log = tmp_path / "gh-log.jsonl"
-        self.log.touch()
-        self.save_state({"repo": REPO, "number": PR_NUMBER, "next_id": 1001, "comments": [
-            {"id": 900, "body": "Looks good to me.", "user": {"login": "reviewer"}, "html_url": "x"},
-        ]})
+        self.github = github
         self.base_env = {k: v for k, v in base_env.items() if not k.startswith(("GITHUB_", "INPUT_", "GH_", "RUNNER_"))}
         self.workspace = tmp_path / "workspace"
         self.workspace.mkdir()
         self.runs = 0
-
-    def save_state(self, state: dict[str, Any]) -> None:
-        self.state.write_text(json.dumps(state))
+        self.token = TOKEN  # what action.yml passes from the github-token input
 
     def comments(self) -> list[dict[str, Any]]:
-        return json.loads(self.state.read_text())["comments"]
-
-    def gh_calls(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()]
+        return self.github.comments
 
     def write(self, name: str, text: str) -> Path:
         path = self.workspace / name
@@ -115,7 +171,6 @@ class Runner:
         event_path.write_text(json.dumps(payload))
         env = {
             **self.base_env,
-            "PATH": f"{self.bin}{os.pathsep}{self.base_env.get('PATH', '')}",
             "GITHUB_ACTIONS": "true",
             "GITHUB_OUTPUT": str(step / "output"),
             "GITHUB_STEP_SUMMARY": str(step / "summary.md"),
@@ -123,26 +178,26 @@ class Runner:
             "GITHUB_EVENT_PATH": str(event_path),
             "GITHUB_REPOSITORY": REPO,
             "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": self.github.url,
+            "GITHUB_GRAPHQL_URL": f"{self.github.url}/graphql",
             "GITHUB_RUN_ID": "4242",
             "GITHUB_SHA": "f" * 40,
-            "GH_TOKEN": "ghs_not_a_real_token",
-            "FAKE_GH_STATE": str(self.state),
-            "FAKE_GH_LOG": str(self.log),
+            "GH_TOKEN": self.token,
         }
         env.update({"INPUT_" + name.upper(): value for name, value in inputs.items()})
         proc = subprocess.run([sys.executable, "-m", "reconciler.action"], env=env, cwd=self.workspace,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
-        return Step(proc, step)
+        return Step(proc, step, env.get("GH_TOKEN", ""))
 
 
 class Step:
-    def __init__(self, proc: subprocess.CompletedProcess[str], step: Path):
+    def __init__(self, proc: subprocess.CompletedProcess[str], step: Path, token: str):
         self.returncode, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
         self.outputs = parse_outputs(step / "output")
         summary = step / "summary.md"
         self.summary = summary.read_text() if summary.exists() else ""
         everything = self.stdout + self.stderr + self.summary + json.dumps(self.outputs)
-        assert not any(secret in everything for secret in SECRETS)
+        assert not any(secret in everything for secret in (*SECRETS, token) if secret)
         assert "Traceback" not in everything, everything
         assert set(self.outputs) <= set(ACTION["outputs"]), "every output is declared in action.yml"
 
@@ -170,8 +225,14 @@ def parse_outputs(path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def runner(tmp_path, emulator_env):
-    return Runner(tmp_path, emulator_env)
+def github() -> Iterator[GitHubStandIn]:
+    with GitHubStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def runner(tmp_path, emulator_env, github):
+    return Runner(tmp_path, emulator_env, github)
 
 
 def senders_file(runner: Runner, about: str, name: str = "accounts/prod/senders.yaml") -> str:
@@ -188,7 +249,7 @@ def senders_file(runner: Runner, about: str, name: str = "accounts/prod/senders.
 # --------------------------------------------------------------------------- plan
 
 
-def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, emulator):
+def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, emulator, github):
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
     files = senders_file(runner, about="fresh bread")
     first = runner.run(command="plan", files=files)
@@ -204,9 +265,10 @@ def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, e
     assert "<!-- reconciler-plan -->" not in first.summary
     reviewer, ours = runner.comments()
     assert reviewer["body"] == "Looks good to me."
+    assert ours["user"] == BOT
     assert ours["body"].startswith("<!-- reconciler-plan -->\n") and "fresh bread" in ours["body"]
     assert f"commit `{HEAD_SHA[:12]}`" in ours["body"] and "actions/runs/4242" in ours["body"]
-    assert all(call["token"] for call in runner.gh_calls())
+    assert all(call["user"] == BOT["login"] for call in github.calls), "every request carried the token"
 
     files = senders_file(runner, about="sourdough")
     second = runner.run(command="plan", files=files)
@@ -214,9 +276,77 @@ def test_pull_request_plan_comments_once_then_updates_the_same_comment(runner, e
     assert [c["id"] for c in runner.comments()] == [900, 1001], "no second comment"
     body = runner.comments()[1]["body"]
     assert "sourdough" in body and "fresh bread" not in body
-    methods = [call["argv"][1:3] for call in runner.gh_calls() if call["argv"][1] == "--method"]
-    assert methods == [["--method", "POST"], ["--method", "PATCH"]]
-    assert runner.gh_calls()[-1]["argv"][3] == f"repos/{REPO}/issues/comments/1001"
+    assert github.writes() == [("POST", f"/repos/{REPO}/issues/{PR_NUMBER}/comments"),
+                               ("PATCH", f"/repos/{REPO}/issues/comments/1001")]
+
+
+def test_a_comment_by_anyone_else_with_the_marker_is_never_taken_for_the_actions_own(runner, emulator, github):
+    """Issue 21 (9): a fake "No changes" plan posted first is left alone; the real plan is a new comment."""
+    forged = "<!-- reconciler-plan -->\n### reconciler plan\n\n**No changes.** Live senders match the file.\n"
+    fakes = [github.add_comment(forged, MALLORY),
+             github.add_comment(forged, {"login": "some-other-app[bot]", "type": "Bot"}),
+             github.add_comment(forged, {"login": "github-actions[bot]", "type": "User"})]  # not the bot itself
+    first = runner.run(command="plan", files=senders_file(runner, about="fresh bread"))
+    assert first.returncode == 0, first.stdout
+    assert [c["body"] for c in fakes] == [forged] * 3, "nobody else's comment is edited"
+    ours = runner.comments()[-1]
+    assert ours["user"] == BOT and "**Plan: 2 to create" in ours["body"]
+    assert first.outputs["comment-url"] == ours["html_url"]
+    # The next run finds its own comment again, past the fakes and across pages.
+    second = runner.run(command="plan", files=senders_file(runner, about="sourdough"))
+    assert second.returncode == 0 and second.outputs["comment-url"] == ours["html_url"]
+    assert len(runner.comments()) == 5 and "sourdough" in ours["body"] and fakes[0]["body"] == forged
+    assert [w for w in github.writes() if w[0] == "PATCH"] == [("PATCH", f"/repos/{REPO}/issues/comments/{ours['id']}")]
+
+
+def test_a_token_of_a_person_or_an_app_finds_its_own_comment(runner, emulator, github):
+    github.tokens["ghp_person"] = {"login": "release-captain", "type": "User"}
+    runner.token = "ghp_person"
+    github.add_comment("<!-- reconciler-plan -->\nby the bot", BOT)
+    github.add_comment("<!-- reconciler-plan -->\nby mallory", MALLORY)
+    files = senders_file(runner, about="x")
+    step = runner.run(command="plan", files=files)
+    assert step.returncode == 0, step.stdout
+    assert runner.comments()[-1]["user"] == {"login": "release-captain", "type": "User"}
+    again = runner.run(command="plan", files=files)
+    assert again.outputs["comment-url"] == step.outputs["comment-url"] and len(runner.comments()) == 4
+
+
+def test_a_plan_that_cannot_be_commented_fails_the_step(runner, emulator, github):
+    """Issue 21 (9): where the real plan cannot be posted, the step fails and says why; it never passes."""
+    github.refuse[f"POST /repos/{REPO}/issues/{PR_NUMBER}/comments"] = (403, "Resource not accessible by integration")
+    step = runner.run(command="plan", files=senders_file(runner, about="x"))
+    assert step.returncode == 1 and step.outputs["exitcode"] == "2" and step.outputs["comment-url"] == ""
+    assert (f"::error::the plan was not commented on pull request #7: POST /repos/{REPO}/issues/7/comments: "
+            "GitHub answered 403: Resource not accessible by integration.") in step.stdout
+    assert "pull-requests: write" in step.stdout and "::warning::" not in step.stdout
+
+
+@pytest.mark.parametrize("trouble", ["bad token", "no viewer"])
+def test_a_token_github_cannot_name_fails_the_step_and_posts_nothing(runner, emulator, github, trouble):
+    if trouble == "bad token":
+        runner.token = "ghs_revoked"
+    else:
+        github.refuse["POST /graphql"] = (403, "Resource not accessible by integration")
+    step = runner.run(command="plan", files=senders_file(runner, about="x"))
+    assert step.returncode == 1 and github.writes() == [] and len(runner.comments()) == 1
+    assert "::error::the plan was not commented on pull request #7: POST /graphql: GitHub answered" in step.stdout
+    assert "ghs_revoked" not in step.stdout
+
+
+def test_has_changes_comes_from_the_exit_code(runner, emulator, github):
+    """Issue 22: a plan across accounts has changes though its Markdown does not start "Plan:"."""
+    sub = emulator.add_account("Acme Bakery")
+    runner.base_env["TWILIO_API_BASE_URL"] = url_of(emulator)
+    runner.write("senders/main.yaml", f'senders:\n  - sender_id: "{A}"\n    profile: {{name: Main}}\n')
+    runner.write("senders/acme.yaml", f'account: {sub.sid}\nsenders:\n  - sender_id: "{B}"\n    profile: {{name: Acme}}\n')
+    step = runner.run(event="push", command="plan", files="senders")
+    assert step.returncode == 0, step.stdout
+    assert (step.outputs["exitcode"], step.outputs["has-changes"]) == ("2", "true")
+    assert step.outputs["summary"].startswith("Plan across 2 accounts: 2 to create")
+    assert runner.run(event="push", command="apply", files="senders").returncode == 0
+    same = runner.run(event="push", command="plan", files="senders")
+    assert (same.outputs["exitcode"], same.outputs["has-changes"]) == ("0", "false")
 
 
 def test_comments_of_two_accounts_stay_apart(runner, emulator):
@@ -229,14 +359,14 @@ def test_comments_of_two_accounts_stay_apart(runner, emulator):
     assert [b.splitlines()[0] for b in bodies] == ["<!-- reconciler-plan:prod -->", "<!-- reconciler-plan:staging -->"]
 
 
-def test_no_changes_and_no_pull_request_means_no_comment(runner, emulator):
+def test_no_changes_and_no_pull_request_means_no_comment(runner, emulator, github):
     emulator.add_sender({"sender_id": A, "profile": {"name": "Acme", "about": "same"}})
     emulator.add_sender({"sender_id": B, "profile": {"name": "Beta"}})
     step = runner.run(event="push", command="plan", files=senders_file(runner, about="same"))
     assert step.returncode == 0
     assert (step.outputs["exitcode"], step.outputs["has-changes"]) == ("0", "false")
     assert step.outputs["summary"] == "No changes. Live senders match the file."
-    assert runner.gh_calls() == [] and "No changes." in step.summary
+    assert github.calls == [] and "No changes." in step.summary
 
 
 def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
@@ -245,6 +375,7 @@ def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
     step = runner.run(command="plan")
     assert step.returncode == 1
     assert (step.outputs["exitcode"], step.outputs["plan-file"], step.outputs["has-changes"]) == ("1", "", "false")
+    assert step.outputs["summary"] == "Plan failed (exit 1); see the log."
     assert not stale.exists(), "a plan file left from before must not pass for this run's"
     assert "::error::reconciler plan failed (exit 1)" in step.stdout
     body = runner.comments()[1]["body"]
@@ -254,17 +385,9 @@ def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
     assert token and step.stdout.index("senders.yaml:2:16") < step.stdout.index(f"::{token[1]}::")
 
 
-def test_a_comment_that_cannot_be_posted_is_a_warning_not_a_failure(runner, emulator):
-    runner.base_env["FAKE_GH_FAIL"] = "1"
-    step = runner.run(command="plan", files=senders_file(runner, about="x"))
-    assert step.returncode == 0 and step.outputs["exitcode"] == "2"
-    assert "::warning::the plan was not commented on pull request #7: gh api exited 1: " in step.stdout
-    assert "HTTP 403" in step.stdout and step.outputs["comment-url"] == ""
-
-
-def test_comment_false_posts_nothing(runner, emulator):
+def test_comment_false_posts_nothing(runner, emulator, github):
     step = runner.run(command="plan", files=senders_file(runner, about="x"), comment="false")
-    assert step.returncode == 0 and runner.gh_calls() == [] and "comment-url" not in step.outputs
+    assert step.returncode == 0 and github.calls == [] and "comment-url" not in step.outputs
 
 
 # --------------------------------------------------------------------------- apply
@@ -325,13 +448,33 @@ def test_drift_sets_drifted_and_fails_or_warns(runner, emulator):
     warning = runner.run(event="schedule", command="drift", files=files, fail_on_drift="false")
     assert warning.returncode == 0 and warning.outputs["drifted"] == "true"
     assert "::warning::WhatsApp senders drifted" in warning.stdout and "::error::" not in warning.stdout
-    assert runner.gh_calls() == []
+    assert runner.github.calls == []
 
 
 def test_drift_error_always_fails(runner, emulator):
     runner.base_env.pop("TWILIO_AUTH_TOKEN")
     step = runner.run(event="schedule", command="drift", files=senders_file(runner, about="x"), fail_on_drift="false")
     assert step.returncode == 1 and step.outputs["exitcode"] == "1" and step.outputs["drifted"] == "false"
+    assert step.outputs["summary"].startswith("Drift check failed: ")
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "refused"])
+def test_a_failed_drift_check_never_reads_as_no_drift(runner, emulator, trouble):
+    """Issue 21 (10): the error document of a failed check is not a drift document."""
+    if trouble == "unreachable":
+        runner.base_env["TWILIO_MESSAGING_BASE_URL"] = "http://127.0.0.1:9"  # the discard port: nothing listens
+        args, why = "--max-attempts 1", "connection to 127.0.0.1:9 failed"
+    else:
+        runner.base_env["TWILIO_AUTH_TOKEN"] = "wrong-token-" + "0" * 20
+        args, why = "", "Twilio 20003"
+    step = runner.run(event="schedule", command="drift", files=senders_file(runner, about="x"), args=args)
+    assert step.returncode == 1, step.stdout
+    assert (step.outputs["exitcode"], step.outputs["drifted"]) == ("1", "false")
+    assert step.outputs["summary"].startswith("Drift check failed: ") and why in step.outputs["summary"]
+    assert "No drift" not in step.outputs["summary"] + step.summary + step.stdout
+    assert "**The drift check failed (exit 1).**" in step.summary and why in step.summary
+    assert "::error::reconciler drift failed (exit 1): " in step.stdout
+    assert json.loads((runner.workspace / "reconciler-drift.json").read_text())["error"]["message"]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -346,7 +489,8 @@ def test_drift_error_always_fails(runner, emulator):
     ({"command": "plan", "comment_id": "a -->"}, "::error::input 'comment-id' may hold only letters"),
 ])
 def test_bad_inputs_are_one_line_errors(tmp_path, inputs, message):
-    step = Runner(tmp_path, clean_env()).run(**inputs)
+    with GitHubStandIn() as github:
+        step = Runner(tmp_path, clean_env(), github).run(**inputs)
     assert step.returncode == 1
     assert step.stdout.splitlines()[0].startswith(message) and len(step.stdout.splitlines()) == 1
 
@@ -454,3 +598,18 @@ def test_the_apply_summary_names_the_account_of_each_outcome_in_a_run_of_several
         {**outcome, "sender_id": A, "account": "AC1"}, {**outcome, "sender_id": B, "account": "AC2"}]}})
     assert "| account | sender | action | result | status | error |\n| --- | --- | --- | --- | --- | --- |" in several
     assert f"| `AC1` | `{A}` | create | done | ONLINE |" in several and f"| `AC2` | `{B}` |" in several
+
+
+@pytest.mark.parametrize(("user", "me", "own"), [
+    (BOT, "github-actions[bot]", True),
+    ({"login": "github-actions[bot]", "type": "User"}, "github-actions[bot]", False),  # the type must agree
+    (MALLORY, "github-actions[bot]", False),
+    ({"login": "release-captain", "type": "User"}, "release-captain", True),
+    ({"login": "release-captain", "type": "Bot"}, "release-captain", False),
+    (None, "github-actions[bot]", False),
+])
+def test_only_the_tokens_own_identity_writes_the_actions_comment(user, me, own):
+    marker = "<!-- reconciler-plan -->"
+    assert is_own_comment({"id": 1, "body": f"{marker}\nplan", "user": user}, me, marker) is own
+    assert not is_own_comment({"id": 1, "body": f"quoting {marker}", "user": user}, me, marker)
+    assert not is_own_comment({"body": f"{marker}\nplan", "user": user}, me, marker)

@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
     "action": {"action", "fs", "errors"},
-    "precommit": {"cli"},
+    "precommit": {"cli", "text"},
     "__main__": {"cli"},
 }
 

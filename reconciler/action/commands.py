@@ -5,17 +5,19 @@ as environment variables (never templated into a script), the CLI runs as a subp
 results go where GitHub reads them:
 
 - ``plan``: the Markdown plan into the step summary and into one sticky pull-request comment
-  (found again by a hidden marker and edited in place, through ``gh api``); the plan saved with
-  ``--out``; outputs ``exitcode``, ``has-changes``, ``plan-file``, ``summary``.
+  (found again by its hidden marker and its author, the token's own identity, and edited in place
+  through GitHub's API; a comment that cannot be posted fails the step); the plan saved with
+  ``--out``; outputs ``exitcode``, ``has-changes`` (from the exit code), ``plan-file``, ``summary``.
 - ``apply``: a saved plan (``plan-file``), or plan-and-apply with ``--auto-approve``; the JSON
   report (``--format json``) saved to ``report-file``; outputs ``exitcode``, ``report-file``, ``summary``.
 - ``drift``: outputs ``exitcode``, ``drifted``, ``summary``, ``report-file``; fails on drift, or
-  only warns with ``fail-on-drift: false``.
+  only warns with ``fail-on-drift: false``. A failed check (exit 1, an error document) always fails
+  the step, and its summary says it failed.
 
 Environment (set by action.yml from the inputs): ``INPUT_COMMAND``, ``INPUT_FILES``,
 ``INPUT_PLAN_FILE``, ``INPUT_REPORT_FILE``, ``INPUT_ARGS``, ``INPUT_FAIL_ON_DRIFT``,
 ``INPUT_COMMENT``, ``INPUT_COMMENT_ID``; ``GH_TOKEN`` for the comment; GitHub's own
-``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_NAME``, ``GITHUB_EVENT_PATH``, ...
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_PATH``, ``GITHUB_API_URL``, ``GITHUB_GRAPHQL_URL``, ...
 """
 
 from __future__ import annotations
@@ -103,12 +105,15 @@ def _flag(env: Mapping[str, str], key: str, name: str, *, default: bool) -> bool
 # --------------------------------------------------------------------------- plan
 
 
-def plan_summary(markdown: str) -> str:
-    """The plan's summary line, from the Markdown's first bold line (``Plan: 1 to create, ...``)."""
-    for line in markdown.splitlines():
-        if line.startswith("**"):
-            return line.replace("**", "").strip()
-    return ""
+def plan_summary(markdown: str, returncode: int) -> str:
+    """The plan's summary line, from the Markdown's first bold line (``Plan: 1 to create, ...``).
+
+    A failed plan (exit 1) says it failed, whatever the Markdown holds.
+    """
+    verdict = next((line.replace("**", "").strip() for line in markdown.splitlines() if line.startswith("**")), "")
+    if returncode in (0, 2):
+        return verdict
+    return f"Plan failed (exit {returncode})" + (f": {verdict}" if verdict else "; see the log.")
 
 
 def comment_body(inputs: Inputs, wf: Workflow, result: CliRun, saved: bool) -> str:
@@ -144,34 +149,45 @@ def do_plan(inputs: Inputs, wf: Workflow) -> int:
             *inputs.args]
     result = run_cli(argv, wf)
     saved = plan_path.is_file()
-    summary = plan_summary(result.stdout)
     wf.set_outputs({
         "exitcode": str(result.returncode),
-        "has-changes": str(summary.startswith("Plan:")).lower(),
+        "has-changes": str(result.returncode == 2).lower(),  # --detailed-exitcode: 0 none, 2 changes, 1 error
         "plan-file": inputs.plan_file if saved else "",
-        "summary": summary,
+        "summary": plan_summary(result.stdout, result.returncode),
     })
     body = comment_body(inputs, wf, result, saved)
     wf.add_summary(body.removeprefix(inputs.marker).lstrip())
-    if inputs.comment:
-        number = wf.pull_request_number()
-        if number is not None:
-            url = sticky_comment(wf, number, inputs.marker, body)
-            wf.set_outputs({"comment-url": url})
+    commented = _comment(inputs, wf, body)
     if result.returncode not in (0, 2):
         wf.error(f"reconciler plan failed (exit {result.returncode}); see the log above")
         return 1
-    return 0
+    return 0 if commented else 1
+
+
+def _comment(inputs: Inputs, wf: Workflow, body: str) -> bool:
+    """Post or update the plan's comment on the pull request, if any; False when that failed (an error says why)."""
+    number = wf.pull_request_number()
+    if not inputs.comment or number is None:
+        return True
+    try:
+        url = sticky_comment(wf, number, inputs.marker, body)
+    except ActionError as exc:
+        wf.set_outputs({"comment-url": ""})
+        wf.error(f"the plan was not commented on pull request #{number}: {exc}. The job needs "
+                 "'pull-requests: write' for its token (input github-token); 'comment: false' skips the comment")
+        return False
+    wf.set_outputs({"comment-url": url})
+    return True
 
 
 # --------------------------------------------------------------------------- apply
 
 
 def apply_summary(doc: Mapping[str, Any]) -> str:
-    """``Apply complete: 2 done.``, as the CLI words it in the JSON report; the error of a failed run."""
+    """``Apply complete: 2 done.``, as the CLI words it in the JSON report; a failed run says it failed."""
     error = doc.get("error")
     if isinstance(error, Mapping):
-        return f"Error: {error.get('message')}"
+        return f"Apply failed: {error.get('message')}"
     return str((doc.get("apply") or {}).get("summary_line") or "")
 
 
@@ -214,7 +230,7 @@ def do_apply(inputs: Inputs, wf: Workflow) -> int:
     wf.set_outputs({
         "exitcode": str(result.returncode),
         "report-file": report_file,
-        "summary": apply_summary(doc) if doc is not None else "",
+        "summary": apply_summary(doc) if doc is not None else f"Apply failed (exit {result.returncode}); see the log.",
     })
     if result.returncode != 0:
         wf.error(f"reconciler apply failed (exit {result.returncode}); see the log above")
@@ -223,6 +239,15 @@ def do_apply(inputs: Inputs, wf: Workflow) -> int:
 
 
 # --------------------------------------------------------------------------- drift
+
+
+def drift_error(doc: Mapping[str, Any] | None, returncode: int) -> str | None:
+    """Why the drift check failed, or None when it ran: an error document is never read as a drift document."""
+    error = doc.get("error") if doc is not None else None
+    if returncode in (0, 2) and doc is not None and not isinstance(error, Mapping):
+        return None
+    message = error.get("message") if isinstance(error, Mapping) else None
+    return str(message) if message else f"exit {returncode}; see the log above"
 
 
 def drift_summary(doc: Mapping[str, Any]) -> str:
@@ -238,19 +263,25 @@ def drift_summary(doc: Mapping[str, Any]) -> str:
 def do_drift(inputs: Inputs, wf: Workflow) -> int:
     result = run_cli(["drift", *inputs.file_args(), "--format", "json", *inputs.args], wf)
     doc = result.json()
-    drifted = result.returncode == 2
-    summary = drift_summary(doc) if doc is not None else ""
+    error = drift_error(doc, result.returncode)
     if doc is not None:
         wf.write_file(inputs.report_file, result.stdout)
+    if doc is not None and error is None:
+        summary = drift_summary(doc)
         wf.add_summary(f"### reconciler drift\n\n**{md_cell(summary)}**\n")
+    else:
+        summary = f"Drift check failed: {error}"
+        wf.add_summary(f"### reconciler drift\n\n**The drift check failed (exit {result.returncode}).**\n\n"
+                       f"{fenced(str(error))}\n")
+    drifted = error is None and result.returncode == 2
     wf.set_outputs({
         "exitcode": str(result.returncode),
         "drifted": str(drifted).lower(),
         "summary": summary,
         "report-file": inputs.report_file if doc is not None else "",
     })
-    if result.returncode not in (0, 2):
-        wf.error(f"reconciler drift failed (exit {result.returncode}); see the log above")
+    if error is not None:
+        wf.error(f"reconciler drift failed (exit {result.returncode}): {error}")
         return 1
     if drifted:
         if inputs.fail_on_drift:

@@ -1,13 +1,14 @@
-"""What the action exchanges with GitHub and with the CLI: env files, annotations, the event, ``gh api``.
+"""What the action exchanges with GitHub and with the CLI: env files, annotations, the event, the API.
 
     wf = Workflow(os.environ)
     result = run_cli(["plan", "-f", "senders.yaml", "--format", "markdown"], wf)
     wf.set_outputs({"exitcode": str(result.returncode)})
-    sticky_comment(wf, 12, "<!-- reconciler-plan -->", body)
+    url = sticky_comment(wf, 12, "<!-- reconciler-plan -->", body)   # ActionError when it cannot post
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import signal
 import subprocess
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from reconciler.fs import atomic_write
 
@@ -132,15 +135,6 @@ class Workflow:
         server, repo, run = (self.env.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
         return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else ""
 
-    def gh_env(self) -> dict[str, str]:
-        env = dict(self.env)
-        env.setdefault("GH_TOKEN", env.get("GITHUB_TOKEN", ""))
-        host = urlsplit(env.get("GITHUB_SERVER_URL", "")).hostname
-        if host and host != "github.com":
-            env.setdefault("GH_HOST", host)  # GitHub Enterprise Server
-        env["GH_PROMPT_DISABLED"] = "1"
-        return env
-
 
 # --------------------------------------------------------------------------- the CLI
 
@@ -219,33 +213,102 @@ def _quote(arg: str) -> str:
     return arg if arg and all(c.isalnum() or c in "-_./:=+@%," for c in arg) else json.dumps(arg)
 
 
-# --------------------------------------------------------------------------- the pull-request comment
+# --------------------------------------------------------------------------- the GitHub API
 
 
-def _gh(wf: Workflow, args: Sequence[str], payload: Mapping[str, Any] | None = None) -> str:
+def _allowed_origin(url: str) -> tuple[str, str, int | None]:
+    """``url``'s origin, when the token may be sent there: https, or plain http to a loopback address."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     try:
-        proc = subprocess.run(["gh", "api", *args], env=wf.gh_env(), capture_output=True, text=True,
-                              input=None if payload is None else json.dumps(payload), timeout=120)
-    except FileNotFoundError:
-        raise ActionError("the GitHub CLI (gh) is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise ActionError(f"gh api {args[-1]}: no answer in 120 s") from None
-    if proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or ["no message"])[0]
-        raise ActionError(f"gh api exited {proc.returncode}: {first}")
-    return proc.stdout
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ActionError(f"{url}: the GitHub API is reached over https only (plain http only to a loopback address)")
+    return parts.scheme, host, parts.port
 
 
-def _json_values(text: str) -> Iterator[Any]:
-    """Every JSON value in ``text``: ``gh api --paginate`` prints one array a page, back to back."""
-    decoder, i = json.JSONDecoder(), 0
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return
-        value, i = decoder.raw_decode(text, i)
-        yield value
+class GitHubApi:
+    """GitHub's REST and GraphQL APIs as the runner names them (``GITHUB_API_URL``, ``GITHUB_GRAPHQL_URL``).
+
+    The token is ``GH_TOKEN`` (action.yml sets it from the ``github-token`` input) or ``GITHUB_TOKEN``.
+    It goes only to the API's own origin: no redirect is followed, and a next page elsewhere is refused.
+    Every failure is an :class:`ActionError` that names the request and GitHub's message, never the token.
+    """
+
+    def __init__(self, env: Mapping[str, str], *, timeout: float = 30.0):
+        self.base = (env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+        # GitHub Enterprise Server serves GraphQL at /api/graphql beside the REST API's /api/v3.
+        self.graphql_url = env.get("GITHUB_GRAPHQL_URL") or (
+            self.base.removesuffix("/v3") + "/graphql" if self.base.endswith("/api/v3") else f"{self.base}/graphql")
+        self.origin = _allowed_origin(self.base)
+        _allowed_origin(self.graphql_url)
+        self.token = env.get("GH_TOKEN") or env.get("GITHUB_TOKEN") or ""
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, payload: Mapping[str, Any] | None = None) -> httpx.Response:
+        """One request; a 2xx answer, or an ActionError."""
+        if not url.startswith(("https://", "http://")):
+            url = f"{self.base}/{url}"
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json",
+                   "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "whatsapp-senders-reconciler-action"}
+        shown = f"{method} {urlsplit(url).path}"
+        try:
+            answer = httpx.request(method, url, headers=headers, json=payload, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise ActionError(f"{shown}: {type(exc).__name__}: {exc}") from None
+        if not answer.is_success:
+            raise ActionError(f"{shown}: GitHub answered {answer.status_code}: {_message(answer)}")
+        return answer
+
+    def viewer(self) -> str:
+        """The login the token acts as (``github-actions[bot]`` for the workflow's own token).
+
+        GraphQL's ``viewer``: REST's ``GET /user`` refuses installation tokens such as the workflow's.
+        """
+        answer = self.request("POST", self.graphql_url, {"query": "query { viewer { login } }"})
+        doc = _json(answer)
+        login = ((doc.get("data") or {}).get("viewer") or {}).get("login") if isinstance(doc, dict) else None
+        if not isinstance(login, str) or not login:
+            errors = doc.get("errors") if isinstance(doc, dict) else None
+            first = errors[0].get("message") if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
+            raise ActionError(f"GitHub did not say who the token is (GraphQL viewer): {first or 'no login'}")
+        return login
+
+    def pages(self, path: str) -> Iterator[Any]:
+        """Every item of a paginated list, following the ``Link: rel="next"`` of each answer."""
+        url: str | None = f"{self.base}/{path}"
+        while url:
+            answer = self.request("GET", url)
+            items = _json(answer)
+            if not isinstance(items, list):
+                raise ActionError(f"GET {urlsplit(url).path}: GitHub's answer is not a list")
+            yield from items
+            url = answer.links.get("next", {}).get("url")
+            if url and _allowed_origin(url) != self.origin:
+                raise ActionError(f"GET {path}: the next page is on another host; not followed")
+
+
+def _json(answer: httpx.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        raise ActionError(f"{answer.request.method} {answer.request.url.path}: GitHub's answer is not JSON") from None
+
+
+def _message(answer: httpx.Response) -> str:
+    """GitHub's own words on a refused request, on one line."""
+    try:
+        doc = answer.json()
+    except ValueError:
+        doc = None
+    message = doc.get("message") if isinstance(doc, dict) else None
+    text = str(message) if message else (answer.reason_phrase or "no message")
+    return " ".join(text.split())[:300]
+
+
+# --------------------------------------------------------------------------- the pull-request comment
 
 
 def fit_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
@@ -259,32 +322,40 @@ def fit_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
     return body[: max(cut, 0)] + note
 
 
-def sticky_comment(wf: Workflow, number: int, marker: str, body: str) -> str:
-    """Create, or edit in place, the one comment of the pull request that starts with ``marker``.
+def is_own_comment(comment: Mapping[str, Any], me: str, marker: str) -> bool:
+    """A comment this action wrote before: it starts with ``marker`` and its author is the token's identity.
 
-    Returns the comment's URL, or "" when it could not be posted: a warning says why, and the step
-    goes on (a pull request from a fork gets a read-only token).
+    The marker alone proves nothing (anyone can type it). The author is compared by login, which GitHub
+    keeps unique: ``github-actions[bot]`` is the workflow's own token, ``NAME[bot]`` a GitHub App's, a plain
+    login a person's token; and the account type must agree (``Bot`` exactly for a ``[bot]`` login).
+    """
+    user = comment.get("user")
+    if not isinstance(comment.get("id"), int) or not isinstance(user, Mapping) or user.get("login") != me:
+        return False
+    if (user.get("type") == "Bot") != me.endswith("[bot]"):
+        return False
+    return str(comment.get("body") or "").startswith(marker)
+
+
+def sticky_comment(wf: Workflow, number: int, marker: str, body: str) -> str:
+    """Create, or edit in place, this action's one comment on the pull request that starts with ``marker``.
+
+    Only a comment the token's own identity wrote counts (:func:`is_own_comment`); one by anyone else is
+    left alone and a new one is posted. Returns the comment's URL; raises ActionError when it could not post.
     """
     repo = wf.env.get("GITHUB_REPOSITORY", "")
     if not repo:
-        wf.warning("GITHUB_REPOSITORY is not set: the plan was not commented on the pull request")
-        return ""
-    if not wf.gh_env().get("GH_TOKEN"):
-        wf.warning("no GitHub token (input github-token): the plan was not commented on the pull request")
-        return ""
-    body = fit_comment(body)
-    try:
-        listing = _gh(wf, ["--paginate", f"repos/{repo}/issues/{number}/comments?per_page=100"])
-        existing = next((c for page in _json_values(listing) for c in (page if isinstance(page, list) else [])
-                         if isinstance(c, dict) and str(c.get("body", "")).startswith(marker)), None)
-        if existing is not None:
-            answer = _gh(wf, ["--method", "PATCH", f"repos/{repo}/issues/comments/{existing['id']}", "--input", "-"],
-                         {"body": body})
-        else:
-            answer = _gh(wf, ["--method", "POST", f"repos/{repo}/issues/{number}/comments", "--input", "-"],
-                         {"body": body})
-        doc: Any = next(_json_values(answer), {})
-    except (ActionError, ValueError, KeyError) as exc:
-        wf.warning(f"the plan was not commented on pull request #{number}: {exc}")
-        return ""
-    return str(doc.get("html_url", "")) if isinstance(doc, dict) else ""
+        raise ActionError("GITHUB_REPOSITORY is not set")
+    api = GitHubApi(wf.env)
+    if not api.token:
+        raise ActionError("no GitHub token (input github-token)")
+    me = api.viewer()
+    own = next((c for c in api.pages(f"repos/{repo}/issues/{number}/comments?per_page=100")
+                if isinstance(c, Mapping) and is_own_comment(c, me, marker)), None)
+    payload = {"body": fit_comment(body)}
+    if own is not None:
+        answer = api.request("PATCH", f"repos/{repo}/issues/comments/{own.get('id')}", payload)
+    else:
+        answer = api.request("POST", f"repos/{repo}/issues/{number}/comments", payload)
+    doc = _json(answer)
+    return str(doc.get("html_url") or "") if isinstance(doc, dict) else ""

@@ -15,7 +15,14 @@ from reconciler.accounts.record import AccountPlan, AccountRef, AccountReport, p
 from reconciler.apply import ApplyReport, Settled
 from reconciler.plan import Plan
 from reconciler.render.documents import FORMAT_VERSION, plan_dict, problems_list, report_dict, settled_dict
-from reconciler.render.markdown import GITHUB_COMMENT_LIMIT, md_code, md_text, render_markdown
+from reconciler.render.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    TITLE,
+    md_code,
+    md_text,
+    render_markdown,
+    render_markdown_accounts,
+)
 from reconciler.render.report import render_drift, render_report, report_summary
 from reconciler.render.style import styler
 from reconciler.render.text import render_text
@@ -55,13 +62,9 @@ def render_plans_text(plans: Sequence[AccountPlan], *, color: bool = False) -> s
 def render_plans_markdown(plans: Sequence[AccountPlan], *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     if len(plans) == 1:
         account, plan = plans[0].account, plans[0].plan
-        body = render_markdown(plan, limit=limit - 200)
-        return body.replace("### reconciler plan\n", f"### reconciler plan\n\n{_md_account(account)}\n", 1)
-    head = ["### reconciler plan", "", f"**{_totals_line(plans)}**", ""]
-    share = max((limit - 400) // len(plans), 500)
-    sections = [render_markdown(plan, limit=share).replace("### reconciler plan", f"#### {_md_account(account)}", 1)
-                for account, plan in _pairs(plans)]
-    return "\n".join(head) + "\n" + "\n".join(sections)
+        return render_markdown(plan, limit=limit, title=f"{TITLE}\n\n{_md_account(account)}")
+    return render_markdown_accounts(_totals_line(plans), [(_md_account(account), plan) for account, plan in _pairs(plans)],
+                                    limit=limit)
 
 
 def _pairs(plans: Sequence[AccountPlan]) -> list[tuple[AccountRef, Plan]]:

@@ -19,6 +19,7 @@ from tests.factories import (
     clean_env,
     number,
     run_cli,
+    server_env,
     url_of,
     write_yaml,
 )
@@ -273,3 +274,27 @@ def test_markdown_plan_for_pull_requests_is_trimmed(
     assert result.returncode == 0
     assert len(result.stdout) <= 65_536
     assert "**Plan: 600 to create, 0 to update, 0 to delete.**" in result.stdout
+
+
+def test_markdown_across_many_accounts_stays_within_a_comment_and_says_what_it_left_out(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Issue 21 (11): 150 accounts of 3 creates each once printed over 70,000 characters."""
+    d = tmp_path / "accounts"
+    d.mkdir()
+    for i in range(150):
+        sub = emulator.add_account(f"Customer {i:03d} of the wholesale bakery network")
+        senders = "".join(f'  - sender_id: "{number(3 * i + k)}"\n    profile: {{name: "Shop {k}", about: "{"x" * 120}"}}\n'
+                          for k in range(3))
+        (d / f"customer-{i:03d}.yaml").write_text(f"account: {sub.sid}\nsenders:\n{senders}")
+    env = server_env(emulator, TWILIO_API_BASE_URL=url_of(emulator))
+    result = run_cli("plan", "-f", str(d), "--format", "markdown", "--detailed-exitcode", env=env)
+    assert result.returncode == 2, result.stderr
+    md = result.stdout
+    assert 60_000 < len(md) <= 65_536
+    assert md.startswith("### reconciler plan\n\n**Plan across 150 accounts: 450 to create, 0 to update, 0 to delete.**")
+    # Every account is counted in the table; the sections that did not fit are counted too.
+    assert md.count(" | 3 | 0 | 0 | 0 |") == 150 and "Customer 149" in md
+    sections = md.count("\n#### Account ")
+    assert 0 < sections < 150
+    assert f"_Details of {150 - sections} accounts were left out to fit a comment; run `reconciler plan`" in md

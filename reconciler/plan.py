@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
 from reconciler.errors import SafetyViolation
@@ -204,73 +204,122 @@ def build_plan(
     ``targets`` limits the plan to those sender ids (both sides); a target that matches no
     sender is a problem, so a typo cannot silently plan nothing.
     """
-    wanted = dict(desired.by_id())
-    problems: list[Problem] = []
-    notices: list[Notice] = []
-    actions: list[Action] = []
-    prints: dict[str, str] = {}
-
-    have: dict[str, LiveSender] = {}
-    twice: dict[str, list[str]] = {}
-    for sender in live:
-        if not sender.matchable:  # nothing to match it by, or nothing to act on it with: never deleted
-            notices.append(Notice(sender.sender_id or sender.sid, "unmatched_live",
-                                  name="sender_id" if not sender.sender_id else "sid"))
-            continue
-        if sender.sender_id in have:
-            twice.setdefault(sender.sender_id, [have[sender.sender_id].sid]).append(sender.sid)
-            continue
-        have[sender.sender_id] = sender
+    have, twice, unmatched = _live_by_id(live)
     # The safety thresholds weigh a plan against every live sender the files could change, whatever the targets.
-    managed_count = sum(1 for s in have if s not in desired.ignore and s != SANDBOX_SENDER_ID)
+    managed_count = sum(1 for sender_id in have if _managed(sender_id, desired.ignore))
+    draft = _Draft(notices=unmatched)
+    wanted = dict(desired.by_id())
     for sender_id, sids in twice.items():  # which one is meant is unknown: neither is touched
-        problems.append(Problem(sender_id, "listed_twice", sids=tuple(sids)))
+        draft.problems.append(Problem(sender_id, "listed_twice", sids=tuple(sids)))
         wanted.pop(sender_id, None)
         del have[sender_id]
 
-    by_sid = {s.sid: s.sender_id for s in have.values()}
-    target_set = frozenset(by_sid.get(t, t) for t in targets)  # a live sender's SID names it too
+    target_set = _target_set(targets, have)
     if target_set:
-        for t in sorted(target_set - wanted.keys() - have.keys()):
-            meant = "whatsapp:" + t
-            suggestion = meant if meant in wanted or meant in have else None
-            problems.append(Problem(t, "target_unmatched", after=suggestion))
-        wanted = {k: v for k, v in wanted.items() if k in target_set}
-        have = {k: v for k, v in have.items() if k in target_set}
+        draft.problems.extend(_unmatched_targets(target_set, wanted, have))
+        wanted, have = _only(wanted, target_set), _only(have, target_set)
 
     for sender_id in sorted(wanted):
-        want = wanted[sender_id]
-        current = have.get(sender_id)
+        draft.sender(wanted[sender_id], have.get(sender_id))
+    for sender_id in sorted(have.keys() - wanted.keys()):
+        if _managed(sender_id, desired.ignore):
+            draft.delete(have[sender_id], allowed=allow_delete)
+    return draft.plan(live_count=len(live), managed_count=managed_count, targets=target_set)
+
+
+def _live_by_id(live: Iterable[LiveSender]) -> tuple[dict[str, LiveSender], dict[str, list[str]], list[Notice]]:
+    """The live senders by sender id; the SIDs of each sender id listed more than once; a notice for each
+    sender that cannot be matched."""
+    have: dict[str, LiveSender] = {}
+    twice: dict[str, list[str]] = {}
+    unmatched: list[Notice] = []
+    for sender in live:
+        if not sender.matchable:  # nothing to match it by, or nothing to act on it with: never deleted
+            unmatched.append(Notice(sender.sender_id or sender.sid, "unmatched_live",
+                                    name="sender_id" if not sender.sender_id else "sid"))
+        elif sender.sender_id in have:
+            twice.setdefault(sender.sender_id, [have[sender.sender_id].sid]).append(sender.sid)
+        else:
+            have[sender.sender_id] = sender
+    return have, twice, unmatched
+
+
+def _managed(sender_id: str, ignore: frozenset[str]) -> bool:
+    """Whether the files could change a live sender: neither ignored nor the sandbox."""
+    return sender_id not in ignore and sender_id != SANDBOX_SENDER_ID
+
+
+def _target_set(targets: Iterable[str], have: Mapping[str, LiveSender]) -> frozenset[str]:
+    """The sender ids the plan is limited to (none: not limited). A live sender's SID names it too."""
+    given = tuple(targets)
+    if not given:
+        return frozenset()
+    by_sid = {s.sid: s.sender_id for s in have.values()}
+    return frozenset(by_sid.get(t, t) for t in given)
+
+
+def _unmatched_targets(
+    target_set: frozenset[str], wanted: Mapping[str, DesiredSender], have: Mapping[str, LiveSender]
+) -> list[Problem]:
+    """A problem for each target that names no sender on either side, with the sender id it probably meant."""
+    problems = []
+    for target in sorted(target_set - wanted.keys() - have.keys()):
+        meant = "whatsapp:" + target
+        problems.append(Problem(target, "target_unmatched", after=meant if meant in wanted or meant in have else None))
+    return problems
+
+
+_T = TypeVar("_T")
+
+
+def _only(senders: Mapping[str, _T], sender_ids: frozenset[str]) -> dict[str, _T]:
+    return {k: v for k, v in senders.items() if k in sender_ids}
+
+
+_ORDER = {"create": 0, "update": 1, "delete": 2}
+
+
+@dataclass
+class _Draft:
+    """A plan being built: what planning has found so far, in the order found."""
+
+    notices: list[Notice] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    prints: dict[str, str] = field(default_factory=dict)  # sender_id → fingerprint of what its action was planned from
+
+    def sender(self, want: DesiredSender, current: LiveSender | None) -> None:
+        """A sender of the file: created when it is not live, else updated as far as it differs (or a problem)."""
         if current is None:
             action, problem = plan_create(want)
         else:
-            notices.extend(_status_notices(current))
-            action, problem, more = plan_update(want, current)
-            notices.extend(more)
+            self.notices.extend(_status_notices(current))
+            action, problem, notices = plan_update(want, current)
+            self.notices.extend(notices)
         if problem:
-            problems.append(problem)
+            self.problems.append(problem)
         if action:
-            actions.append(action)
-            prints[sender_id] = fingerprint(current)
+            self.act(action, current)
 
-    for sender_id in sorted(have.keys() - wanted.keys()):
-        current = have[sender_id]
-        if sender_id in desired.ignore or sender_id == SANDBOX_SENDER_ID:
-            continue
-        actions.append(Action("delete", sender_id, sid=current.sid, allowed=allow_delete, status=current.status))
-        prints[sender_id] = fingerprint(current)
+    def delete(self, current: LiveSender, *, allowed: bool) -> None:
+        """A live sender that is not in the file: deleted, or only shown when deletes are not ``allowed``."""
+        self.act(Action("delete", current.sender_id, sid=current.sid, allowed=allowed, status=current.status), current)
 
-    order = {"create": 0, "update": 1, "delete": 2}
-    actions.sort(key=lambda a: (a.sender_id, order[a.action]))
-    return Plan(
-        actions=tuple(actions),
-        notices=tuple(sorted(notices, key=lambda n: (n.sender_id, n.kind))),
-        problems=tuple(sorted(problems, key=lambda p: p.sender_id)),
-        live_count=len(live),
-        managed_count=managed_count,
-        fingerprints=tuple(sorted(prints.items())),
-        targets=tuple(sorted(target_set)),
-    )
+    def act(self, action: Action, current: LiveSender | None) -> None:
+        self.actions.append(action)
+        self.prints[action.sender_id] = fingerprint(current)
+
+    def plan(self, *, live_count: int, managed_count: int, targets: frozenset[str]) -> Plan:
+        """The frozen plan: everything sorted by sender id (actions of a sender in create, update, delete order)."""
+        return Plan(
+            actions=tuple(sorted(self.actions, key=lambda a: (a.sender_id, _ORDER[a.action]))),
+            notices=tuple(sorted(self.notices, key=lambda n: (n.sender_id, n.kind))),
+            problems=tuple(sorted(self.problems, key=lambda p: p.sender_id)),
+            live_count=live_count,
+            managed_count=managed_count,
+            fingerprints=tuple(sorted(self.prints.items())),
+            targets=tuple(sorted(targets)),
+        )
 
 
 def plan_create(want: DesiredSender) -> tuple[Action | None, Problem | None]:

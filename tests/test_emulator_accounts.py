@@ -3,6 +3,7 @@ credentials, the v2010 Accounts resource and who may read what of it, and the st
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from email.utils import parsedate_to_datetime
@@ -12,7 +13,8 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorServer
-from reconciler.emulator.accounts import EmulatorAccount, derived_token, subaccount_sid
+from reconciler.emulator.accounts import AUTH_TOKEN, STANDARD_KEY, Accounts, EmulatorAccount, derived_token, subaccount_sid
+from reconciler.emulator.accounts import MAIN_KEY as MAIN_KEY_KIND
 from reconciler.emulator.store import SenderStore
 from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
 
@@ -173,6 +175,30 @@ def test_without_configured_credentials_the_basic_user_picks_the_account():
         assert [x["sid"] for x in get(server, ACCOUNTS, (a.sid, "x")).json()["accounts"]] == [a.sid]
         server.set_account_status(a.sid, "closed")
         assert_error(get(server, SENDERS, (a.sid, "x"), Channel="whatsapp"), 401, 20003)
+
+
+def test_a_password_proves_a_key_by_its_secret_and_an_account_by_its_token():
+    """Whom a Basic header speaks for, without HTTP; here only a key was configured for the parent, so the
+    parent's own token is refused."""
+    parent = EmulatorAccount(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, "Parent account", TEST_ACCOUNT_SID)
+    accounts = Accounts(parent, check=True, parent_token=False)
+    a = accounts.add("A")
+    accounts.add_key(a.sid, SUB_KEY, SUB_SECRET)
+    accounts.add_key(parent.sid, MAIN_KEY, MAIN_SECRET, main=True)
+
+    def who(user: str, password: str | None) -> tuple[str, tuple[str, str] | None]:
+        raw = user if password is None else f"{user}:{password}"
+        claimed, principal = accounts.authenticate("Basic " + base64.b64encode(raw.encode()).decode())
+        return claimed, (principal.account.sid, principal.kind) if principal else None
+
+    assert who(a.sid, a.auth_token) == (a.sid, (a.sid, AUTH_TOKEN))
+    assert who(SUB_KEY, SUB_SECRET) == (a.sid, (a.sid, STANDARD_KEY))
+    assert who(MAIN_KEY, MAIN_SECRET) == (parent.sid, (parent.sid, MAIN_KEY_KIND))
+    assert who(SUB_KEY, a.auth_token) == (a.sid, None)  # a key is proven by its own secret only
+    assert who(parent.sid, TEST_AUTH_TOKEN) == (parent.sid, None)
+    assert who(a.sid, None) == (a.sid, None)  # no password at all
+    assert who("AC" + "e" * 32, "x") == (parent.sid, None)  # an unknown user claims the parent
+    assert accounts.authenticate("Bearer x") == (parent.sid, None)
 
 
 def test_stats_count_per_account_too(server):

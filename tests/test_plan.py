@@ -13,7 +13,7 @@ from reconciler.errors import UnsafePlanError
 from reconciler.models import LiveSender, Safety
 from reconciler.plan import Plan, build_plan, fingerprint, plan_from_data, plan_to_data
 from reconciler.render.words import action_note, notice_message, problem_message
-from tests.factories import SANDBOX, A, B, C, D, desired, live, state
+from tests.factories import SANDBOX, A, B, C, D, desired, live, sid_of, state
 
 
 def test_create_update_delete_and_gating() -> None:
@@ -136,6 +136,32 @@ def test_target_limits_both_sides_and_unknown_target_is_a_problem() -> None:
     plan = build_plan(wanted, [live(C)], targets=[A, D])
     assert [a.sender_id for a in plan.actions] == [A]
     assert plan.problems[0].sender_id == D
+
+
+def test_a_target_names_a_live_sender_by_its_sid_and_a_number_without_the_prefix_gets_a_suggestion() -> None:
+    wanted = state(desired(A, profile={"name": "a"}), desired(B, profile={"name": "b"}))
+    current = [live(A, profile={"name": "old"}), live(B, profile={"name": "old"})]
+    plan = build_plan(wanted, current, targets=iter([sid_of(A)]))
+    assert [a.sender_id for a in plan.actions] == [A] and plan.targets == (A,) and not plan.problems
+    plan = build_plan(wanted, current, targets=[A.removeprefix("whatsapp:"), "+15550000000"])
+    assert plan.actions == ()
+    assert [(p.kind, p.sender_id, p.after) for p in plan.problems] == [
+        ("target_unmatched", "+15017122661", A), ("target_unmatched", "+15550000000", None)]
+
+
+def test_a_sender_id_listed_twice_live_is_a_problem_and_neither_sender_is_touched() -> None:
+    twice = [live(A, sid="XE" + "1" * 32, profile={"name": "x"}), live(A, sid="XE" + "2" * 32, profile={"name": "y"})]
+    plan = build_plan(state(desired(A, profile={"name": "a"})), [*twice, live(B)], allow_delete=True)
+    assert [(a.action, a.sender_id) for a in plan.actions] == [("delete", B)]
+    assert [(p.kind, p.sender_id, p.sids) for p in plan.problems] == [
+        ("listed_twice", A, ("XE" + "1" * 32, "XE" + "2" * 32))]
+
+
+def test_safety_weighs_every_managed_live_sender_whatever_the_targets() -> None:
+    current = [live(A), live(B), live(C), live(D), live(SANDBOX)]
+    plan = build_plan(state(ignore=[D]), current, allow_delete=True, targets=[A])
+    assert [a.sender_id for a in plan.actions] == [A]
+    assert (plan.live_count, plan.managed_count) == (5, 3)
 
 
 def _gate(plan: Plan, safety: Safety, *, forced: bool = False) -> None:

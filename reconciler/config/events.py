@@ -160,80 +160,92 @@ def build(get_event: Callable[[], Any], *, max_depth: int, max_values: int) -> A
     """
     builder = _Builder(max_depth, max_values)
     # The hot path (half a million events for 10,000 senders, most of them scalars): a scalar is read and put
-    # in place here, inline; the other events go to the builder's methods.
-    start, end, alias, document = builder.start, builder.end, builder.alias, builder.document
-    resolvers, str_tags, no_key, merge = _RESOLVERS, _STR_TAGS, _NO_KEY, _MERGE
+    # in place here, inline, with no call unless its value needs converting; the other events go to the
+    # builder's methods.
+    handlers, anchors = builder.handlers(), builder.anchors
+    resolvers, no_key, merge = _RESOLVERS, _NO_KEY, _MERGE
     frame = builder.frame
-    while True:
-        event = get_event()
-        cls = type(event)
-        if cls is ScalarEvent:
-            value = event.value
-            tag = event.ctag if _CTAG else event.tag  # ``tag`` is a property over ``ctag`` where ruamel has it
-            if tag is None and event.implicit[0]:
-                if not value or value[0] in resolvers:
-                    value = _resolve_plain(value, event.start_mark)
-            elif tag is not None and str(tag) not in str_tags:
-                value = _tagged_scalar(event)
-            if event.anchor is not None:
-                builder.anchors[event.anchor] = value
-            if frame is None:
-                builder.root = value
-            elif type(container := frame[0]) is list:
-                container.append(value)
-            elif frame[3] is no_key:
-                frame[3] = value
-                keys = frame[4]
-                if value in keys:
-                    raise _duplicate_key(value, keys, event)
-                keys[value] = event.start_mark.line + 1
-            else:  # the value of the pending key, as in _Builder.add (which does this for the other events)
-                key = frame[3]
-                frame[3] = no_key
-                if key is merge:
-                    _add_merge(frame, value, event)
-                else:
-                    container[key] = value
+    while (cls := type(event := get_event())) is not StreamEndEvent:
+        if cls is not ScalarEvent:
+            handlers.get(cls, _skip)(event)
+            frame = builder.frame
             continue
-        if cls is MappingStartEvent or cls is SequenceStartEvent:
-            start(event)
-        elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            end(event)
-        elif cls is AliasEvent:
-            alias(event)
-        elif cls is DocumentStartEvent:
-            document(event)
-        elif cls is StreamEndEvent:
-            return builder.root
-        frame = builder.frame
+        value = event.value
+        # Not ``tag``: a property that converts ``ctag`` on every read (scalar and collection-start events have
+        # ``ctag`` in every ruamel.yaml this package accepts, >= 0.18.6).
+        tag = event.ctag
+        # A quoted scalar, or a plain one whose first character no implicit resolver claims, is the string itself.
+        if tag is not None or (event.implicit[0] and (not value or value[0] in resolvers)):
+            value = _converted(event, tag)
+        if event.anchor is not None:
+            anchors[event.anchor] = value
+        container = frame[0]
+        if type(container) is list:
+            container.append(value)
+        elif frame[3] is no_key:  # a key, as in _Builder.add (which does this for the other events)
+            frame[3] = value
+            if frame[4].setdefault(value, event) is not event:
+                raise _duplicate_key(value, frame[4], event)
+        else:  # the value of the pending key
+            key = frame[3]
+            frame[3] = no_key
+            if key is merge:
+                _add_merge(frame, value, event)
+            else:
+                container[key] = value
+    return builder.document_value()
 
 
-#: Whether ruamel's scalar events keep their tag in ``ctag`` (``tag`` then being a property that converts it).
-_CTAG = "ctag" in getattr(ScalarEvent, "__slots__", ())
+def _converted(event: Any, tag: Any) -> Any:
+    """A scalar that is not the string as written, or may not be: a plain one that an implicit resolver may
+    claim (null, a boolean, a number, a date, the merge key), or one with a tag of its own."""
+    if tag is None:
+        return _resolve_plain(event.value, event.start_mark)
+    if str(tag) in _STR_TAGS:
+        return event.value
+    return _tagged_scalar(event)
+
+
+def _skip(event: Any) -> None:
+    """The events that build nothing: the stream's start, a document's end."""
 
 
 class _Builder:
-    """What :func:`build` knows between events; a method for each kind of event."""
+    """What :func:`build` knows between events; a method for each kind of event but scalars."""
 
-    __slots__ = ("anchors", "copied", "documents", "frame", "max_depth", "max_values", "open_anchors", "root", "stack")
+    __slots__ = ("anchors", "copied", "documents", "frame", "max_depth", "max_values", "open_anchors", "stack")
 
     def __init__(self, max_depth: int, max_values: int) -> None:
         self.max_depth = max_depth
         self.max_values = max_values
         self.anchors: dict[str, Any] = {}
         self.open_anchors: set[str] = set()  # anchors of the containers being built: an alias to one is a cycle
-        # frame: [container, anchor, start event, pending key, key lines, merges]
-        self.stack: list[list[Any]] = []
-        self.frame: list[Any] | None = None  # the top of the stack
-        self.root: Any = None
+        # frame: [container, anchor, start event, pending key, {key: its event}, merges]. The bottom frame is a
+        # list that receives the document's value, so a value always has a container to go in.
+        self.frame: list[Any] = [[], None, None, _NO_KEY, {}, []]  # the top of the stack
+        self.stack: list[list[Any]] = [self.frame]
         self.documents = 0
         self.copied = 0  # values copied by merge keys so far
 
+    def handlers(self) -> dict[type, Callable[[Any], None]]:
+        """The method for each class of event but scalars (a new dict: the builder keeps no cycle to itself)."""
+        return {
+            MappingStartEvent: self.start, SequenceStartEvent: self.start,
+            MappingEndEvent: self.end, SequenceEndEvent: self.end,
+            AliasEvent: self.alias, DocumentStartEvent: self.document,
+        }
+
+    def document_value(self) -> Any:
+        """The value of the (only) document; None when the stream holds none."""
+        bottom = self.stack[0][0]
+        return bottom[0] if bottom else None
+
     def start(self, event: Any) -> None:
         mapping = type(event) is MappingStartEvent
-        if event.tag not in (_MAP_TAGS if mapping else _SEQ_TAGS):
+        tag = event.ctag  # as ``event.tag`` reads it, without the property
+        if tag is not None and str(tag) not in (_MAP_TAGS if mapping else _SEQ_TAGS):
             raise _tag_error(event.tag, event.start_mark)
-        if len(self.stack) >= self.max_depth:
+        if len(self.stack) > self.max_depth:  # the bottom frame holds no level of the file
             raise InputError.at(f"the file is nested more than {self.max_depth} levels deep", event.start_mark)
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
@@ -243,7 +255,7 @@ class _Builder:
     def end(self, event: Any) -> None:
         stack = self.stack
         container, anchor, start, _, _, merges = stack.pop()
-        self.frame = stack[-1] if stack else None
+        self.frame = stack[-1]
         if merges:
             container = self.merged(container, merges, start)
         if anchor is not None:
@@ -267,9 +279,6 @@ class _Builder:
     def add(self, value: Any, event: Any) -> None:
         """Put a finished value into the container being built: an item, a key, or a key's value."""
         frame = self.frame
-        if frame is None:
-            self.root = value
-            return
         container = frame[0]
         if type(container) is list:
             container.append(value)
@@ -277,9 +286,8 @@ class _Builder:
             if isinstance(value, (dict, list)):
                 raise InputError.at("a mapping key must be a plain value, not a mapping or a list", event.start_mark)
             frame[3] = value
-            if value in frame[4]:
+            if frame[4].setdefault(value, event) is not event:
                 raise _duplicate_key(value, frame[4], event)
-            frame[4][value] = event.start_mark.line + 1
         else:
             key = frame[3]
             frame[3] = _NO_KEY
@@ -304,8 +312,9 @@ class _Builder:
         return out
 
 
-def _duplicate_key(key: Any, lines: dict[Any, int], event: Any) -> InputError:
-    return InputError.at(f"duplicate key {short(key)} (first at line {lines[key]})", event.start_mark)
+def _duplicate_key(key: Any, first: dict[Any, Any], event: Any) -> InputError:
+    """``first``: each key of the mapping, with the event that wrote it first."""
+    return InputError.at(f"duplicate key {short(key)} (first at line {first[key].start_mark.line + 1})", event.start_mark)
 
 
 def _add_merge(frame: list[Any], value: Any, event: Any) -> None:
@@ -325,53 +334,69 @@ def positions(text: str, *, fast: bool = True) -> dict[DataPath, Position] | Non
     stands; what is inside it, at the nearest place that exists (the alias).
     """
     try:
-        get_event = event_source(text, fast=fast)
-        out: dict[DataPath, Position] = {}
-        stack: list[list[Any]] = []  # [is mapping, path, next index or pending key, key mark]
-        while True:
-            event = get_event()
-            cls = type(event)
-            if cls is StreamEndEvent:
-                return out
-            if cls is MappingEndEvent or cls is SequenceEndEvent:
-                stack.pop()
-                continue
-            if cls not in (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent):
-                continue
-            mark = event.start_mark
-            if not stack:
-                path: DataPath = ()
-                out[path] = (mark.line, mark.column, mark.line, mark.column)
-            elif stack[-1][0]:
-                frame = stack[-1]
-                if frame[2] is _NO_KEY:
-                    frame[2] = _key_of(event)
-                    frame[3] = mark
-                    continue
-                path = (*frame[1], frame[2])
-                key_mark = frame[3]
-                frame[2] = _NO_KEY
-                null = cls is ScalarEvent and event.tag is None and event.implicit[0] and event.value in _NULLS
-                value_mark = key_mark if null else mark
-                out[path] = (key_mark.line, key_mark.column, value_mark.line, value_mark.column)
-            else:
-                frame = stack[-1]
-                path = (*frame[1], frame[2])
-                frame[2] += 1
-                out[path] = (mark.line, mark.column, mark.line, mark.column)
-            if cls is MappingStartEvent:
-                stack.append([True, path, _NO_KEY, None])
-            elif cls is SequenceStartEvent:
-                stack.append([False, path, 0, None])
+        return _Positions().read(event_source(text, fast=fast))
     except Exception:  # positions are best effort: a message without one still names the file
         return None
+
+
+#: The events of a node, which gets a position (its end's events close a collection).
+_NODE_EVENTS = frozenset({ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent})
+
+
+class _Positions:
+    """What :func:`positions` knows between events: the collections open around the next node, and the
+    positions found so far."""
+
+    __slots__ = ("out", "stack")
+
+    def __init__(self) -> None:
+        self.out: dict[DataPath, Position] = {}
+        self.stack: list[list[Any]] = []  # [is mapping, path, next index or pending key, key mark]
+
+    def read(self, get_event: Callable[[], Any]) -> dict[DataPath, Position]:
+        stack, place, nodes = self.stack, self.place, _NODE_EVENTS
+        while (cls := type(event := get_event())) is not StreamEndEvent:
+            if cls is MappingEndEvent or cls is SequenceEndEvent:
+                stack.pop()
+            elif cls in nodes and (path := place(event)) is not None:
+                if cls is MappingStartEvent:
+                    stack.append([True, path, _NO_KEY, None])
+                elif cls is SequenceStartEvent:
+                    stack.append([False, path, 0, None])
+        return self.out
+
+    def place(self, event: Any) -> DataPath | None:
+        """Record where a node stands and return its path. A mapping's key is not placed: it becomes the
+        mapping's pending key, and its value is placed under it (at the key when the value is null)."""
+        mark = event.start_mark
+        if not self.stack:
+            self.out[()] = (mark.line, mark.column, mark.line, mark.column)
+            return ()
+        frame = self.stack[-1]
+        if not frame[0]:
+            path = (*frame[1], frame[2])
+            frame[2] += 1
+            self.out[path] = (mark.line, mark.column, mark.line, mark.column)
+            return path
+        if frame[2] is _NO_KEY:
+            frame[2] = _key_of(event)
+            frame[3] = mark
+            return None
+        path = (*frame[1], frame[2])
+        key_mark = frame[3]
+        frame[2] = _NO_KEY
+        null = type(event) is ScalarEvent and event.ctag is None and event.implicit[0] and event.value in _NULLS
+        value_mark = key_mark if null else mark
+        self.out[path] = (key_mark.line, key_mark.column, value_mark.line, value_mark.column)
+        return path
 
 
 def _key_of(event: Any) -> Any:
     if type(event) is not ScalarEvent:
         return _NO_KEY  # build refuses complex keys, so this is not reached
-    if event.tag is None and event.implicit[0]:
+    tag = event.ctag  # as ``event.tag`` reads it, without the property
+    if tag is None and event.implicit[0]:
         return _resolve_plain(event.value, event.start_mark)
-    if event.tag in _STR_TAGS:
+    if tag is None or str(tag) in _STR_TAGS:
         return event.value
     return _typed_scalar(event.value, event.start_mark)

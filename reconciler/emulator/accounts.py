@@ -67,6 +67,10 @@ class _Key:
     secret: str
     main: bool
 
+    @property
+    def kind(self) -> str:
+        return MAIN_KEY if self.main else STANDARD_KEY
+
 
 def _derived_hex(*parts: str) -> str:
     return hashlib.sha256("\x00".join(("reconciler-emulator", *parts)).encode()).hexdigest()[:32]
@@ -165,19 +169,10 @@ class Accounts:
         dates: tuple[float, float] | None = None,
     ) -> EmulatorAccount:
         """A new subaccount of the parent; raises ValueError naming what is wrong."""
-        if not isinstance(friendly_name, str) or not friendly_name or len(friendly_name) > MAX_NAME:
-            raise ValueError(f"friendly_name must be a string of 1 to {MAX_NAME} characters")
-        if sid is not None and (not isinstance(sid, str) or not ACCOUNT_SID.match(sid)):
-            raise ValueError(f"sid {sid!r} must be 'AC' followed by 32 hex digits")
-        if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
-            raise ValueError("auth_token must be a non-empty string")
-        _check_status(status)
+        _check_new_account(friendly_name, sid, auth_token, status)
         with self._lock:
             if sid is None:
-                index = len(self._accounts)  # the parent and the subaccounts before: this one's number
-                while subaccount_sid(self._parent_sid, index) in self._accounts:
-                    index += 1
-                sid = subaccount_sid(self._parent_sid, index)
+                sid = self._next_subaccount_sid()
             elif sid in self._accounts:
                 raise ValueError(f"account {sid} exists already")
             account = EmulatorAccount(sid, auth_token or derived_token(sid), friendly_name, self._parent_sid, status)
@@ -185,6 +180,14 @@ class Accounts:
             now = self._clock()
             self._dates[sid] = dates or (now, now)
             return account
+
+    def _next_subaccount_sid(self) -> str:
+        """The derived SID of the next subaccount: numbered after the accounts so far, skipping SIDs in use.
+        Call with the lock held."""
+        index = len(self._accounts)  # the parent and the subaccounts before: this one's number
+        while subaccount_sid(self._parent_sid, index) in self._accounts:
+            index += 1
+        return subaccount_sid(self._parent_sid, index)
 
     def add_key(self, account_sid: str, key_sid: str, secret: str, *, main: bool = False) -> None:
         """An API key of ``account_sid``: a main key acts as its auth token, a standard one cannot read
@@ -212,26 +215,29 @@ class Accounts:
     def authenticate(self, header: str) -> tuple[str, Principal | None]:
         """The SID of the account a request claims (for its concurrency limit) and whom it speaks for,
         or None when it is refused: wrong credentials, or an account that is not active."""
-        basic = _basic(header)
-        user, password = basic if basic is not None else (None, None)
+        user, password = _basic(header) or (None, None)
         with self._lock:
-            key = self._keys.get(user) if user else None
-            account = self._accounts.get(key.account_sid if key else user or "")
-            claimed = account.sid if account else self._parent_sid
-            principal: Principal | None = None
-            if not self.check:
-                kind = (MAIN_KEY if key.main else STANDARD_KEY) if key else AUTH_TOKEN
-                principal = Principal(self._accounts[claimed], kind)
-            elif key is not None and password is not None and _same(password, key.secret):
-                principal = Principal(self._accounts[claimed], MAIN_KEY if key.main else STANDARD_KEY)
-            elif (
-                account is not None and key is None and password is not None
-                and _same(password, account.auth_token) and (not account.is_parent or self._parent_token)
-            ):
-                principal = Principal(account, AUTH_TOKEN)
-            if principal is None or not self._active(principal.account):
-                return claimed, None
-            return claimed, principal
+            key, account = self._named_by(user)
+            claimed = account or self._accounts[self._parent_sid]  # an unknown user claims the parent
+            if self.check and not self._proven(key, account, password):
+                return claimed.sid, None
+            principal = Principal(claimed, key.kind if key else AUTH_TOKEN)
+            return claimed.sid, principal if self._active(claimed) else None
+
+    def _named_by(self, user: str | None) -> tuple[_Key | None, EmulatorAccount | None]:
+        """The API key and the account a Basic user names (a key names its own account), each None when
+        unknown. Call with the lock held."""
+        key = self._keys.get(user) if user else None
+        return key, self._accounts.get(key.account_sid if key else user or "")
+
+    def _proven(self, key: _Key | None, account: EmulatorAccount | None, password: str | None) -> bool:
+        """Whether ``password`` proves the credential: the key's secret, or else the account's auth token
+        (the parent's only when it is accepted). Compared in constant time."""
+        if password is None or account is None:
+            return False
+        if key is not None:
+            return _same(password, key.secret)
+        return _same(password, account.auth_token) and (not account.is_parent or self._parent_token)
 
     def _active(self, account: EmulatorAccount) -> bool:
         """Whether an account may be used: itself and its parent active, as a suspended parent at Twilio
@@ -244,6 +250,18 @@ class Accounts:
             return self.all()
         current = self.get(principal.account.sid)
         return [current] if current is not None else []
+
+
+def _check_new_account(friendly_name: object, sid: object, auth_token: object, status: object) -> None:
+    """Raise ValueError naming what is wrong with a new subaccount's fields (``sid`` and ``auth_token``: None
+    to derive them)."""
+    if not isinstance(friendly_name, str) or not friendly_name or len(friendly_name) > MAX_NAME:
+        raise ValueError(f"friendly_name must be a string of 1 to {MAX_NAME} characters")
+    if sid is not None and (not isinstance(sid, str) or not ACCOUNT_SID.match(sid)):
+        raise ValueError(f"sid {sid!r} must be 'AC' followed by 32 hex digits")
+    if auth_token is not None and (not isinstance(auth_token, str) or not auth_token):
+        raise ValueError("auth_token must be a non-empty string")
+    _check_status(status)
 
 
 def _check_status(status: object) -> None:

@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "fs": {"errors"},
     "text": set(),
     "models": {"errors"},
-    "config": {"config", "models", "errors", "defaults"},
+    "config": {"config", "models", "errors", "defaults", "fs"},
     "diff": {"models"},
     "plan": {"models", "diff", "errors"},
     "apply": {"plan", "models", "diff", "errors"},

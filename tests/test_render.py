@@ -116,7 +116,10 @@ def test_json_documents_write_what_a_terminal_would_obey_as_escapes() -> None:
 
 
 def test_error_lines_are_one_line_each_escaped() -> None:
-    from reconciler.errors import PlanFileError
+    from reconciler.errors import ConfigError, ConfigIssue, Location, PlanFileError
     from reconciler.render import error_lines
+    from reconciler.render.words import config_error_lines
 
     assert error_lines(PlanFileError("plan\x1b[2J.json: x\n- forged")) == ["Error: plan\\x1b[2J.json: x\\n- forged"]
+    named = ConfigError([ConfigIssue(Location("a\x1b[31m.yaml", 1, 1), "bad")])
+    assert error_lines(named)[0] == config_error_lines(named)[0] == "a\\x1b[31m.yaml:1:1: bad"

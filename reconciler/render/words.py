@@ -222,7 +222,7 @@ def _error_lines(error: ReconcilerError) -> list[str]:
 def config_error_lines(error: ConfigError) -> list[str]:
     """``reconciler validate``'s verdict on invalid files: every issue, then the count."""
     count = len(error.issues)
-    return [str(issue) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]
+    return [escape_control(str(issue)) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]
 
 
 def usage_hints(message: str, envvar: str | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from click.core import ParameterSource
 from reconciler import __version__
 from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError
 from reconciler.options import (
+    Seconds,
     accounts_option,
     allow_delete_option,
     api_options,
@@ -252,7 +253,7 @@ def show(plan_file: str, fmt: str) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the plan and each action's outcome as one JSON document on stdout (needs --auto-approve).")
 @click.option("--wait", is_flag=True, help="Wait until created and updated senders leave transient statuses.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=600, show_default=True,
+@click.option("--timeout", type=Seconds(min=0), default=600, show_default=True,
               help="Seconds --wait waits at most.")
 @allow_delete_option
 @force_option

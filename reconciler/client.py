@@ -17,6 +17,8 @@
   carrying Twilio's code, with the API's words escaped to one printable line; a write that may have been
   applied although it failed says so (``ApiError.outcome_unknown``).
 - Never puts a credential in a message, a repr or a log line (credentials and URL checks: :mod:`reconciler.auth`).
+- Reads a body as it streams in, and refuses a successful answer past ``max_answer_bytes`` (:data:`MAX_ANSWER_BYTES`)
+  as soon as it passes: an answer of 300 MB, or without end, costs about that much memory at most.
 
 Tests inject ``transport=httpx.MockTransport(...)``; integration tests point ``base_url`` at the emulator.
 """
@@ -54,13 +56,15 @@ from reconciler.responses import error_fields, kind_of, live_sender, page_limit,
 from reconciler.text import clip, escape_control
 
 # Credentials, the URL checks and senders_from_pages are imported from here by the rest of reconciler.
-__all__ = ["ADAPTIVE_ENV", "DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_PAGES", "MAX_PAGE_SIZE",
-           "STATS_FILE_ENV", "Credentials", "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback",
-           "senders_from_pages", "shown_url"]
+__all__ = ["ADAPTIVE_ENV", "DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_ANSWER_BYTES", "MAX_PAGES",
+           "MAX_PAGE_SIZE", "STATS_FILE_ENV", "Credentials", "RetryPolicy", "SendersClient", "Stats", "check_base_url",
+           "is_loopback", "senders_from_pages", "shown_url"]
 
 MAX_PAGE_SIZE = 1000
 #: Pages read at most when the API does not say how many senders it holds: 10 million senders at 1,000 a page.
 MAX_PAGES = 10_000
+#: The largest (decoded) body of a successful answer read: a page of 1,000 senders is about 2 MB, an account 1 KB.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 #: ``0`` (or false, no, off): the concurrency stays at ``concurrency`` whatever the API answers.
 ADAPTIVE_ENV = "RECONCILER_ADAPTIVE"
 #: A path: each client appends its stats to it as one JSON line when it closes.
@@ -167,12 +171,14 @@ class SendersClient:
         concurrency: int = DEFAULT_CONCURRENCY,
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ):
         self.base_url = check_base_url(base_url)
         self._host = urlsplit(self.base_url).netloc
         self.retry = retry
         self.page_size = page_size
         self.max_pages = max_pages
+        self.max_answer_bytes = max_answer_bytes
         # One limiter per client, and one client per account: the account's limit is what it finds.
         self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=_adaptive(os.environ.get(ADAPTIVE_ENV)))
         self.stats = Stats(limit_history=self._limiter.history)
@@ -328,7 +334,7 @@ class SendersClient:
 
     # ---- plumbing
 
-    async def _json(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
+    async def _json(self, method: str, url: str, **kwargs: Any) -> tuple[_Answer, Any]:
         """The 2xx response and its decoded JSON body; :class:`ApiError` when there is none to decode."""
         response = await self._request(method, url, **kwargs)
         if response.content:
@@ -343,7 +349,7 @@ class SendersClient:
             status=response.status_code, method=method, url=shown_url(url), outcome_unknown=write,
         )
 
-    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _request(self, method: str, url: str, **kwargs: Any) -> _Answer:
         """The 2xx response, after retries; :class:`ApiError` otherwise.
 
         A write refused (4xx) after an earlier attempt that may have been applied is still ``outcome_unknown``.
@@ -383,14 +389,14 @@ class SendersClient:
         log.info("retrying after: %s", exc)
         retry_log.warning("Retrying (attempt %d of %d) after: %s", state.attempt_number + 1, self.retry.attempts, exc)
 
-    async def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _once(self, method: str, url: str, **kwargs: Any) -> _Answer:
         self.stats.requests += 1
         self.stats.by_method[method] = self.stats.by_method.get(method, 0) + 1
         shown = shown_url(url)
         write = method not in _READS
         try:
             async with self._connection() as (http, permit):
-                response = await _within(http.request(method, url, **kwargs), self.retry.timeout)
+                response = await _within(self._send(http, method, url, kwargs), self.retry.timeout)
                 permit.outcome = "ok" if response.is_success else "throttled" if response.status_code == 429 else "other"
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
             unsent = isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -414,6 +420,44 @@ class SendersClient:
         if response.status_code == 429:
             self.stats.throttled += 1
         raise _error_from(response, method, shown)
+
+    async def _send(self, http: httpx.AsyncClient, method: str, url: str, kwargs: dict[str, Any]) -> _Answer:
+        """The answer, its body read as it streams in: :class:`ApiError` once a successful one passes
+        ``max_answer_bytes`` (by its Content-Length, or as it is read); an error's body is cut there."""
+        limit, chunks, size = self.max_answer_bytes, [], 0
+        response = await http.send(http.build_request(method, url, **kwargs), stream=True)
+        try:
+            declared = response.headers.get("Content-Length", "")
+            too_large = response.is_success and declared.isdigit() and int(declared) > limit
+            if not too_large:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:  # an error's body: what fits tells Twilio's code and message
+                        too_large = response.is_success
+                        break
+                    chunks.append(chunk)
+        finally:
+            await response.aclose()
+        if too_large:
+            write = method not in _READS
+            raise ApiError(f"the answer from {self._host} is larger than {limit:,} bytes, the most this client reads"
+                           + (": the change may have been applied" if write else ""),
+                           method=method, url=shown_url(url), outcome_unknown=write)
+        return _Answer(response.status_code, response.reason_phrase, response.headers, b"".join(chunks))
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What is kept of an ``httpx.Response`` once its body is in."""
+
+    status_code: int
+    reason_phrase: str
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
 
 
 @functools.cache
@@ -439,7 +483,7 @@ def _described(exc: BaseException) -> str:
     return clip(escape_control(f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
 
 
-def _error_from(response: httpx.Response, method: str, url: str) -> ApiError:
+def _error_from(response: _Answer, method: str, url: str) -> ApiError:
     """Twilio's error body is ``{code, message, more_info, status}``; fall back to the HTTP reason."""
     code, message, more_info = error_fields(response.content)
     status = response.status_code

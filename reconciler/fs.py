@@ -57,15 +57,26 @@ def _umask() -> int:
     return current
 
 
-def read_regular(path: str | Path, *, limit: int) -> bytes:
-    """A regular file's bytes, at most ``limit`` of them; OSError or ValueError (with a sentence) otherwise.
+class NotRegularFile(ValueError):
+    """:func:`read_regular` was given a FIFO, a device, a socket or a directory; the message says which."""
 
-    Opened without blocking, so a FIFO or a device is refused instead of waited on.
+
+class FileTooLarge(ValueError):
+    """:func:`read_regular` found more than its ``limit`` of bytes."""
+
+
+def read_regular(path: str | Path, *, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them; OSError, :class:`NotRegularFile` or
+    :class:`FileTooLarge` (both ValueErrors, with a sentence) otherwise.
+
+    Opened without blocking, so a FIFO or a device is refused instead of waited on: opening a FIFO for
+    reading would wait for a writer, and reading it would wait for data that may never come.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("not a regular file")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(f"{file_kind(mode)}, not a regular file")
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
@@ -73,5 +84,18 @@ def read_regular(path: str | Path, *, limit: int) -> bytes:
     with os.fdopen(fd, "rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ValueError(f"larger than {limit:,} bytes")
+        raise FileTooLarge(f"larger than {limit:,} bytes")
     return data
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words: ``"a FIFO"``, ``"a directory"``..."""
+    kinds = (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((words for test, words in kinds if test(mode)), "something else")

@@ -6,6 +6,7 @@ its SID), so ``--help`` stays cheap.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -33,6 +34,22 @@ def _options(*decorators: Callable[[_F], _F]) -> Callable[[_F], _F]:
         return func
 
     return apply
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds: a finite float within the range.
+
+    ``nan`` compares false with every bound and ``inf`` passes an open-ended range, so click's
+    ``FloatRange`` alone lets both through, to fail later as a traceback or a wait without end.
+    """
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{number} is not a finite number of seconds", param, ctx)
+        return number
 
 
 def _no_empty_path(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -92,13 +109,13 @@ api_options = _options(
     click.option("--account-concurrency", envvar="RECONCILER_ACCOUNT_CONCURRENCY", type=click.IntRange(1, 100), metavar="N",
                  default=DEFAULT_ACCOUNT_CONCURRENCY, show_default=True,
                  help="Accounts read and applied at once (env RECONCILER_ACCOUNT_CONCURRENCY)."),
-    click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=click.FloatRange(min=0.1),
+    click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=Seconds(min=0.1),
                  default=DEFAULT_TIMEOUT, show_default=True,
                  help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT)."),
     click.option("--max-attempts", envvar="RECONCILER_MAX_ATTEMPTS", type=click.IntRange(min=1),
                  default=DEFAULT_ATTEMPTS, show_default=True,
                  help="Attempts per request on 429, 5xx and connection errors (env RECONCILER_MAX_ATTEMPTS)."),
-    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=click.FloatRange(min=0), default=DEFAULT_BACKOFF,
+    click.option("--backoff", envvar="RECONCILER_BACKOFF", type=Seconds(min=0), default=DEFAULT_BACKOFF,
                  show_default=True, help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF)."),
     click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
 )

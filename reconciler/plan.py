@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar, get_args
 
+from reconciler import shapes
 from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
 from reconciler.errors import SafetyViolation
 from reconciler.models import (
@@ -23,11 +24,15 @@ from reconciler.models import (
     DISPLAY_NAME_IN_REVIEW,
     DISPLAY_NAME_RETRYABLE,
     SANDBOX_SENDER_ID,
+    TOP_FIELDS,
     TRANSIENT_STATUSES,
+    Configuration,
     DesiredSender,
     DesiredState,
     LiveSender,
+    Profile,
     Safety,
+    Webhook,
 )
 
 ActionKind = Literal["create", "update", "delete"]
@@ -430,40 +435,63 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_from_data(data: Mapping[str, Any]) -> Plan:
-    """The inverse of :func:`plan_to_data`; raises KeyError, TypeError or ValueError on a malformed document."""
+def plan_from_data(data: Any, where: str = "") -> Plan:
+    """The inverse of :func:`plan_to_data`, strict: ``ValueError`` on anything it would not have written.
+
+    A saved plan may be read without its signature checked (``reconciler show`` without a key), so every
+    value is checked for the type the renderings expect, and each change for a field reconciler manages;
+    the message starts with the value's place, under ``where`` (``accounts[0].actions[2].sid: ...``).
+    """
+    _SAVED_PLAN(data, where)
     return Plan(
         actions=tuple(
-            Action(
-                action=_one_of(a["action"], ("create", "update", "delete")),
-                sender_id=str(a["sender_id"]),
-                sid=a["sid"],
-                changes=tuple(FieldChange(str(c["path"]), c["before"], c["after"]) for c in a["changes"]),
-                body=dict(a["body"]),
-                allowed=bool(a["allowed"]),
-                status=a["status"],
-                resubmits=a["resubmits"],
-            )
+            Action(a["action"], a["sender_id"], a["sid"],
+                   tuple(FieldChange(c["path"], c["before"], c["after"]) for c in a["changes"]), dict(a["body"]),
+                   a["allowed"], a["status"], a["resubmits"])
             for a in data["actions"]
         ),
         notices=tuple(
-            Notice(str(n["sender_id"]), _one_of(n["kind"], get_args(NoticeKind)), status=n["status"], name=n["name"],
+            Notice(n["sender_id"], n["kind"], status=n["status"], name=n["name"],
                    reasons=tuple((code, message) for code, message in n["reasons"]), wanted=n.get("wanted"))
             for n in data["notices"]
         ),
         problems=tuple(
-            Problem(str(p["sender_id"]), _one_of(p["kind"], get_args(ProblemKind)), path=p["path"], before=p["before"],
-                    after=p["after"], sids=tuple(str(s) for s in p["sids"]))
+            Problem(p["sender_id"], p["kind"], path=p["path"], before=p["before"], after=p["after"], sids=tuple(p["sids"]))
             for p in data["problems"]
         ),
-        live_count=int(data["live_count"]),
-        managed_count=int(data["managed_count"]),
-        fingerprints=tuple(sorted((str(k), str(v)) for k, v in dict(data["fingerprints"]).items())),
-        targets=tuple(str(t) for t in data["targets"]),
+        live_count=data["live_count"],
+        managed_count=data["managed_count"],
+        fingerprints=tuple(sorted(data["fingerprints"].items())),
+        targets=tuple(data["targets"]),
     )
 
 
-def _one_of(value: Any, allowed: tuple[Any, ...]) -> Any:
-    if value not in allowed:
-        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, allowed))}")
-    return value
+#: Every field path a change may name: the managed fields of a sender, as :func:`sender_changes` names them.
+FIELD_PATHS: frozenset[str] = frozenset(TOP_FIELDS) | {
+    f"{section}.{name}" for section, model in (("configuration", Configuration), ("webhook", Webhook),
+                                              ("profile", Profile)) for name in model.model_fields
+}
+
+
+def _kinds(kinds: tuple[str, ...]) -> shapes.Shape:
+    return shapes.one_of(kinds, f"one of {', '.join(kinds)}")
+
+
+_TEXT, _TEXT_OR_NULL, _FIELD = shapes.text(), shapes.text(null=True), shapes.one_of(FIELD_PATHS, "a field reconciler manages")
+_SAVED_PLAN = shapes.members({
+    "actions": shapes.list_of(shapes.members({
+        "action": _kinds(get_args(ActionKind)), "sender_id": _TEXT, "sid": _TEXT_OR_NULL, "body": shapes.mapping(),
+        "changes": shapes.list_of(shapes.members({"path": _FIELD, "before": shapes.anything, "after": shapes.anything})),
+        "allowed": shapes.flag(), "status": _TEXT_OR_NULL, "resubmits": _TEXT_OR_NULL,
+    })),
+    "notices": shapes.list_of(shapes.members({
+        "sender_id": _TEXT, "kind": _kinds(get_args(NoticeKind)), "status": _TEXT_OR_NULL, "name": _TEXT_OR_NULL,
+        "reasons": shapes.list_of(shapes.list_of(shapes.anything, length=2)), "wanted": _TEXT_OR_NULL,
+    }, optional=("wanted",))),
+    "problems": shapes.list_of(shapes.members({
+        "sender_id": _TEXT, "kind": _kinds(get_args(ProblemKind)), "before": shapes.anything, "after": shapes.anything,
+        "path": shapes.one_of(FIELD_PATHS, "a field reconciler manages", null=True), "sids": shapes.list_of(_TEXT),
+    })),
+    "live_count": shapes.count(), "managed_count": shapes.count(), "fingerprints": shapes.mapping(_TEXT),
+    "targets": shapes.list_of(_TEXT),
+})

@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler import __version__
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.errors import PlanFileError, StalePlanError
@@ -95,7 +97,7 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
         raise PlanFileError(f"{name}: cannot read the plan file ({reason})") from None
     try:
         doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         hint = ""
         if name.endswith((".yaml", ".yml")):
             hint = f"; to plan and apply a desired-state file, give it with -f: reconciler apply -f {name}"
@@ -112,25 +114,40 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
         )
     try:
-        forced = bool(doc["forced"])
-        accounts = tuple(
-            AccountPlan(AccountRef(_sid(entry["sid"]), entry.get("friendly_name")), plan_from_data(entry),
-                        Safety.model_validate(entry["safety"]), forced, tuple(entry.get("sources") or ()))
-            for entry in doc["accounts"]
-        )
-        if not accounts:
-            raise ValueError("it names no account")
+        entries = doc.get("accounts")
+        if not isinstance(entries, list) or not entries:
+            raise ValueError("accounts: expected a list of one entry per account")
+        base_url, forced, created_at = doc.get("base_url"), doc.get("forced"), doc.get("created_at")
+        if not isinstance(base_url, str) or not isinstance(forced, bool) or not isinstance(created_at, str):
+            raise ValueError("base_url, forced, created_at: expected a string, true or false, and a string")
+        accounts = tuple(_account_from_data(entry, f"accounts[{i}]", forced) for i, entry in enumerate(entries))
         if len({a.account.sid for a in accounts}) < len(accounts):
-            raise ValueError("it names an account twice")
-        return SavedPlan(accounts, base_url=doc["base_url"], forced=forced, created_at=doc["created_at"],
-                         path=name)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PlanFileError(f"{name}: the saved plan is incomplete ({type(exc).__name__}: {exc})") from None
+            raise ValueError("accounts: it names an account twice")
+        return SavedPlan(accounts, base_url=base_url, forced=forced, created_at=created_at, path=name)
+    except ValueError as exc:
+        raise PlanFileError(f"{name}: the saved plan is incomplete or malformed: {exc}") from None
 
 
-def _sid(value: Any) -> str:
+def _account_from_data(entry: Any, where: str, forced: bool) -> AccountPlan:
+    """One account's entry, every value of the type :func:`dump_plan` writes: the file may not have been verified."""
+    plan = plan_from_data(entry, where)  # refuses an entry that is not an object, too
+    friendly_name, sources = entry.get("friendly_name"), entry.get("sources", [])
+    if friendly_name is not None and not isinstance(friendly_name, str):
+        raise ValueError(f"{where}.friendly_name: expected a string or null")
+    if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
+        raise ValueError(f"{where}.sources: expected a list of file names")
+    try:
+        safety = Safety.model_validate(entry.get("safety"))
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'safety'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"{where}.safety: {wrong}") from None
+    return AccountPlan(AccountRef(_sid(entry.get("sid"), f"{where}.sid"), friendly_name), plan, safety, forced,
+                       tuple(sources))
+
+
+def _sid(value: Any, where: str) -> str:
     if not isinstance(value, str) or not ACCOUNT_SID.match(value):
-        raise ValueError(f"account {value!r} is not an account SID")
+        raise ValueError(f"{where}: {value!r:.40} is not an account SID")
     return value
 
 

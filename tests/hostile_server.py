@@ -3,9 +3,11 @@
 >>> with HostileServer(lambda request: reply(200, {"senders": [], "meta": {}})) as server:  # doctest: +SKIP
 ...     run_cli("plan", env=clean_env(TWILIO_MESSAGING_BASE_URL=server.base_url, ...))
 
-An answer is the bytes to send (then the connection is closed), ``DROP`` (close without a word), or a
+An answer is the bytes to send (then the connection is closed), ``DROP`` (close without a word), a
 :class:`Trickle`: a start sent at once, then an endless stream of one byte at a time, until the client
-gives up or the server is closed. Every request is recorded, with how many bytes its answer sent.
+gives up or the server is closed, or a :class:`Flood`: a start, then a chunk again and again, as fast as
+the client reads, until it has sent ``times`` of them or the client stops reading. Every request is
+recorded, with how many bytes its answer sent.
 """
 
 from __future__ import annotations
@@ -36,8 +38,17 @@ class Trickle:
     interval: float = 0.1
 
 
+@dataclass(frozen=True)
+class Flood:
+    """``start``, then ``chunk`` ``times`` over (a body of ``len(chunk) * times`` bytes, never all in memory)."""
+
+    start: bytes
+    chunk: bytes
+    times: int
+
+
 DROP = b""
-Answer = bytes | Trickle
+Answer = bytes | Trickle | Flood
 
 
 def reply(status: int, body: Any = None, *, raw: bytes | None = None, reason: str = "OK",
@@ -74,6 +85,12 @@ class _Handler(socketserver.StreamRequestHandler):
                 self._send(request, answer.start)
                 while not state.stopping.wait(answer.interval):
                     self._send(request, answer.byte)
+            elif isinstance(answer, Flood):
+                self._send(request, answer.start)
+                for _ in range(answer.times):
+                    if state.stopping.is_set():
+                        break
+                    self._send(request, answer.chunk)
             else:
                 self._send(request, answer)
         except OSError:  # the client gave up: what a trickle waits for

@@ -137,6 +137,16 @@ def test_read_text_refuses_what_is_not_yaml_text(tmp_path: Path) -> None:
         reader.read_text(tmp_path / "absent.yaml")
 
 
+def test_read_text_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    # A FIFO is tried through the real CLI (tests/integration/test_validate_cli.py), where blocking ends in a timeout.
+    with pytest.raises(reader.InputError) as info:
+        reader.read_text(tmp_path)
+    assert info.value.message.startswith("a directory, not a regular file: only regular files are read")
+    if Path("/dev/null").exists():
+        with pytest.raises(reader.InputError, match=r"^a character device, not a regular file: "):
+            reader.read_text(Path("/dev/null"))
+
+
 def test_locate_falls_back_to_the_nearest_ancestor() -> None:
     text = "senders:\n  - sender_id: x\n    profile: {}\n"
     marks = reader.positions(text)
@@ -150,7 +160,8 @@ def test_locate_falls_back_to_the_nearest_ancestor() -> None:
 
 @pytest.mark.parametrize("module", READER_MODULES, ids=lambda p: p.name)
 def test_the_reader_imports_no_models(module: Path) -> None:
-    """Only the standard library, ruamel.yaml and the reader's own parts: what values mean is the loader's."""
+    """Only the standard library, ruamel.yaml, the reader's own parts and the file reader of ``fs``: what values
+    mean is the loader's."""
     ours = set()
     for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -158,4 +169,4 @@ def test_the_reader_imports_no_models(module: Path) -> None:
         elif isinstance(node, ast.Import):
             ours.update(alias.name for alias in node.names)
     outside = {name for name in ours if name.startswith(("reconciler", "pydantic"))}
-    assert outside <= {"reconciler.errors", "reconciler.config.events"}, outside
+    assert outside <= {"reconciler.errors", "reconciler.config.events", "reconciler.fs"}, outside

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
@@ -11,7 +12,7 @@ from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.accounts.run import Run
 from reconciler.errors import UnsafePlanError
 from reconciler.models import LiveSender, Safety
-from reconciler.plan import Plan, build_plan, fingerprint, plan_from_data, plan_to_data
+from reconciler.plan import FIELD_PATHS, NoticeKind, Plan, build_plan, fingerprint, plan_from_data, plan_to_data
 from reconciler.render.words import action_note, notice_message, problem_message
 from tests.factories import SANDBOX, A, B, C, D, desired, live, sid_of, state
 
@@ -198,3 +199,57 @@ def test_core_imports_no_http_library() -> None:
     code = "import sys, reconciler.diff, reconciler.plan, reconciler.render; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _every_kind_of_plan():
+    wanted = state(desired(A, profile={"name": "Acme", "about": "new", "emails": ["a@x.example"]}),
+                   desired(B, profile={"name": "Beta"}), desired(D, configuration={"waba_id": "2"}))
+    current = [live(A, profile={"name": "Acme", "about": "old"}), live(C, profile={"name": "Gone"}),
+               live(D, configuration={"waba_id": "1"}, status="OFFLINE",
+                    offline_reasons=[{"code": "63051", "message": "gone"}])]
+    return build_plan(wanted, current, targets=[A, B, C, D, "whatsapp:+15550000000"])
+
+
+def test_a_plan_read_back_is_the_plan_written() -> None:
+    plan = _every_kind_of_plan()
+    assert plan.actions and plan.notices and plan.problems
+    assert plan_from_data(plan_to_data(plan)) == plan
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("targets"), "accounts[0].targets: missing"),
+        (lambda d: d["actions"][0].update(sender_id=None), "accounts[0].actions[0].sender_id: expected a string, not null"),
+        (lambda d: d["actions"][0].update(action="drop"),
+         "accounts[0].actions[0].action: 'drop' is not one of create, update, delete"),
+        (lambda d: d["actions"][0].update(body=[]), "accounts[0].actions[0].body: expected an object, not a list"),
+        (lambda d: d["actions"][0]["changes"][0].update(path="profile.nope"),
+         "accounts[0].actions[0].changes[0].path: 'profile.nope' is not a field reconciler manages"),
+        (lambda d: d["actions"][0].update(allowed=1), "accounts[0].actions[0].allowed: expected true or false, not the number 1"),
+        (lambda d: d["notices"][0].update(kind="x" * 99),
+         f"accounts[0].notices[0].kind: '{'x' * 38}… is not one of {', '.join(get_args(NoticeKind))}"),
+        (lambda d: d["notices"][0].update(reasons=[[1, 2, 3]]),
+         "accounts[0].notices[0].reasons[0]: expected a list of 2, not a list"),
+        (lambda d: d["problems"][0].update(sids=[None]), "accounts[0].problems[0].sids[0]: expected a string, not null"),
+        (lambda d: d.update(live_count=True), "accounts[0].live_count: expected a whole number, 0 or more, not true"),
+        (lambda d: d.update(managed_count=-1),
+         "accounts[0].managed_count: expected a whole number, 0 or more, not the number -1"),
+        (lambda d: d.update(fingerprints={"\x1b": 2}), "accounts[0].fingerprints['\\x1b']: expected a string, not the number 2"),
+    ],
+)
+def test_a_plan_read_back_is_refused_at_the_first_value_it_would_not_have_written(edit, message) -> None:
+    data = plan_to_data(_every_kind_of_plan())
+    edit(data)
+    with pytest.raises(ValueError) as caught:
+        plan_from_data(data, "accounts[0]")
+    assert str(caught.value) == message
+
+
+def test_every_field_a_change_can_name_is_a_field_path() -> None:
+    every = desired(A, friendly_name="x", configuration={"waba_id": "1", "verification_method": "sms",
+                                                          "voice_application_sid": "AP" + "0" * 32},
+                    webhook={"callback_url": "https://x.example", "callback_method": "POST"},
+                    profile={"name": "Acme", "about": "a", "emails": ["a@x.example"], "websites": ["https://x.example"]})
+    assert set(every.managed_fields()) <= FIELD_PATHS
+    assert {"friendly_name", "profile.about", "configuration.waba_id", "webhook.fallback_url"} <= FIELD_PATHS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from reconciler.models import DesiredState
 from reconciler.plan import Plan, build_plan
@@ -103,3 +104,22 @@ def test_reordered_list_says_so() -> None:
     items = [{"website": "https://a.example", "label": "Website"}, {"website": "https://b.example", "label": "Website"}]
     plan = build_plan(state(desired(A, profile={"websites": items[::-1]})), [live(A, profile={"websites": items})])
     assert "(same items, new order)" in render_text(plan)
+
+
+def test_json_documents_write_what_a_terminal_would_obey_as_escapes() -> None:
+    hostile = "a\x1b[2J\x9b31m\u202eb\u2028c\\\u2066"
+    plan = build_plan(state(), [live(A, sid="XE" + "1" * 32, status=hostile, profile={"name": hostile})], allow_delete=True)
+    text = render_json(plan)
+    assert not re.search("[\x7f-\x9f\u2028\u202e\u2066]", text)
+    assert "\\u009b31m\\u202eb\\u2028c\\\\\\u2066" in text
+    assert json.loads(text)["actions"][0]["status"] == hostile  # the same document to a JSON reader
+
+
+def test_error_lines_are_one_line_each_escaped() -> None:
+    from reconciler.errors import ConfigError, ConfigIssue, Location, PlanFileError
+    from reconciler.render import error_lines
+    from reconciler.render.words import config_error_lines
+
+    assert error_lines(PlanFileError("plan\x1b[2J.json: x\n- forged")) == ["Error: plan\\x1b[2J.json: x\\n- forged"]
+    named = ConfigError([ConfigIssue(Location("a\x1b[31m.yaml", 1, 1), "bad")])
+    assert error_lines(named)[0] == config_error_lines(named)[0] == "a\\x1b[31m.yaml:1:1: bad"

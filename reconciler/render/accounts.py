@@ -7,7 +7,6 @@ every item at the top, each item naming its ``account``, and one entry per accou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from reconciler.render.markdown import (
 from reconciler.render.report import render_drift, render_report, report_summary
 from reconciler.render.style import styler
 from reconciler.render.text import render_text
+from reconciler.render.values import json_document
 from reconciler.render.words import plural
 from reconciler.text import escape_control
 
@@ -97,7 +97,7 @@ def plans_dict(plans: Sequence[AccountPlan]) -> dict[str, Any]:
 
 
 def render_plans_json(plans: Sequence[AccountPlan]) -> str:
-    return json.dumps(plans_dict(plans), indent=2, ensure_ascii=False) + "\n"
+    return json_document(plans_dict(plans), indent=2)
 
 
 RENDERERS = {"text": render_plans_text, "json": render_plans_json, "markdown": render_plans_markdown}
@@ -121,7 +121,7 @@ def render_drift_all_json(plans: Sequence[AccountPlan]) -> str:
            "senders": [s for p in per for s in p["senders"]], "live_senders": sum(p["live_senders"] for p in per),
            "problems": [p for account, plan in _pairs(plans) for p in _tagged(problems_list(plan), account)],
            "accounts": per}
-    return json.dumps(doc, ensure_ascii=False) + "\n"
+    return json_document(doc)
 
 
 def render_reports(reports: Sequence[AccountReport], *, color: bool = False) -> str:
@@ -154,4 +154,4 @@ def render_apply_all_json(plans: Sequence[AccountPlan], reports: Sequence[Accoun
     }
     doc = {"format_version": FORMAT_VERSION, "plan": plans_dict(plans), "apply": apply_doc,
            "wait": None if settled is None else settled_dict(settled)}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_document(doc, indent=2)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.plan import Action, Plan
 from reconciler.render.report import report_summary
+from reconciler.render.values import json_document
 from reconciler.render.words import action_note, notice_message, outcome_message, problem_message
 
 FORMAT_VERSION = "1"
@@ -49,7 +49,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
 
 
 def render_json(plan: Plan) -> str:
-    return json.dumps(plan_dict(plan), indent=2, ensure_ascii=False) + "\n"
+    return json_document(plan_dict(plan), indent=2)
 
 
 def outcome_dict(outcome: Outcome) -> dict[str, Any]:
@@ -94,14 +94,14 @@ def render_apply_json(plan: Plan, report: ApplyReport | None, settled: Settled |
     """``apply --format json``: the plan, each action's outcome (none when nothing was applied), the wait."""
     doc = {"format_version": FORMAT_VERSION, "plan": plan_dict(plan), "apply": report_dict(report or ApplyReport()),
            "wait": None if settled is None else settled_dict(settled)}
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_document(doc, indent=2)
 
 
 def render_drift_json(plan: Plan) -> str:
     doc = {"format_version": FORMAT_VERSION, "drift": plan.drifted, "summary": plan.summary(),
            "gated": len(plan.gated), "senders": plan.drifted_senders(), "live_senders": plan.live_count,
            "problems": problems_list(plan)}
-    return json.dumps(doc, ensure_ascii=False) + "\n"
+    return json_document(doc)
 
 
 
@@ -111,4 +111,4 @@ def render_error_json(error: ReconcilerError) -> str:
     status = error.status if isinstance(error, ApiError) else None
     doc = {"format_version": FORMAT_VERSION,
            "error": {"kind": type(error).__name__, "message": str(error), "status": status, "code": code}}
-    return json.dumps(doc, ensure_ascii=False) + "\n"
+    return json_document(doc)

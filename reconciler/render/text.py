@@ -41,11 +41,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             kind = action.action if action.allowed else "dim"
             lines.append("  " + style(heading(action), kind))
             for change in action.changes:
+                path = escape_control(change.path)  # one of ours, unless a saved plan was edited
                 if action.action == "create":
-                    lines.append(f"      {style('+', 'create')} {change.path}: {show_field(change.path, change.after)}")
+                    lines.append(f"      {style('+', 'create')} {path}: {show_field(change.path, change.after)}")
                 else:
                     lines.append(
-                        f"      {style('~', 'update')} {change.path}: "
+                        f"      {style('~', 'update')} {path}: "
                         f"{show_field(change.path, change.before)} → {show_field(change.path, change.after)}"
                     )
                     lines.extend(f"          {item}" for item in list_delta(change.path, change.before, change.after))

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from reconciler.models import DEFAULT_LABELS, LIST_ITEM_KEYS
 from reconciler.text import escape_control
+
+# What JSON leaves as it is but a terminal obeys or reorders: DEL and the C1 controls, the line and paragraph
+# separators, the bidirectional marks, overrides and isolates (JSON already escapes the C0 controls).
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_document(doc: Any, *, indent: int | None = None) -> str:
+    """``doc`` as JSON text ending in a newline, with every character a terminal would obey written as a
+    ``\\uXXXX`` escape: the same document to a JSON reader, plain text to a person."""
+    text = json.dumps(doc, indent=indent, ensure_ascii=False)
+    if not text.isascii():  # the common case costs one scan in C
+        text = _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text + "\n"
 
 
 def show(value: Any) -> str:

@@ -196,7 +196,12 @@ def forced_lines(violations: Iterable[SafetyViolation]) -> list[str]:
 
 
 def error_lines(error: ReconcilerError) -> list[str]:
-    """The lines that report an error of ours, on stderr, closing a command."""
+    """The lines that report an error of ours, on stderr, closing a command; each on one line, escaped: a
+    message may quote a file name, a plan file or an API's words."""
+    return [escape_control(line) for line in _error_lines(error)]
+
+
+def _error_lines(error: ReconcilerError) -> list[str]:
     if isinstance(error, ConfigError):
         # One a line, PATH:LINE:COL first, so editors and CI can jump to each.
         return [str(issue) for issue in error.issues] + [
@@ -217,7 +222,7 @@ def error_lines(error: ReconcilerError) -> list[str]:
 def config_error_lines(error: ConfigError) -> list[str]:
     """``reconciler validate``'s verdict on invalid files: every issue, then the count."""
     count = len(error.issues)
-    return [str(issue) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]
+    return [escape_control(str(issue)) for issue in error.issues] + [f"{plural(count, 'error')}: invalid"]
 
 
 def usage_hints(message: str, envvar: str | None = None) -> list[str]:

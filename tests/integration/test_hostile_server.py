@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import gzip
 import itertools
+import json
 import re
 
 import pytest
 
-from reconciler.client import Credentials, RetryPolicy, SendersClient
+from reconciler.client import MAX_ANSWER_BYTES, Credentials, RetryPolicy, SendersClient
 from reconciler.errors import ApiError
 from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, CliResult, clean_env, run_cli
-from tests.hostile_server import DROP, HostileServer, Request, Trickle, reply
+from tests.hostile_server import DROP, Flood, HostileServer, Request, Trickle, reply
 
 SENDERS = "/v2/Channels/Senders"
 #: Raw control characters, and the escapes that must show instead.
@@ -57,7 +58,7 @@ def error_line(result: CliResult) -> str:
 
 @pytest.mark.parametrize("start", [
     pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", id="headers"),
-    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n"
                  b'{"senders": [], "pad": "', id="body"),
 ])
 def test_an_answer_trickled_a_byte_at_a_time_ends_at_the_request_timeout(tmp_path, start):
@@ -255,3 +256,92 @@ def test_a_write_s_outcome_is_unknown_unless_the_api_refused_it(answer, unknown)
         [request] = server.requests
     assert request.method == "POST" and request.body  # the write reached the server
     assert err.outcome_unknown is unknown, err
+
+
+# --------------------------------------------------------------------------- the size of an answer
+
+SUB = "AC" + "5" * 32
+MIB = 1024 * 1024
+#: A successful answer's head with no Content-Length: the body runs until the server closes the connection.
+OPEN_ENDED = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+
+
+def test_an_accounts_answer_without_end_is_refused_once_it_passes_the_cap(tmp_path):
+    """300 MB of an account's friendly name: read as it streams in, and refused at 32 MiB, not held whole."""
+    flood = Flood(OPEN_ENDED + b'{"sid": "' + SUB.encode() + b'", "friendly_name": "', b"a" * MIB, times=300)
+
+    def answer(request: Request) -> Flood | bytes:
+        return flood if request.target.startswith("/2010-04-01/Accounts/") else page([])
+
+    f = tmp_path / "senders.yaml"
+    f.write_text(f"account: {SUB}\nsenders: []\n")
+    with HostileServer(answer) as server:
+        env = clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
+                        TWILIO_MESSAGING_BASE_URL=server.base_url, TWILIO_API_BASE_URL=server.base_url)
+        result = run_cli("plan", "-f", str(f), "--max-attempts", "1", env=env, timeout=90)
+        [request] = [r for r in server.requests if r.target.startswith("/2010-04-01/Accounts/")]
+    line = error_line(result)
+    host = server.base_url.removeprefix("http://")
+    assert f"the answer from {host} is larger than {MAX_ANSWER_BYTES:,} bytes, the most this client reads" in line
+    assert f"(GET /2010-04-01/Accounts/{SUB}.json)" in line and f"account {SUB}" in line, line
+    assert MAX_ANSWER_BYTES < request.sent < 300 * MIB  # the client stopped reading: the server could not send it all
+
+
+def _read(server: HostileServer, cap: int, how: str = "get") -> object:
+    async def go() -> object:
+        policy = RetryPolicy(attempts=1, backoff=0, timeout=10)
+        async with SendersClient(Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN), base_url=server.base_url, retry=policy,
+                                 max_answer_bytes=cap) as api:
+            if how == "create":
+                return await api.create({"sender_id": "whatsapp:+15017122661"})
+            if how == "list":
+                return await api.list_senders()
+            return await api.get_json(f"/2010-04-01/Accounts/{SUB}.json")
+
+    return asyncio.run(go())
+
+
+def _body_of(size: int) -> bytes:
+    """A JSON object of exactly ``size`` bytes."""
+    return b'{"a": "' + b"x" * (size - 9) + b'"}'
+
+
+@pytest.mark.parametrize("how", ["get", "list"])
+def test_an_answer_at_the_cap_is_read_and_one_byte_more_is_refused(how):
+    body = _body_of(1000) if how == "get" else json.dumps({"senders": [sender(1)], "meta": {}, "p": ""}).encode()
+    cap = len(body)
+    with HostileServer(lambda request: reply(200, raw=body)) as server:
+        assert _read(server, cap, how)
+        with pytest.raises(ApiError) as caught:
+            _read(server, cap - 1, how)
+    assert f"is larger than {cap - 1:,} bytes, the most this client reads" in str(caught.value)
+    assert caught.value.method == "GET" and not caught.value.outcome_unknown
+
+
+def test_a_declared_length_past_the_cap_is_refused_unread():
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n"
+    with HostileServer(lambda request: Flood(head + b'{"a": "', b"x" * MIB, times=300)) as server:
+        with pytest.raises(ApiError, match=r"is larger than 1,000 bytes.*\(GET /2010-04-01/Accounts/"):
+            _read(server, 1000)
+        [request] = server.requests
+    assert request.sent < 300 * MIB
+
+
+def test_a_streamed_answer_is_refused_whole_without_a_length():
+    flood = Flood(OPEN_ENDED + b'{"a": "', b"x" * 100, times=50)
+    with HostileServer(lambda request: flood) as server, pytest.raises(ApiError, match=r"is larger than 1,000 bytes"):
+        _read(server, 1000)
+
+
+def test_a_write_s_answer_past_the_cap_leaves_its_outcome_unknown():
+    with HostileServer(lambda request: reply(201, raw=_body_of(5000))) as server, pytest.raises(ApiError) as caught:
+        _read(server, 1000, "create")
+    assert caught.value.outcome_unknown and "the change may have been applied" in str(caught.value)
+
+
+def test_an_error_s_body_past_the_cap_is_cut_and_the_refusal_kept():
+    big = reply(400, {"code": 63100, "message": "Invalid " + "x" * 5000, "status": 400}, reason="Bad Request")
+    with HostileServer(lambda request: big) as server, pytest.raises(ApiError) as caught:
+        _read(server, 1000, "create")
+    assert (caught.value.status, caught.value.outcome_unknown) == (400, False)
+    assert "Bad Request" in str(caught.value)  # the cut body is no JSON: the reason phrase speaks

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from tests.factories import FIXTURES, REPO_ROOT, clean_env, run_cli
 
@@ -101,6 +104,30 @@ def test_hostile_files_give_one_line_and_no_traceback(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     result = run_cli("validate", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (1, "senders.yaml: no such file or directory\n1 error: invalid\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_given_by_name_is_refused_without_blocking(tmp_path: Path) -> None:
+    # Nothing ever writes to the FIFO: reading it would wait for ever (the run's timeout fails the test).
+    os.mkfifo(tmp_path / "senders.yaml")
+    (tmp_path / "good.yaml").write_text("senders: []\n")
+    result = run_cli("validate", "-f", "senders.yaml", "-f", "good.yaml", cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        "senders.yaml: a FIFO, not a regular file: only regular files are read "
+        "(a FIFO or a device could block or never end)\n1 error: invalid\n",
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_plan_refuses_a_fifo_without_blocking(tmp_path: Path, emulator_env: dict[str, str]) -> None:
+    os.mkfifo(tmp_path / "senders.yaml")
+    result = run_cli("plan", "-f", "senders.yaml", env=emulator_env, cwd=tmp_path, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[0] == (
+        "senders.yaml: a FIFO, not a regular file: only regular files are read (a FIFO or a device could block or never end)"
+    )
 
 
 def test_schema_is_json_schema_of_the_file() -> None:

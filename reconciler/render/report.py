@@ -11,7 +11,7 @@ from reconciler.text import escape_control
 
 _MARKS = {"done": "✓", "failed": "✗", "unknown": "?", "not_applied": "✗", "not_started": "·", "interrupted": "?"}
 _COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "unknown": "outcome unknown",
-            "not_applied": "not applied (the answer was lost)", "not_started": "not started",
+            "not_applied": "not applied", "not_started": "not started",
             "interrupted": "interrupted (outcome unknown)"}
 
 

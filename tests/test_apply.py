@@ -19,7 +19,7 @@ from reconciler.apply import ApplyReport, apply_plan, is_duplicate, wait_until_s
 from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
 from reconciler.plan import Plan, build_plan
-from reconciler.render.report import report_summary
+from reconciler.render.report import INTERRUPTED, interrupted_after_writes, report_summary
 from reconciler.render.words import outcome_message
 from tests.factories import A, B, C, desired, number, sid_of, state
 
@@ -288,6 +288,25 @@ def test_abort_cancels_in_flight_writes_and_reports_every_action(stop_first: boo
     assert "may or may not have applied it" in outcome_message(report.outcomes[0])
     assert report.interrupted and not report.ok and api.reads == 0  # no confirming read after an abort
     assert report_summary(report) == "Apply interrupted: 0 done, 4 not started, 2 interrupted (outcome unknown)."
+
+
+def test_an_interrupt_after_the_writes_says_what_they_did_across_accounts() -> None:
+    async def go() -> list[ApplyReport]:
+        one, two = FakeApi(), FakeApi()
+        two.fail[("create", B)] = ApiError("Bad Gateway", status=502, outcome_unknown=True)
+        first = await apply_plan(plan_for(one, named(1), named(2)), one, concurrency=2)
+        second = await apply_plan(plan_for(two, desired(B, profile={"name": "B"})), two, concurrency=1)
+        stopped, stop = FakeApi(), asyncio.Event()
+        stop.set()
+        third = await apply_plan(plan_for(stopped, named(3)), stopped, concurrency=1, stop=stop)
+        return [first, second, third]
+
+    first, second, third = run(go())
+    assert interrupted_after_writes([first, second, third]) == (
+        "interrupted after the writes (2 done, 1 not applied, 1 not started); the report may be cut short: "
+        "'reconciler plan' shows where the senders stand")
+    # Nothing sent anywhere: then, and only then, nothing was changed.
+    assert interrupted_after_writes([third, ApplyReport()]) == INTERRUPTED == "interrupted: nothing was changed"
 
 
 # --------------------------------------------------------------------------- retried writes

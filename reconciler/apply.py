@@ -5,6 +5,11 @@ API refuses a second sender with the same ``sender_id`` (409), and apply then re
 and carries on. Outcomes are confirmed by one list read after the writes, not taken from the write
 responses (Twilio's may hold nulls). A stop request (SIGINT/SIGTERM in the CLI) lets in-flight writes
 finish and starts no new ones; the report says what was done and what was not.
+
+An action is ``failed`` only when the API definitely refused its write (a 4xx answer to that write, with
+no earlier attempt that may have landed). Everything else that goes wrong, a read on the way included
+(the list read that adopts a sender after a 409), leaves the outcome ``unknown`` until the confirming read
+settles it: a refusal is a fact about the write, a failed read is not.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from reconciler.errors import ApiError
 from reconciler.models import CODE_NAME_IN_PROGRESS, DesiredSender, LiveSender
 from reconciler.plan import Action, ActionKind, Plan, plan_update
 
-#: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), so it
-#: may or may not have been applied; the confirming read settles it as ``done`` or ``not_applied``. Only a
-#: definite refusal (a 4xx with Twilio's code) is ``failed``.
+#: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), or a
+#: read the write needed failed, so it may or may not have been applied; the confirming read settles it as
+#: ``done`` or ``not_applied``. Only a definite refusal (a 4xx answering the write itself) is ``failed``.
 Result = Literal["done", "failed", "unknown", "not_applied", "not_started", "interrupted"]
 
 
@@ -38,8 +43,11 @@ class SendersApi(Protocol):
 #: How an action ended, for the report to word: each ``result`` has its own few.
 Detail = Literal[
     "created", "adopted_updated", "adopted_same", "updated", "deleted", "already_deleted",  # done
+    "already_same",  # done: nothing was sent (or read back), but the API's list shows the file's state
     "refused",  # failed: the API said no (``error`` says why)
     "lost",  # unknown, or not_applied once the confirming read settled it (``error`` says what was lost)
+    "unread",  # unknown: a create met 409 (the sender exists), but reading it to adopt it failed (``error``)
+    "unsent",  # not_applied: the request never left (the connection could not be made; ``error`` says why)
     "settled",  # done: the answer was lost, but the confirming read shows the change
     "stopped",  # not_started
     "in_flight",  # interrupted: the API may or may not have applied it
@@ -127,10 +135,7 @@ async def apply_plan(
             try:
                 return await _perform(action, api)
             except ApiError as exc:
-                err = exc.with_context(sender_id=action.sender_id)
-                if err.outcome_unknown:
-                    return Outcome(action.action, action.sender_id, "unknown", "lost", sid=action.sid, error=err)
-                return Outcome(action.action, action.sender_id, "failed", "refused", sid=action.sid, error=err)
+                return _unanswered(action, exc.with_context(sender_id=action.sender_id))
             except asyncio.CancelledError:
                 return Outcome(action.action, action.sender_id, "interrupted", "in_flight", sid=action.sid)
         finally:
@@ -173,9 +178,33 @@ async def apply_plan(
     report.outcomes = [not_started(a) if t.cancelled() else t.result() for a, t in zip(actions, tasks, strict=False)]
     report.interrupted = stop.is_set() or abort.is_set()
 
-    if confirm and any(o.result in ("done", "unknown") for o in report.outcomes) and not abort.is_set():
+    if confirm and any(o.result in _SETTLED_BY_READ for o in report.outcomes) and not abort.is_set():
         await _confirm(report, plan, api)
     return report
+
+
+def is_refusal(error: ApiError) -> bool:
+    """Whether ``error`` is the API's definite "no" to a write: a 4xx answering it, after no attempt that may
+    have been applied. A 5xx, a lost answer, or a 4xx after such an attempt is not (``outcome_unknown``)."""
+    return error.status is not None and 400 <= error.status < 500 and not error.outcome_unknown
+
+
+def _unanswered(action: Action, error: ApiError) -> Outcome:
+    """The outcome of a write that raised ``error``: ``failed`` only for a refusal (:func:`is_refusal`)."""
+    if is_refusal(error):
+        return Outcome(action.action, action.sender_id, "failed", "refused", sid=action.sid, error=error)
+    if error.status is None and not error.outcome_unknown:  # the connection was never made: nothing was sent
+        return Outcome(action.action, action.sender_id, "not_applied", "unsent", sid=action.sid, error=error)
+    return Outcome(action.action, action.sender_id, "unknown", "lost", sid=action.sid, error=error)
+
+
+#: What an action found shown by the confirming read is, when its own write did not do it (never sent, or
+#: a create whose existing sender could not be read).
+_ALREADY: dict[ActionKind, Detail] = {"create": "adopted_same", "update": "already_same", "delete": "already_deleted"}
+
+#: The outcomes the confirming read looks at again: all but refusals, stopped actions and aborted ones
+#: (after an abort no read is made at all).
+_SETTLED_BY_READ = frozenset({"done", "unknown", "not_applied"})
 
 
 def target_state(action: Action) -> DesiredSender:
@@ -245,10 +274,19 @@ _NOT_DUPLICATE = frozenset({CODE_NAME_IN_PROGRESS})
 
 
 async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
-    """The sender exists already (our own earlier attempt, or someone else's): bring it to the file's state."""
-    existing = next((s for s in await api.list_senders() if s.sender_id == action.sender_id), None)
+    """The sender exists already (our own earlier attempt, or someone else's): bring it to the file's state.
+
+    When it cannot be read, its outcome is unknown, never failed: the create may well have been ours (a retry
+    after an answer that was lost), and the confirming read settles it.
+    """
+    try:
+        listed = await api.list_senders()
+    except ApiError as exc:
+        return Outcome("create", action.sender_id, "unknown", "unread", error=exc.with_context(sender_id=action.sender_id))
+    existing = next((s for s in listed if s.sender_id == action.sender_id), None)
     if existing is None:
-        raise ApiError("the API says this sender exists, but it is not in the list of senders", status=409)
+        error = ApiError("it is not in the list of senders", sender_id=action.sender_id)
+        return Outcome("create", action.sender_id, "unknown", "unread", error=error)
     update, problem, _ = plan_update(target_state(action), existing)
     if problem:
         raise ApiError(
@@ -264,7 +302,7 @@ async def _adopt_existing(action: Action, api: SendersApi) -> Outcome:
 
 async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
     """One list read: every done action must show in live state (a rename in review counts as shown), and
-    every write whose answer was lost is settled by what the list shows."""
+    every other outcome but a refusal is settled by what the list shows."""
     try:
         live = await api.list_senders()
     except ApiError as exc:
@@ -273,7 +311,7 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
     by_id = {s.sender_id: s for s in live}
     actions = {(a.sender_id, a.action): a for a in plan.actions}
     for o in report.outcomes:
-        if o.result not in ("done", "unknown"):
+        if o.result not in _SETTLED_BY_READ:
             continue
         current = by_id.get(o.sender_id)
         o.final_status = current.status if current else None
@@ -287,7 +325,12 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
         if o.result == "done":
             o.confirmed = shown
         elif shown:  # the list is the only answer there is
-            o.result, o.detail, o.confirmed = "done", "settled", True
+            o.result, o.confirmed = "done", True
+            o.detail = "settled" if o.detail == "lost" else _ALREADY[o.action]
+        elif o.result == "not_applied":
+            pass  # never sent, and the list does not show it either
+        elif o.detail == "unread" and current is None:
+            pass  # the API said it exists, its list does not show it: only a later read can tell
         elif o.error is None or not o.error.may_land_later:
             o.result = "not_applied"
         # else: a write that timed out may still land after this read: its outcome stays unknown

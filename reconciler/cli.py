@@ -95,14 +95,14 @@ _JSON_ERRORS = "reconciler.json_errors"
 
 
 @contextmanager
-def _planning() -> Iterator[None]:
-    """Ctrl-C (or SIGTERM) while reading and planning: one line, nothing was changed."""
-    from reconciler.render.report import INTERRUPTED_PLANNING
+def _planning(words: str | None = None, *, reading: bool = False) -> Iterator[None]:
+    """Ctrl-C or SIGTERM while planning (or only ``reading``): one line, nothing was changed; or else ``words``."""
+    from reconciler.render.report import INTERRUPTED_PLANNING, INTERRUPTED_READING
 
     try:
         yield
     except KeyboardInterrupt:
-        raise Interrupted(INTERRUPTED_PLANNING) from None
+        raise Interrupted(words or (INTERRUPTED_READING if reading else INTERRUPTED_PLANNING)) from None
 
 
 def _echo_plan(run: Run, fmt: str) -> None:
@@ -273,7 +273,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     from reconciler import render
     from reconciler.accounts.record import AccountReport
     from reconciler.apply import ApplyReport
-    from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to
+    from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to, writes_over
     from reconciler.render import accounts as by_account
     from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, timed_out_line
     from reconciler.render.words import blocked_message
@@ -311,6 +311,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     interrupts = Interrupts(on_stop=progress.stopping)
     with signals_to(interrupts), progress:
         reports = session.apply(run, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
+    writes_over(r.report for r in reports)  # from here on, an interrupt says what the writes did
     if fmt == "text":
         click.echo(by_account.render_reports(reports, color=render.wants_color(sys.stdout)), nl=False)
     settled, wait_stopped = None, False
@@ -372,7 +373,7 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
 
     if output and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
-    with _planning():
+    with _planning(reading=True):
         exported = Session(_settings(**options)).export(targets, account=account)
     for s in exported.skipped:
         click.echo(export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored),
@@ -425,16 +426,18 @@ def verify(sender_id: str, code: str | None, account: str | None, **options: Any
 
     SENDER_ID is the sender's 'whatsapp:+E164' id, or its XE... SID.
     """
+    from reconciler.render.report import interrupted_verifying
     from reconciler.session import Session
 
     session = Session(_settings(**options))
-    with _planning():
+    with _planning(reading=True):
         sender, reached = session.pending_verification(sender_id, account)
     if not code:
         if not sys.stdin.isatty():
             raise ReconcilerError("no verification code: pass --code or set RECONCILER_VERIFICATION_CODE")
         code = click.prompt("Verification code", hide_input=True, err=True)
-    status = session.verify(sender, str(code), reached)
+    with _planning(interrupted_verifying(sender.sender_id)):  # the code may have reached the API
+        status = session.verify(sender, str(code), reached)
     click.echo(f"Submitted the verification code for {sender.sender_id}; status: {status or 'unknown'}.")
     return EXIT_OK
 
@@ -475,9 +478,9 @@ def main(argv: list[str] | None = None) -> None:
         _echo_lines(render.error_lines(exc))
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
-        from reconciler.render.report import INTERRUPTED
+        from reconciler.progress import interrupted_words
 
-        _echo_lines(["", f"Error: {INTERRUPTED}"])
+        _echo_lines(["", f"Error: {interrupted_words(meta)}"])
         sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         from reconciler.render.words import usage_hints

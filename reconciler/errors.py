@@ -243,4 +243,4 @@ class OutputError(ReconcilerError):
 
 
 class Interrupted(ReconcilerError):
-    """A person or a signal stopped the run before anything was changed."""
+    """A person or a signal stopped the run; the message says whether anything may have been changed."""

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from reconciler.apply import Outcome
+from reconciler.apply import ApplyReport, Outcome
 from reconciler.errors import ApplyRefused
 from reconciler.models import LiveSender
-from reconciler.render.report import CANCELLED, STOPPING
+from reconciler.render.report import CANCELLED, INTERRUPTED, INTERRUPTED_WRITING, STOPPING, interrupted_after_writes
 from reconciler.render.words import plural, status_text
 
 if TYPE_CHECKING:
@@ -110,7 +110,9 @@ def confirm_apply(auto_approve: bool) -> None:
 
 @contextmanager
 def signals_to(interrupts: Interrupts) -> Iterator[None]:
-    """While writes are in flight, SIGINT and SIGTERM become stop (then abort) requests."""
+    """While writes are in flight, SIGINT and SIGTERM become stop (then abort) requests. From here on, an
+    interrupt that ends the command no longer says that nothing was changed (:func:`say_on_interrupt`)."""
+    say_on_interrupt(INTERRUPTED_WRITING)
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, lambda _signum, _frame: interrupts.request())
@@ -119,3 +121,25 @@ def signals_to(interrupts: Interrupts) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+#: Where a command leaves, in its click context's ``obj``, what an interrupt that ends it says from then on.
+_SAYS = "reconciler.interrupted"
+
+
+def say_on_interrupt(words: str) -> None:
+    """From here on, a Ctrl-C or SIGTERM that ends the command says ``words``, not "nothing was changed"."""
+    context = click.get_current_context(silent=True)
+    if context is not None and isinstance(context.obj, dict):
+        context.obj[_SAYS] = words
+
+
+def writes_over(reports: Iterable[ApplyReport]) -> None:
+    """The writes are over: an interrupt says what they did, since the report may not be printed in full."""
+    say_on_interrupt(interrupted_after_writes(reports))
+
+
+def interrupted_words(obj: Mapping[str, Any]) -> str:
+    """What an interrupt that ended the command says (``obj``: the command's click ``obj``)."""
+    words = obj.get(_SAYS)
+    return words if isinstance(words, str) else INTERRUPTED

@@ -19,7 +19,7 @@ from reconciler.apply import ApplyReport, apply_plan, is_duplicate, wait_until_s
 from reconciler.errors import ApiError
 from reconciler.models import DesiredSender, LiveSender
 from reconciler.plan import Plan, build_plan
-from reconciler.render.report import report_summary
+from reconciler.render.report import INTERRUPTED, interrupted_after_writes, report_summary
 from reconciler.render.words import outcome_message
 from tests.factories import A, B, C, desired, number, sid_of, state
 
@@ -41,6 +41,8 @@ class FakeApi:
         self.gate: asyncio.Event | None = None
         #: Errors raised for (action, sender id) before anything is changed.
         self.fail: dict[tuple[str, str], ApiError] = {}
+        #: Errors raised for (action, sender id) once the write is applied: its answer is lost.
+        self.lose: dict[tuple[str, str], ApiError] = {}
         #: Sender ids whose writes are answered as accepted but change nothing.
         self.ignore_writes: set[str] = set()
         #: A new display name goes to Meta's review instead of replacing the name, as on Twilio.
@@ -48,6 +50,8 @@ class FakeApi:
         #: Per sender id: the statuses the next list reads show, one per read.
         self.statuses: dict[str, list[str]] = {}
         self.list_error: ApiError | None = None
+        #: Errors for the next list reads, one per read, before ``list_error``.
+        self.list_errors: list[ApiError] = []
         self.update_reply: dict[str, Any] = {}
         self._started: dict[int, asyncio.Event] = {}
 
@@ -93,6 +97,8 @@ class FakeApi:
 
     async def list_senders(self) -> list[LiveSender]:
         self.reads += 1
+        if self.list_errors:
+            raise self.list_errors.pop(0)
         if self.list_error is not None:
             raise self.list_error
         for sender_id, script in self.statuses.items():
@@ -109,6 +115,7 @@ class FakeApi:
         self._merge(record, body)
         if sender_id not in self.ignore_writes:
             self.senders[sender_id] = record
+        self._answer("create", sender_id)
         return copy.deepcopy(record)
 
     async def update(self, sid: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +125,7 @@ class FakeApi:
             raise ApiError("The requested resource was not found", status=404, code=20404)
         if record["sender_id"] not in self.ignore_writes:
             self._merge(record, body)
+        self._answer("update", record["sender_id"])
         return {**copy.deepcopy(record), **self.update_reply}
 
     async def delete(self, sid: str) -> None:
@@ -127,6 +135,12 @@ class FakeApi:
             raise ApiError("The requested resource was not found", status=404, code=20404)
         if record["sender_id"] not in self.ignore_writes:
             del self.senders[record["sender_id"]]
+        self._answer("delete", record["sender_id"])
+
+    def _answer(self, action: str, sender_id: str) -> None:
+        error = self.lose.get((action, sender_id))
+        if error is not None:
+            raise error
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -276,6 +290,25 @@ def test_abort_cancels_in_flight_writes_and_reports_every_action(stop_first: boo
     assert report_summary(report) == "Apply interrupted: 0 done, 4 not started, 2 interrupted (outcome unknown)."
 
 
+def test_an_interrupt_after_the_writes_says_what_they_did_across_accounts() -> None:
+    async def go() -> list[ApplyReport]:
+        one, two = FakeApi(), FakeApi()
+        two.fail[("create", B)] = ApiError("Bad Gateway", status=502, outcome_unknown=True)
+        first = await apply_plan(plan_for(one, named(1), named(2)), one, concurrency=2)
+        second = await apply_plan(plan_for(two, desired(B, profile={"name": "B"})), two, concurrency=1)
+        stopped, stop = FakeApi(), asyncio.Event()
+        stop.set()
+        third = await apply_plan(plan_for(stopped, named(3)), stopped, concurrency=1, stop=stop)
+        return [first, second, third]
+
+    first, second, third = run(go())
+    assert interrupted_after_writes([first, second, third]) == (
+        "interrupted after the writes (2 done, 1 not applied, 1 not started); the report may be cut short: "
+        "'reconciler plan' shows where the senders stand")
+    # Nothing sent anywhere: then, and only then, nothing was changed.
+    assert interrupted_after_writes([third, ApplyReport()]) == INTERRUPTED == "interrupted: nothing was changed"
+
+
 # --------------------------------------------------------------------------- retried writes
 
 
@@ -332,12 +365,95 @@ def test_metas_refusals_of_a_display_name_are_worded_with_their_reason() -> None
     assert outcome_message(outcome).startswith("a display-name change is already in Meta's review (Twilio 63128")
 
 
-def test_a_conflict_for_a_sender_that_is_not_listed_fails() -> None:
+def test_a_conflict_for_a_sender_that_is_not_listed_is_unknown_not_failed() -> None:
     api = FakeApi()
     api.fail[("create", A)] = ApiError("Sender already exists", status=409, code=63110)
     (outcome,) = run(apply_plan(plan_for(api, desired(A, profile={"name": "Acme"})), api, concurrency=1)).outcomes
-    assert outcome.result == "failed" and outcome.error is not None and outcome.error.status == 409
-    assert "not in the list of senders" in outcome_message(outcome)
+    # The API says it exists, its list does not show it (twice): only a later read can tell which is right.
+    assert (outcome.result, outcome.detail) == ("unknown", "unread") and api.reads == 2
+    assert outcome_message(outcome) == (
+        "the API says this sender exists already (HTTP 409), but it could not be compared with the file (it is not "
+        "in the list of senders); outcome unknown: 'reconciler plan' shows where it stands")
+
+
+def retried_create_met_409(api: FakeApi) -> None:
+    """A create whose first attempt was applied but answered 5xx, retried and refused 409: the client's error
+    for it is a 409 that may have been applied (``outcome_unknown``)."""
+    conflict = ApiError("Sender already exists", status=409, code=63100, outcome_unknown=True)
+    api.lose[("create", A)] = conflict
+
+
+@pytest.mark.parametrize("read_error", [
+    ApiError("Internal Server Error", status=500, code=20500),
+    ApiError("Too Many Requests", status=429, code=20429),  # a 4xx, but answering a read, not the write
+    ApiError("connection to 127.0.0.1 failed: ReadError (after 3 attempts)"),
+], ids=["5xx", "429", "transport"])
+def test_a_create_whose_adopting_read_fails_is_settled_by_the_confirming_read(read_error: ApiError) -> None:
+    api = FakeApi()
+    retried_create_met_409(api)
+    api.list_errors = [read_error]  # the read that would adopt the sender; the confirming read works
+    report = run(apply_plan(plan_for(api, desired(A, profile={"name": "Acme"})), api, concurrency=1))
+    (outcome,) = report.outcomes
+    assert (outcome.result, outcome.detail, outcome.confirmed) == ("done", "adopted_same", True)
+    assert outcome.sid == sid_of(A) and report.ok and api.reads == 2
+    assert report_summary(report) == "Apply complete: 1 done."
+
+
+def test_a_create_whose_adopting_and_confirming_reads_fail_is_unknown_never_failed() -> None:
+    api = FakeApi()
+    retried_create_met_409(api)
+    api.list_error = ApiError("Too Many Requests", status=429, code=20429)
+    report = run(apply_plan(plan_for(api, desired(A, profile={"name": "Acme"})), api, concurrency=1))
+    (outcome,) = report.outcomes
+    assert (outcome.result, outcome.detail) == ("unknown", "unread") and report.confirm_error is api.list_error
+    assert outcome_message(outcome).startswith("the API says this sender exists already (HTTP 409), but it could "
+                                               "not be compared with the file (HTTP 429 / Twilio 20429: Too Many")
+    assert report_summary(report) == "Apply finished with errors: 0 done, 1 outcome unknown."
+    assert A in api.senders  # it was applied all along: "failed" would have been false
+
+
+def test_a_create_that_exists_but_differs_after_an_unread_409_is_not_applied() -> None:
+    api = FakeApi()
+    plan = plan_for(api, desired(A, profile={"name": "Acme"}))
+    api.add({"sender_id": A, "profile": {"name": "Someone else's"}})  # made after the plan, by someone else
+    api.fail[("create", A)] = ApiError("Sender already exists", status=409, code=63100)
+    api.list_errors = [ApiError("Internal Server Error", status=500, code=20500)]
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert (outcome.result, outcome.detail) == ("not_applied", "unread")
+    assert outcome_message(outcome).endswith("and the API's list does not show the change: not applied; a re-run "
+                                             "retries it")
+
+
+@pytest.mark.parametrize(("error", "landed", "result"), [
+    (ApiError("Invalid parameter", status=400, code=21211), False, "failed"),
+    (ApiError("Too Many Requests", status=429, code=20429), False, "failed"),
+    # A 4xx after an earlier attempt that may have been applied (the client flags it): no refusal of that one.
+    (ApiError("Invalid parameter", status=400, code=21211, outcome_unknown=True), True, "done"),
+    (ApiError("Invalid parameter", status=400, code=21211, outcome_unknown=True), False, "not_applied"),
+    (ApiError("Internal Server Error", status=500, code=20500, outcome_unknown=True), True, "done"),
+    (ApiError("Internal Server Error", status=500, code=20500, outcome_unknown=True), False, "not_applied"),
+    (ApiError("Bad Gateway", status=502), False, "not_applied"),  # even unflagged, a 5xx is no refusal
+    (ApiError("connection to 127.0.0.1 failed: ConnectError"), False, "not_applied"),  # never sent
+], ids=["400", "429", "400-after-5xx-landed", "400-after-5xx", "5xx-landed", "5xx", "5xx-unflagged", "unsent"])
+def test_only_a_4xx_answering_the_write_is_failed(error: ApiError, landed: bool, result: str) -> None:
+    api = FakeApi({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    plan = plan_for(api, desired(A, profile={"name": "Acme", "about": "new"}))
+    (api.lose if landed else api.fail)[("update", A)] = error
+    report = run(apply_plan(plan, api, concurrency=1))
+    (outcome,) = report.outcomes
+    assert outcome.result == result and (api.senders[A]["profile"]["about"] == "new") == landed
+    assert api.reads == (0 if result == "failed" else 1)  # a refusal needs no read; anything else is re-checked
+    assert report.summary()["failed"] == (result == "failed")
+
+
+def test_an_unsent_write_the_list_shows_done_already_is_done() -> None:
+    api = FakeApi({"sender_id": A, "profile": {"name": "Acme", "about": "old"}})
+    plan = plan_for(api, desired(A, profile={"name": "Acme", "about": "new"}))
+    api.senders[A]["profile"]["about"] = "new"  # someone else made the change meanwhile
+    api.fail[("update", A)] = ApiError("connection to 127.0.0.1 failed: ConnectError")
+    (outcome,) = run(apply_plan(plan, api, concurrency=1)).outcomes
+    assert (outcome.result, outcome.detail, outcome.confirmed) == ("done", "already_same", True)
+    assert outcome_message(outcome) == "already matches the file (the API's list shows it)"
 
 
 def test_a_sender_that_exists_in_another_business_account_is_not_adopted() -> None:

@@ -8,7 +8,10 @@ loads it with the real loader, plans, applies through the real client, and plans
 - nothing was deleted without --allow-delete; an ignored sender and Twilio's sandbox are untouched;
 - with --allow-delete, exactly the live senders missing from the file (and not ignored) are gone.
 
-The second property runs the same under seeded 429s, 5xx and dropped connections.
+The second property runs the same under seeded 429s, 5xx and dropped connections. The third runs apply
+under heavy compound faults with few attempts, so that actions do end badly, and holds every outcome to
+what the emulator then holds: ``done`` was applied; ``failed`` and ``not_applied`` were not (a ``failed``
+write that was applied is a false failure); a healthy re-run converges.
 """
 
 from __future__ import annotations
@@ -100,12 +103,16 @@ def flat(sender: dict[str, Any]) -> dict[str, Any]:
 
 
 async def plan_apply_plan(
-    base_url: str, path: Path, allow_delete: bool, retry: RetryPolicy
+    base_url: str, path: Path, allow_delete: bool, retry: RetryPolicy, faults: Faults | None = None,
+    server: EmulatorServer | None = None,
 ) -> tuple[DesiredState, Plan, ApplyReport]:
+    """Plan, then apply; with ``faults`` (and the ``server`` to set them on), only the apply meets them."""
     desired = load_desired([path], environ={})
     creds = Credentials("AC" + "0" * 32, "token")
     async with SendersClient(creds, base_url=base_url, retry=retry, concurrency=4) as api:
         first = build_plan(desired, await api.list_senders(), allow_delete=allow_delete)
+        if faults is not None and server is not None:
+            server.set_faults(faults)
         report = await apply_plan(first, api, concurrency=4)
     return desired, first, report
 
@@ -124,7 +131,7 @@ def check(case: dict[str, Any], tmp_path: Path, faults: Faults | None) -> None:
         desired, first, report = asyncio.run(plan_apply_plan(url_of(server), path, case["allow_delete"], retry))
         server.set_faults(Faults())
         injected = faults_of(server.stats())
-        assert report.ok, [o.as_dict() for o in report.outcomes if not o.ok]
+        assert report.ok, [o for o in report.outcomes if not o.ok]
         after = {s["sender_id"]: s for s in server.senders()}
         # Plan again from the new live state: nothing left but deletes gated by a missing --allow-delete.
         again = build_plan(desired, [LiveSender.model_validate(s) for s in after.values()],
@@ -167,3 +174,40 @@ def test_plan_apply_plan_is_empty_and_touches_only_what_it_manages(tmp_path: Pat
 @given(scenario(), st.integers(0, 2**16))
 def test_the_same_holds_under_429s_5xx_and_dropped_connections(tmp_path: Path, case: dict[str, Any], seed: int) -> None:
     check(case, tmp_path, Faults(seed=seed, rate_429=0.1, rate_5xx=0.1, rate_drop_after_commit=0.05))
+
+
+@examples
+@given(scenario(), st.integers(0, 2**16))
+def test_every_outcome_is_truthful_under_compound_faults(tmp_path: Path, case: dict[str, Any], seed: int) -> None:
+    path = tmp_path / "senders.yaml"
+    path.write_text(desired_yaml(case))
+    # 5xx, dropped answers and 429s at once, two attempts a request: retries run out, creates meet 409 and the
+    # reads that adopt them fail, the confirming read fails now and then.
+    faults = Faults(seed=seed, rate_5xx=0.2, rate_drop_after_commit=0.3, rate_429=0.2)
+    with EmulatorServer() as server:
+        for sender in case["live"]:
+            server.add_sender({k: v for k, v in sender.items() if k != "status"}, status=sender["status"])
+        retry = RetryPolicy(attempts=2, backoff=0.001, max_backoff=0.01, timeout=5)
+        desired, first, report = asyncio.run(
+            plan_apply_plan(url_of(server), path, case["allow_delete"], retry, faults, server))
+        server.set_faults(Faults())
+        after = [LiveSender.model_validate(s) for s in server.senders()]
+        # An action landed when nothing is left to do for its sender: a plan from the state it left has no action
+        # of that sender (a delete: it is gone).
+        again = build_plan(desired, after, allow_delete=case["allow_delete"])
+        pending = {a.sender_id for a in again.allowed_actions}
+        for o in report.outcomes:
+            landed = o.sender_id not in pending
+            if o.result == "done":
+                assert landed or o.confirmed is not True, o
+            elif o.result in ("failed", "not_applied"):
+                assert not landed, ("false failure" if o.result == "failed" else "applied, said not", o)
+        # A healthy re-run converges.
+        retry = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.01, timeout=5)
+        _, _, rerun = asyncio.run(plan_apply_plan(url_of(server), path, case["allow_delete"], retry))
+        assert rerun.ok, [o for o in rerun.outcomes if not o.ok]
+        final = build_plan(desired, [LiveSender.model_validate(s) for s in server.senders()],
+                           allow_delete=case["allow_delete"])
+    assert final.allowed_actions == ()
+    record("properties_truthful", applies=2, actions=len(first.allowed_actions), outcomes=report.summary(),
+           false_failures=0, **faults_of(server.stats()))

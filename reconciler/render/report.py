@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.plan import Plan
 from reconciler.render.style import Style, plain, styler
@@ -11,16 +13,19 @@ from reconciler.text import escape_control
 
 _MARKS = {"done": "✓", "failed": "✗", "unknown": "?", "not_applied": "✗", "not_started": "·", "interrupted": "?"}
 _COUNTED = {"failed": "failed", "unconfirmed": "not confirmed by the API", "unknown": "outcome unknown",
-            "not_applied": "not applied (the answer was lost)", "not_started": "not started",
+            "not_applied": "not applied", "not_started": "not started",
             "interrupted": "interrupted (outcome unknown)"}
 
 
 def report_summary(report: ApplyReport) -> str:
     """``Apply complete: 3 done.``, with every count that is not zero."""
-    counts = report.summary()
-    parts = [f"{counts['done']} done"] + [f"{counts[k]} {w}" for k, w in _COUNTED.items() if counts[k]]
     head = "Apply interrupted" if report.interrupted else "Apply complete" if report.ok else "Apply finished with errors"
-    return f"{head}: " + ", ".join(parts) + "."
+    return f"{head}: {_counts(report.summary())}."
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``3 done, 1 outcome unknown``: done, then every other count that is not zero."""
+    return ", ".join([f"{counts['done']} done"] + [f"{counts[k]} {w}" for k, w in _COUNTED.items() if counts[k]])
 
 
 #: Not-started actions listed one by one at most; the rest are counted.
@@ -99,10 +104,33 @@ def render_drift(plan: Plan) -> str:
     return escape_control(f"{line} Senders: {named}{also}") + "\n"
 
 
-#: What the tool says when a person or a signal stops it.
+#: What the tool says when a person or a signal stops it. "Nothing was changed" only where no write was sent.
 STOPPING = "Stopping: no new changes start; waiting for those in flight (signal again to abort them)."
 STOPPED_WAITING = "\nStopped waiting: the changes above were sent; 'reconciler plan' shows where they stand."
 INTERRUPTED_PLANNING = "interrupted while planning: nothing was changed"
+INTERRUPTED_READING = "interrupted while reading: nothing was changed"
 INTERRUPTED = "interrupted: nothing was changed"
+#: Between the prompt and the writes' own signal handling, or between that and the report: a write may be out.
+INTERRUPTED_WRITING = ("interrupted while the changes were being sent: their outcome is unknown; "
+                       "'reconciler plan' shows where the senders stand")
 CANCELLED = "apply cancelled: nothing was changed"
 NOTHING_TO_APPLY = "Nothing to apply."
+
+
+def interrupted_after_writes(reports: Iterable[ApplyReport]) -> str:
+    """An interrupt once the writes are over (the report was being printed, or waited on): what they did, summed
+    over the accounts, since the report may be cut short; "nothing was changed" only when no write was sent."""
+    totals: dict[str, int] = {}
+    for report in reports:
+        for key, count in report.summary().items():
+            totals[key] = totals.get(key, 0) + count
+    if sum(totals.values()) == totals.get("not_started", 0):
+        return INTERRUPTED
+    return (f"interrupted after the writes ({_counts(totals)}); the report may be cut short: "
+            "'reconciler plan' shows where the senders stand")
+
+
+def interrupted_verifying(sender_id: str) -> str:
+    """An interrupt while ``verify``'s code was on its way: the API may or may not have taken it."""
+    return (f"interrupted while the verification code was being submitted: its outcome is unknown; "
+            f"'reconciler plan' shows whether {escape_control(sender_id)} still waits for a code")

@@ -116,15 +116,21 @@ def status_text(sender: LiveSender | None) -> str:
 
 def outcome_message(outcome: Outcome) -> str:
     """What happened to one action, as the apply report says it."""
-    detail = outcome.detail
-    if outcome.error is not None and detail == "refused":
-        text = _refusal(outcome.error)
-    elif outcome.error is not None and detail == "lost":
-        verdict = ("and the API's list does not show the change: not applied; a re-run retries it"
-                   if outcome.result == "not_applied" else "outcome unknown: 'reconciler plan' shows where it stands")
-        err = outcome.error
-        tag = "" if err.status is None else f"HTTP {err.status}" + (f" / Twilio {err.code}" if err.code else "") + ": "
-        text = f"the API's answer was lost ({tag}{err.message}); {verdict}"
+    detail, err = outcome.detail, outcome.error
+    if err is not None and detail == "refused":
+        text = _refusal(err)
+    elif err is not None and detail in ("lost", "unread"):
+        if outcome.result == "not_applied":
+            verdict = "and the API's list does not show the change: not applied; a re-run retries it"
+        else:
+            verdict = "outcome unknown: 'reconciler plan' shows where it stands"
+        if detail == "lost":
+            text = f"the API's answer was lost ({_tagged(err)}); {verdict}"
+        else:
+            text = (f"the API says this sender exists already (HTTP 409), but it could not be compared with the file "
+                    f"({_tagged(err)}); {verdict}")
+    elif err is not None and detail == "unsent":
+        text = f"not sent ({_tagged(err)}): not applied; a re-run retries it"
     elif detail == "updated":
         text = f"updated {plural(outcome.fields, 'field')}"
         if outcome.renamed:
@@ -135,6 +141,12 @@ def outcome_message(outcome: Outcome) -> str:
         still = "still listed" if outcome.action == "delete" else "not there or still different"
         text += f"; but the API's list shows the sender {still}"
     return text
+
+
+def _tagged(error: ApiError) -> str:
+    """``HTTP 500 / Twilio 20500: Internal Server Error``: an error's status and code, then its message."""
+    tag = "" if error.status is None else f"HTTP {error.status}" + (f" / Twilio {error.code}" if error.code else "") + ": "
+    return tag + error.message
 
 
 def is_name_refusal(error: ApiError) -> bool:
@@ -158,8 +170,11 @@ _DETAILS = {
     "adopted_same": "existed already and matches the file",
     "deleted": "deleted",
     "already_deleted": "already deleted",
+    "already_same": "already matches the file (the API's list shows it)",
     "refused": "refused by the API",
     "lost": "the API's answer was lost",
+    "unread": "the API says this sender exists already, but it could not be compared with the file",
+    "unsent": "not sent: not applied; a re-run retries it",
     "settled": "applied (the answer was lost; the API's list shows the change)",
     "stopped": "not started: apply was stopped",
     "in_flight": "interrupted while in flight: the API may or may not have applied it",

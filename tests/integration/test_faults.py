@@ -21,7 +21,7 @@ from reconciler.client import RetryPolicy, SendersClient, Stats
 from reconciler.config import load_desired
 from reconciler.emulator import EmulatorServer, Faults
 from reconciler.plan import build_plan
-from tests.factories import CREDS, SANDBOX, faults_of, number, record, run_cli
+from tests.factories import CREDS, SANDBOX, faults_of, many_senders_yaml, number, record, run_cli
 
 Sender = dict[str, Any]
 IGNORED = "whatsapp:+15017120999"
@@ -199,6 +199,44 @@ def test_responses_slower_than_the_timeout(
     emulator.set_faults(Faults())
     figures = check_converged(emulator, before, f, fault_env(emulator_env))
     record("slow_responses", applies=1, requests=stats["total"], senders=40, **faults_of(stats), **figures)
+
+
+#: Seeds under which, one write at a time, a create applied on an attempt whose answer was dropped is retried,
+#: refused 409, and the list read that would adopt it runs out of attempts (each ended with such a create
+#: reported "failed" before outcomes were settled by the confirming read).
+COMPOUND_SEEDS = [13, 22]
+
+
+@pytest.mark.parametrize("seed", COMPOUND_SEEDS)
+def test_compound_faults_never_report_an_applied_write_as_failed(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, seed: int
+) -> None:
+    """5xx 20 %, dropped answers 30 % and 429 20 % at once on 60 creates: every outcome matches the emulator."""
+    wanted = {number(5000 + i) for i in range(60)}
+    f = many_senders_yaml(tmp_path, sorted(wanted))
+    emulator.set_faults(Faults(seed=seed, rate_5xx=0.2, rate_drop_after_commit=0.3, rate_429=0.2))
+    # One request at a time, so the seed alone decides which request meets which fault.
+    env = fault_env(emulator_env, RECONCILER_MAX_ATTEMPTS="3", RECONCILER_CONCURRENCY="1")
+    first = run_cli("apply", "-f", f, "--auto-approve", "--format", "json", env=env)
+    assert "Traceback" not in first.output
+    outcomes = json.loads(first.stdout)["apply"]["outcomes"]
+    live = {s["sender_id"] for s in emulator.senders()}
+    stats = emulator.stats()
+    emulator.set_faults(Faults())
+    assert len(outcomes) == 60 and stats["fault drop"] and stats["fault 5xx"] and stats["fault 429"]
+    false_failures = [o for o in outcomes if o["result"] == "failed" and o["sender_id"] in live]
+    assert false_failures == []
+    assert [o for o in outcomes if o["result"] == "not_applied" and o["sender_id"] in live] == []
+    assert [o for o in outcomes if o["result"] == "done" and o["sender_id"] not in live] == []
+    # Only a 4xx answering the create itself is a failure.
+    assert all(o["error"]["status"] == 429 for o in outcomes if o["result"] == "failed"), outcomes
+    again = run_cli("apply", "-f", f, "--auto-approve", env=emulator_env)
+    assert again.returncode == 0, again.output
+    counts = Counter(s["sender_id"] for s in emulator.senders())
+    assert set(counts) == wanted and set(counts.values()) == {1}
+    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+    record("compound_faults", seed_used=str(seed), applies=2, requests=stats["total"], senders=60,
+           false_failures=len(false_failures), lost=0, duplicated=0, deleted_unasked=0, **faults_of(stats))
 
 
 # --------------------------------------------------------------------------- retries run out

@@ -1,17 +1,25 @@
-"""SIGINT and SIGTERM during apply, sent to the real CLI while its writes are in flight.
+"""SIGINT and SIGTERM sent to the real CLI at chosen moments: writes in flight, the report being printed,
+``verify``'s code on its way, ``export``'s and ``verify``'s reads.
 
 The CLI talks to the emulator through a gate (``tests.gate``) that holds requests until the test lets
 them go, so "in flight" is a fact the test has seen, not a hope that latency buys: the test signals
-once the gate holds the writes it expects, and only then lets them go (or never does). The CLI must
-exit non-zero without a traceback, its summary must match what the emulator actually holds, and a
-re-run must converge.
+once the gate holds the writes it expects, and only then lets them go (or never does). "While the
+report is printed" is a fact too: stdout is a pipe of one page that the test stops reading, so the CLI
+is blocked writing its report when the pipe is seen full. The CLI must exit non-zero without a
+traceback, say what happened ("nothing was changed" only where no write was sent), its summary must
+match what the emulator actually holds, and a re-run must converge.
 """
 
 from __future__ import annotations
 
+import array
+import fcntl
+import os
 import re
+import select
 import signal
 import subprocess
+import termios
 import threading
 import time
 from collections import Counter
@@ -197,3 +205,128 @@ def test_signal_while_waiting_still_reports_the_applied_changes(tmp_path: Path) 
         assert f"Apply complete: {CREATES} done." in stdout
         assert "Stopped waiting" in stderr
         assert len(server.senders()) == CREATES
+
+
+#: A pipe of one page: the CLI blocks writing a report longer than that until the test reads it.
+PIPE_PAGE = 4096
+#: Enough creates for a report (about 60 bytes a line) well past one page.
+REPORT_CREATES = 120
+
+
+def buffered(fd: int) -> int:
+    """Bytes waiting in a pipe, unread."""
+    count = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, count)
+    return count[0]
+
+
+def read_until(fd: int, marker: bytes, run: subprocess.Popen[bytes]) -> bytes:
+    """Read ``fd`` until ``marker`` and the end of its line have been read."""
+    data = b""
+    deadline = time.monotonic() + GUARD_SECONDS
+    while marker not in data or not data.split(marker, 1)[1].count(b"\n"):
+        readable, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        assert readable, f"no {marker!r} in the output after {GUARD_SECONDS} s: {data.decode()}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the CLI exited ({run.poll()}) before {marker!r}: {data.decode()}"
+        data += chunk
+    return data
+
+
+def read_to_end(fd: int) -> bytes:
+    """Everything left in ``fd`` until its writer closes it."""
+    data = b""
+    deadline = time.monotonic() + GUARD_SECONDS
+    while True:
+        readable, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        assert readable, f"the output did not end within {GUARD_SECONDS} s: {data.decode()}"
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_the_report_is_printed_never_says_nothing_was_changed(
+    emulator: EmulatorServer, emulator_env: dict[str, str], tmp_path: Path, sig: signal.Signals
+) -> None:
+    f = many_senders_yaml(tmp_path, [number(4000 + i) for i in range(REPORT_CREATES)])
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_PAGE)
+    with Gate(emulator.base_url or "", hold=WRITES) as gate:
+        proc = subprocess.Popen(cli_argv("apply", "-f", f, "--auto-approve"), env=env_for(gate), stdin=subprocess.DEVNULL,
+                                stdout=write_end, stderr=subprocess.PIPE)
+        os.close(write_end)
+        err: list[bytes] = []
+        reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+        reader.start()
+        try:
+            # The whole plan is read; the writes wait at the gate, so no byte of the report is written yet.
+            printed = read_until(read_end, b"\nPlan: ", proc)
+            deadline = time.monotonic() + GUARD_SECONDS
+            while gate.held == 0:
+                assert proc.poll() is None and time.monotonic() < deadline, "no write reached the gate"
+                time.sleep(0.01)
+            gate.open()
+            # Every write made, then the report fills the pipe: the CLI is blocked printing it.
+            while buffered(read_end) < PIPE_PAGE:
+                assert proc.poll() is None and time.monotonic() < deadline, "the report never filled the pipe"
+                time.sleep(0.01)
+            assert emulator.stats()[CREATE_ROUTE] == REPORT_CREATES and len(emulator.senders()) == REPORT_CREATES
+            proc.send_signal(sig)
+            printed += read_to_end(read_end)
+            code = proc.wait(timeout=GUARD_SECONDS)
+            reader.join(timeout=10)
+        finally:
+            os.close(read_end)
+            if proc.poll() is None:
+                proc.kill()
+    stdout, stderr = printed.decode(), b"".join(err).decode()
+    CLI_OUTPUTS.append(stdout + stderr)
+    assert code == 1 and "Traceback" not in stdout + stderr, stdout + stderr
+    assert "nothing was changed" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == (
+        f"Error: interrupted after the writes ({REPORT_CREATES} done); the report may be cut short: "
+        "'reconciler plan' shows where the senders stand"), stderr
+    # What stdout holds of the report (the rest of the buffered text may still be flushed at exit) is true.
+    assert "not started" not in stdout and "✗" not in stdout and stdout.count("✓ create") <= REPORT_CREATES
+    assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+
+
+def pending_sender(emulator: EmulatorServer) -> str:
+    emulator.add_sender({"sender_id": number(4500), "profile": {"name": "Shop"}}, status="PENDING_VERIFICATION")
+    return number(4500)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_verify_submits_the_code_says_its_outcome_is_unknown(
+    emulator: EmulatorServer, sig: signal.Signals
+) -> None:
+    sender_id = pending_sender(emulator)
+    with Gate(emulator.base_url or "", hold=WRITES) as gate:
+        run = Running("verify", sender_id, "--code", "123456", env=env_for(gate))
+        wait_for(lambda: gate.held == 1, "the code was on its way", run)
+        run.signal(sig)
+        code, stdout, stderr = run.wait()
+    assert code == 1 and "Traceback" not in stdout + stderr, stdout + stderr
+    assert "nothing was changed" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == (
+        "Error: interrupted while the verification code was being submitted: its outcome is unknown; "
+        f"'reconciler plan' shows whether {sender_id} still waits for a code"), stderr
+
+
+@pytest.mark.parametrize("command", ["export", "verify"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_while_export_or_verify_reads_says_reading_not_planning(
+    emulator: EmulatorServer, sig: signal.Signals, command: str
+) -> None:
+    args = ["export"] if command == "export" else ["verify", pending_sender(emulator), "--code", "123456"]
+    with Gate(emulator.base_url or "", hold=READS) as gate:
+        run = Running(*args, env=env_for(gate))
+        wait_for(lambda: gate.held == 1, "the read was in flight", run)
+        run.signal(sig)
+        code, stdout, stderr = run.wait()
+        assert gate.forwarded == 0
+    assert code == 1 and "Traceback" not in stdout + stderr, stdout + stderr
+    assert stderr.rstrip().splitlines()[-1] == "Error: interrupted while reading: nothing was changed", stderr
+    assert not any(route.startswith("POST") for route in emulator.stats())

@@ -271,65 +271,39 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     changed since.
     """
     from reconciler import render
-    from reconciler.accounts.record import AccountReport
-    from reconciler.apply import ApplyReport
-    from reconciler.progress import Progress, WaitLog, confirm_apply, signals_to, writes_over
+    from reconciler.progress import TerminalApply
     from reconciler.render import accounts as by_account
-    from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, timed_out_line
-    from reconciler.render.words import blocked_message
-    from reconciler.session import Interrupts, Session
+    from reconciler.render.commands import apply_output
+    from reconciler.session import Session
 
     _json_errors(fmt)
     if fmt == "json" and not (auto_approve or plan_file):
         raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
                                "(review it with 'plan', or save it with 'plan --out' and apply that file)")
+    given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
+    if plan_file and (given_files or targets or allow_delete or accounts):
+        raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
+                               "belong to 'plan'")
+    session = Session(_settings(**options)) if plan_file else _session(options, files)
     with _planning():
         if plan_file:
-            session = Session(_settings(**options))
-            given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
-            if given_files or targets or allow_delete or accounts:
-                raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
-                                       "belong to 'plan'")
             run = session.load_saved_plan(plan_file, force=force)
         else:
-            session = _session(options, files)
             run = session.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
+    color = render.wants_color(sys.stdout)
     if fmt == "text":
-        _echo_plan(run, fmt)
-    run.check_safety()
-    if run.problems:  # like Terraform: a plan with errors is not applied in part
-        _problems_exit(run)
-        raise ApplyRefused("; ".join(blocked_message(p.plan) for p in run.accounts if p.plan.problems))
-    if not run.allowed_actions:
-        nothing = [AccountReport(p.account, ApplyReport()) for p in run.accounts]
-        click.echo(by_account.render_apply_all_json(run.plans, nothing, None) if fmt == "json" else NOTHING_TO_APPLY,
-                   nl=fmt != "json")
-        return EXIT_OK
-    if not plan_file:
-        confirm_apply(auto_approve)
-    progress = Progress(run.allowed_actions)
-    interrupts = Interrupts(on_stop=progress.stopping)
-    with signals_to(interrupts), progress:
-        reports = session.apply(run, concurrency=concurrency, interrupts=interrupts, on_outcome=progress.landed)
-    writes_over(r.report for r in reports)  # from here on, an interrupt says what the writes did
-    if fmt == "text":
-        click.echo(by_account.render_reports(reports, color=render.wants_color(sys.stdout)), nl=False)
-    settled, wait_stopped = None, False
-    interrupted = any(r.report.interrupted for r in reports)
-    if wait and not interrupted:
-        try:
-            settled = session.wait(run, reports, timeout, on_round=WaitLog())
-        except KeyboardInterrupt:  # the writes are done and reported
-            wait_stopped = True
-            click.echo(STOPPED_WAITING, err=True)
-    if fmt == "json":
-        click.echo(by_account.render_apply_all_json(run.plans, reports, settled), nl=False)
-    elif settled is not None:
-        click.echo(render.render_settled(settled), nl=False)
-    if settled is not None and settled.timed_out:
-        click.echo(timed_out_line(settled, timeout), err=True)
-    ok = all(r.report.ok for r in reports) and not wait_stopped and (settled is None or not settled.timed_out)
-    return EXIT_OK if ok else EXIT_ERROR
+        click.echo(by_account.render_plans_text(run.plans, color=color), nl=False)
+    text_report = (lambda reports: by_account.render_reports(reports, color=color)) if fmt == "text" else None
+    front = TerminalApply(run.allowed_actions, confirmed=auto_approve or bool(plan_file), report=text_report)
+    result = session.apply_run(run, front, concurrency=concurrency, wait=timeout if wait else None)
+    output = apply_output(run.plans, result.reports, fmt, blocked=result.blocked, settled=result.settled,
+                          wait_stopped=result.wait_stopped, timeout=timeout)
+    click.echo(output.stdout, nl=False)
+    for line in output.stderr:
+        click.echo(line, err=True)
+    if output.error is not None:
+        raise ApplyRefused(output.error)
+    return EXIT_OK if result.ok else EXIT_ERROR
 
 
 @cli.command()

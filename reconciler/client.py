@@ -26,6 +26,7 @@ Tests inject ``transport=httpx.MockTransport(...)``; integration tests point ``b
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import json
 import logging
@@ -184,6 +185,9 @@ class SendersClient:
         self.stats = Stats(limit_history=self._limiter.history)
         self._stats_file = os.environ.get(STATS_FILE_ENV) or None
         self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
+        #: What an answer must never carry back into a message: the secret, alone, as user:secret, and as sent.
+        pair = f"{credentials.username}:{credentials.secret}"
+        self._secrets = tuple(v for v in (pair, base64.b64encode(pair.encode()).decode(), credentials.secret) if len(v) >= 4)
         self._transport = transport
         # One single-connection httpx client per request in flight, instead of one client with a pool of
         # ``concurrency`` connections: httpcore's pool scans every connection for every queued request,
@@ -419,7 +423,7 @@ class SendersClient:
             return response
         if response.status_code == 429:
             self.stats.throttled += 1
-        raise _error_from(response, method, shown)
+        raise _error_from(response, method, shown, self._secrets)
 
     async def _send(self, http: httpx.AsyncClient, method: str, url: str, kwargs: dict[str, Any]) -> _Answer:
         """The answer, its body read as it streams in: :class:`ApiError` once a successful one passes
@@ -478,16 +482,25 @@ def _adaptive(value: str | None) -> bool:
     raise ReconcilerError(f"{ADAPTIVE_ENV} must be 0 or 1, not '{clip(escape_control(value or ''), 40)}'")
 
 
+def _hidden(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    for secret in secrets:
+        if text and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def _described(exc: BaseException) -> str:
     text = str(exc)
     return clip(escape_control(f"{type(exc).__name__}: {text}" if text else type(exc).__name__))
 
 
-def _error_from(response: _Answer, method: str, url: str) -> ApiError:
-    """Twilio's error body is ``{code, message, more_info, status}``; fall back to the HTTP reason."""
+def _error_from(response: _Answer, method: str, url: str, secrets: tuple[str, ...] = ()) -> ApiError:
+    """Twilio's error body is ``{code, message, more_info, status}``; fall back to the HTTP reason. Whatever of
+    the credentials an answer echoes (a proxy, a gateway) is hidden: the message is printed and logged."""
     code, message, more_info = error_fields(response.content)
+    message, more_info = _hidden(message, secrets), _hidden(more_info, secrets)
     status = response.status_code
-    text = message or clip(escape_control(response.reason_phrase or "request failed"))
+    text = _hidden(message or clip(escape_control(response.reason_phrase or "request failed")), secrets) or "request failed"
     # A 4xx is a refusal; a 5xx, or a 3xx this client does not follow, leaves a write's fate open.
     unknown = method not in _READS and not 400 <= status < 500
     if status == 429 or status >= 500:

@@ -16,8 +16,8 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.config import load_accounts
-from reconciler.errors import AccountError
-from reconciler.models import DesiredState, senders_file_json_schema
+from reconciler.errors import AccountError, CredentialsError
+from reconciler.models import ACCOUNT_SID, DesiredState, account_sid_problem, senders_file_json_schema
 
 #: Where ``reconciler schema`` says its JSON Schema dialect is.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -31,7 +31,10 @@ def validate_files(files: Sequence[str | Path], environ: Mapping[str, str] | Non
     ``accounts``: only the states of those accounts (``--account``), each of which some file must name.
     """
     env = os.environ if environ is None else environ
-    states = load_accounts(files, environ=env, default_account=env.get("TWILIO_ACCOUNT_SID") or None)
+    default = env.get("TWILIO_ACCOUNT_SID") or None
+    if default is not None and not ACCOUNT_SID.match(default):
+        raise CredentialsError(account_sid_problem(default))
+    states = load_accounts(files, environ=env, default_account=default)
     return only(states, accounts)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from reconciler.render.report import CANCELLED, INTERRUPTED, INTERRUPTED_WRITING
 from reconciler.render.words import plural, status_text
 
 if TYPE_CHECKING:
+    from reconciler.accounts.record import AccountReport
     from reconciler.session import Interrupts
 
 
@@ -143,3 +144,33 @@ def interrupted_words(obj: Mapping[str, Any]) -> str:
     """What an interrupt that ended the command says (``obj``: the command's click ``obj``)."""
     words = obj.get(_SAYS)
     return words if isinstance(words, str) else INTERRUPTED
+
+
+class TerminalApply:
+    """The front of ``reconciler apply`` at a terminal or in a CI log: the prompt (unless ``confirmed``), signals
+    and a progress bar while the writes run, the report once they are over (``report``: text mode), wait lines."""
+
+    def __init__(self, total: int, *, confirmed: bool, report: Callable[[Sequence[AccountReport]], str] | None):
+        self.progress = Progress(total)
+        self.confirmed = confirmed
+        self.report = report
+        self.waiting = WaitLog()
+
+    def confirm(self) -> None:
+        confirm_apply(self.confirmed)
+
+    @contextmanager
+    def writing(self, interrupts: Interrupts) -> Iterator[None]:
+        with signals_to(interrupts), self.progress:
+            yield
+
+    def stopping(self) -> None:
+        self.progress.stopping()
+
+    def landed(self, outcome: Outcome) -> None:
+        self.progress.landed(outcome)
+
+    def written(self, reports: Sequence[AccountReport]) -> None:
+        writes_over(r.report for r in reports)  # from here on, an interrupt says what the writes did
+        if self.report is not None:
+            click.echo(self.report(reports), nl=False)

@@ -28,7 +28,7 @@ from reconciler import __version__
 from reconciler.accounts.environment import given_credentials, main_credentials, secret_of
 from reconciler.accounts.reach import Parent, Reached, Resolver, explained, gather_bounded
 from reconciler.accounts.record import AccountPlan, AccountReport
-from reconciler.accounts.run import Run, check_distinct, local_targets
+from reconciler.accounts.run import ApplyFront, ApplyResult, PlanResult, Run, check_distinct, targets_per_account
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
 from reconciler.auth import api_url_beside, is_loopback, twilio_url
 from reconciler.client import (
@@ -48,7 +48,6 @@ from reconciler.errors import (
     CredentialsError,
     PlanFileError,
     ReconcilerError,
-    SafetyViolation,
     UnsafePlanError,
 )
 from reconciler.export import Skipped, export_account, to_yaml
@@ -63,8 +62,8 @@ from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan,
 
 _T = TypeVar("_T")
 
-__all__ = ["DEFAULT_FILE", "ApiSettings", "Exported", "Interrupts", "PlanResult", "Run", "Session", "json_schema",
-           "read_saved_plan", "validate_files", "write_file"]
+__all__ = ["DEFAULT_FILE", "ApiSettings", "ApplyFront", "ApplyResult", "Exported", "Interrupts", "PlanResult", "Run",
+           "Session", "json_schema", "read_saved_plan", "validate_files", "write_file"]
 
 
 @dataclass(frozen=True)
@@ -88,17 +87,6 @@ class Exported:
     text: str
     count: int
     skipped: tuple[Skipped, ...]
-
-
-@dataclass(frozen=True)
-class PlanResult:
-    """What ``reconciler plan`` did: the run, the thresholds crossed under ``--force``, the gate's refusal
-    (nothing saved), and whether the plan was saved."""
-
-    run: Run
-    forced: tuple[SafetyViolation, ...] = ()
-    refused: UnsafePlanError | None = None
-    saved: bool = False
 
 
 class Session:
@@ -181,9 +169,10 @@ class Session:
             reached = self._run(self._reach(states, pages))
             check_distinct([(who.account, live) for who, live in reached])
             target_list = tuple(targets)
+            per_account = targets_per_account(target_list, [(state, live) for state, (_, live) in
+                                                            zip(states, reached, strict=True)])
             planned: list[AccountPlan] = []
-            for state, (who, live) in zip(states, reached, strict=True):
-                local = local_targets(target_list, state, live, first=not planned)
+            for state, (who, live), local in zip(states, reached, per_account, strict=True):
                 if target_list and not local:
                     continue
                 plan = build_plan(state, live, allow_delete=allow_delete, targets=local)
@@ -320,6 +309,31 @@ class Session:
 
     # ---- writes
 
+    def apply_run(self, run: Run, front: ApplyFront, *, concurrency: int = DEFAULT_CONCURRENCY,
+                  wait: float | None = None) -> ApplyResult:
+        """``reconciler apply``: the one safety gate, then, unless the plan has problems or nothing to do, the
+        front's confirmation, the writes (the front watches them and hears each outcome), and the wait.
+
+        :class:`UnsafePlanError` when the gate refuses; a plan with problems comes back ``blocked``, unapplied.
+        """
+        run.check_safety()
+        if run.problems:  # like Terraform: a plan with errors is not applied in part
+            return ApplyResult(run, blocked=True)
+        if not run.allowed_actions:
+            return ApplyResult(run, tuple(AccountReport(p.account, ApplyReport()) for p in run.accounts))
+        front.confirm()
+        interrupts = Interrupts(on_stop=front.stopping)
+        with front.writing(interrupts):
+            reports = tuple(self.apply(run, concurrency=concurrency, interrupts=interrupts, on_outcome=front.landed))
+        front.written(reports)
+        if wait is None or any(r.report.interrupted for r in reports):
+            return ApplyResult(run, reports)
+        try:
+            return ApplyResult(run, reports, self.wait(run, reports, wait, on_round=front.waiting))
+        except KeyboardInterrupt:  # the writes are done and reported
+            return ApplyResult(run, reports, wait_stopped=True)
+
+
     def apply(self, run: Run, *, concurrency: int = DEFAULT_CONCURRENCY, interrupts: Interrupts | None = None,
               on_outcome: Callable[[Outcome], None] | None = None) -> list[AccountReport]:
         """Perform the run's allowed actions, accounts side by side, each with its own write concurrency.
@@ -351,10 +365,10 @@ class Session:
     def wait(self, run: Run, reports: Sequence[AccountReport], timeout: float,
              on_round: Callable[[dict[str, LiveSender | None], tuple[str, ...], float], None] | None = None) -> Settled:
         """Poll until the created and updated senders leave transient statuses, or ``timeout`` seconds pass."""
-        by_account = {r.account: r.report for r in reports}
+        by_account = {r.account.sid: r.report for r in reports}  # the names may differ: read again since the plan
 
         async def one(who: Reached) -> Settled:
-            report = by_account.get(who.account)
+            report = by_account.get(who.account.sid)
             ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")] if report else []
             if not ids:
                 return Settled({}, ())

@@ -39,8 +39,10 @@ def test_an_api_key_without_the_account_sid_is_refused() -> None:
                                  "AC123", " " + TEST_ACCOUNT_SID])
 def test_an_account_sid_spelled_otherwise_than_twilio_does_is_refused(sid: str) -> None:
     """Two spellings of one SID would be two accounts: only Twilio's is taken."""
-    with pytest.raises(CredentialsError, match=r"TWILIO_ACCOUNT_SID .* is not an account SID"):
+    with pytest.raises(CredentialsError, match=r"TWILIO_ACCOUNT_SID.* is not an account SID") as caught:
         main_credentials({"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN})
+    shown = str(caught.value)
+    assert (sid in shown) == (sid.strip() == sid and sid[2:].lower() == TEST_ACCOUNT_SID[2:])  # a SID in upper case only
 
 
 @pytest.mark.parametrize(

@@ -60,16 +60,21 @@ def test_subaccounts_are_reached_with_their_names_and_own_keys_proven(emulator: 
         (TEST_ACCOUNT_SID, emulator.parent.friendly_name), (acme.sid, "Acme"), (north.sid, "Northside")]
 
 
-def test_a_subaccounts_key_cannot_be_proven_without_the_parents_sid(emulator: EmulatorServer) -> None:
+def test_a_subaccounts_key_is_proven_only_against_a_parent_proven_to_own_it(emulator: EmulatorServer) -> None:
+    """Without the parent's credentials, or with those of an account that does not own the subaccount, a parent's
+    key filed under the subaccount could not be told from the subaccount's own."""
     acme = emulator.add_account("Acme")
     emulator.add_api_key(acme.sid, SUB_KEY, SUB_SECRET)
     env = {f"TWILIO_API_KEY_{acme.sid}": SUB_KEY, f"TWILIO_API_SECRET_{acme.sid}": SUB_SECRET}
-    res = resolver(emulator, env, Parent(None, CredentialsError("no Twilio credentials")))
-    with pytest.raises(CredentialsError, match="set TWILIO_ACCOUNT_SID to the parent account's SID") as caught:
-        reach(res, [acme.sid])
+    named_only = resolver(emulator, env, Parent(None, CredentialsError("none"), TEST_ACCOUNT_SID))
+    with pytest.raises(CredentialsError, match="give the parent account's credentials too") as caught:
+        reach(named_only, [acme.sid])
     assert SUB_SECRET not in str(caught.value)
-    named = resolver(emulator, env, Parent(None, CredentialsError("none"), TEST_ACCOUNT_SID))
-    assert reach(named, [acme.sid]) == [(acme.sid, None)]
+    other = emulator.add_account("Other")
+    stranger = {**env, "TWILIO_ACCOUNT_SID": other.sid, "TWILIO_AUTH_TOKEN": other.auth_token}
+    with pytest.raises(CredentialsError, match=f"account {acme.sid}: the parent's credentials .* do not reach it"):
+        reach(resolver(emulator, stranger), [acme.sid])
+    assert reach(resolver(emulator, {**env, **token_env()}), [acme.sid]) == [(acme.sid, "Acme")]
 
 
 def test_a_subaccount_of_another_parent_is_refused(emulator: EmulatorServer) -> None:

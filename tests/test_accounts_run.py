@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
-from reconciler.accounts.run import Run, check_distinct, local_targets
+from reconciler.accounts.run import Run, check_distinct, targets_per_account
 from reconciler.errors import AccountError, UnsafePlanError
 from reconciler.models import DesiredState, Safety
 from reconciler.offline import only
@@ -61,8 +61,9 @@ def test_only_keeps_the_named_accounts_and_refuses_one_no_file_names() -> None:
 
 
 def test_targets_go_to_the_account_that_holds_them_and_typos_to_the_first() -> None:
-    here = state(desired(A))
-    assert local_targets((A, "whatsapp:+19999999999"), here, [live(B)], first=True) == (A, "whatsapp:+19999999999")
-    assert local_targets((A, "whatsapp:+19999999999"), here, [live(B)], first=False) == (A,)
-    assert local_targets((B,), here, [live(B)], first=False) == (B,)
-    assert local_targets((), here, [], first=True) == ()
+    typo = "whatsapp:+19999999999"
+    parent, sub = (state(desired(A)), [live(C)]), (state(desired(B)), [live(B)])
+    assert targets_per_account((A, B, typo), [parent, sub]) == [(A, typo), (B,)]
+    assert targets_per_account((B,), [parent, sub]) == [(), (B,)]  # never the first account's problem
+    assert targets_per_account((sid_of(C), B[len("whatsapp:"):]), [parent, sub]) == [(sid_of(C),), (B[9:],)]
+    assert targets_per_account((), [parent, sub]) == [(), ()]

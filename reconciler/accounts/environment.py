@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from reconciler.auth import Credentials
 from reconciler.errors import CredentialsError
-from reconciler.models import ACCOUNT_SID
-from reconciler.text import escape_control
+from reconciler.models import ACCOUNT_SID, account_sid_problem
 
 #: Per-account credentials: these names followed by ``_`` and the account SID.
 ACCOUNT_TOKEN_PREFIX = "TWILIO_AUTH_TOKEN_"
@@ -79,10 +78,8 @@ def _sid(value: str | None) -> str | None:
     """``TWILIO_ACCOUNT_SID`` as Twilio writes SIDs; any other spelling would name one account twice."""
     if value is None or ACCOUNT_SID.match(value):
         return value
-    lower = value[:2] + value[2:].lower()
-    hint = f" (write its hex digits in lower case, as Twilio shows it: {lower})" if ACCOUNT_SID.match(lower) else ""
-    raise CredentialsError(f"TWILIO_ACCOUNT_SID {escape_control(value)[:40]!r} is not an account SID: 'AC' "
-                           f"followed by 32 lower-case hex digits{hint}")
+    raise CredentialsError(account_sid_problem(value))
+
 
 
 def account_credentials(account_sid: str, environ: Mapping[str, str] | None = None) -> Given | None:

@@ -124,11 +124,7 @@ class Resolver:
         if not given.is_key or (given.credentials.username, given.account_sid) in self._proven:
             return
         names, sid = " and ".join(given.variables), given.account_sid
-        parent = self.parent.sid
-        if parent is None and given is not self.parent.given:
-            raise CredentialsError(
-                f"{names}: cannot prove this API key belongs to account {sid}: set TWILIO_ACCOUNT_SID to the parent "
-                f"account's SID, so the key can be shown not to be the parent's, or give {sid}'s auth token instead")
+        owner = None if given is self.parent.given else await self._owner_of(given)
         async with self._v2010(given.credentials, f"cannot prove which account {names} belong to") as api:
             refusal = await reaches(api, sid)
             if refusal is not None:
@@ -136,17 +132,42 @@ class Resolver:
                 raise CredentialsError(
                     f"{names}: the API key was refused for account {sid} (HTTP {refusal.status}{code}): it belongs to "
                     "another account, or its secret is wrong; nothing was read or changed with it")
-            if parent is not None and parent != sid and await reaches(api, parent) is None:
-                raise CredentialsError(
-                    f"{names}: the API key reaches the parent account {parent}, so it is not {sid}'s own key (a "
-                    f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
-            owner = await _owner_above(api, sid)
             if owner is not None and await reaches(api, owner) is None:
                 raise CredentialsError(
-                    f"{names}: the API key reaches account {owner}, which owns {sid}: it is {owner}'s key, and the "
-                    f"Senders API would read and write {owner}'s senders, not {sid}'s; give a key created in {sid}, or "
-                    f"set TWILIO_ACCOUNT_SID to {owner} and name {sid} with 'account:' in its files")
+                    f"{names}: the API key reaches the parent account {owner}, so it is not {sid}'s own key (a "
+                    f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
+            above = await _owner_above(api, sid)
+            if above is not None and await reaches(api, above) is None:
+                raise CredentialsError(
+                    f"{names}: the API key reaches account {above}, which owns {sid}: it is {above}'s key, and the "
+                    f"Senders API would read and write {above}'s senders, not {sid}'s; give a key created in {sid}, or "
+                    f"set TWILIO_ACCOUNT_SID to {above} and name {sid} with 'account:' in its files")
         self._proven.add((given.credentials.username, sid))
+
+    async def _owner_of(self, given: Given) -> str | None:
+        """The parent that owns ``given``'s account, proven: its own credentials, proven, must reach that account
+        (only an account's owner reaches it); None when the account is the parent itself. A key given for a
+        subaccount can only be told from its parent's with the parent known for certain."""
+        sid, parent = given.account_sid, self.parent.given
+        if parent is None:
+            raise CredentialsError(
+                f"{' and '.join(given.variables)}: cannot prove this API key belongs to account {sid}: give the "
+                "parent account's credentials too (TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or with a key), so the "
+                f"key can be shown not to be the parent's, or give {sid}'s auth token (TWILIO_AUTH_TOKEN_{sid}) instead")
+        if parent.account_sid == sid:
+            return None
+        await self.prove(parent)
+        if (parent.credentials.username, "owns " + sid) not in self._proven:
+            async with self._v2010(parent.credentials, "cannot prove which account owns " + sid) as api:
+                refusal = await reaches(api, sid)
+            if refusal is not None:
+                raise CredentialsError(
+                    f"account {sid}: the parent's credentials ({' and '.join(parent.variables)}) do not reach it "
+                    f"(HTTP {refusal.status}), so {sid} is not a subaccount of {parent.account_sid} or they may not "
+                    "read a subaccount (a Standard key may not): the key given for it cannot be told from the "
+                    "parent's; use the parent's auth token or a Main key, or give its auth token instead")
+            self._proven.add((parent.credentials.username, "owns " + sid))
+        return parent.account_sid
 
     async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]],
                    ) -> list[tuple[Reached, _U]]:
@@ -199,7 +220,8 @@ class Resolver:
         if credentials is None:
             raise AccountError(f"account {sid}: the Accounts resource gave no auth token for it; give its own "
                                f"credentials (TWILIO_AUTH_TOKEN_{sid}, see docs/accounts.md)")
-        return Reached(AccountRef(sid, record.friendly_name), credentials, ())
+        return Reached(AccountRef(sid, record.friendly_name), credentials,
+                       (f"the auth token the Accounts resource gave for {sid}",))
 
 
 async def _owner_above(api: SendersClient, sid: str) -> str | None:

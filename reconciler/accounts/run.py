@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from reconciler.accounts.reach import Reached
-from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.accounts.record import AccountPlan, AccountRef, AccountReport
+from reconciler.apply import Outcome, Settled
 from reconciler.errors import AccountError, SafetyViolation, UnsafePlanError
+from reconciler.interrupts import Interrupts
 from reconciler.models import DesiredState, LiveSender
 
 
@@ -85,14 +89,54 @@ def check_distinct(lives: Sequence[tuple[AccountRef, Sequence[LiveSender]]]) -> 
                     "which account each credential belongs to (docs/accounts.md)")
 
 
-def local_targets(targets: tuple[str, ...], state: DesiredState, live: Sequence[LiveSender], *,
-                   first: bool) -> tuple[str, ...]:
-    """The ``--target`` ids this account holds; the first account also keeps those no account holds (so a
-    typo is still reported as a problem, not silently dropped)."""
-    if not targets:
-        return ()
+def targets_per_account(targets: tuple[str, ...], accounts: Sequence[tuple[DesiredState, Sequence[LiveSender]]],
+                        ) -> list[tuple[str, ...]]:
+    """The ``--target`` ids each account holds (in its file or live, by sender id or SID); those no account
+    holds go to the first, so a typo is still reported as a problem, not silently dropped."""
+    held = [_held(targets, state, live) for state, live in accounts]
+    anywhere = set().union(*held) if held else set()
+    return [tuple(t for t in targets if t in here or (i == 0 and t not in anywhere)) for i, here in enumerate(held)]
+
+
+def _held(targets: tuple[str, ...], state: DesiredState, live: Sequence[LiveSender]) -> set[str]:
     here = {s.sender_id for s in state.senders} | {s.sender_id for s in live} | {s.sid for s in live}
-    here |= {t for t in targets if "whatsapp:" + t in here}
-    return tuple(t for t in targets if t in here or first)
+    return {t for t in targets if t in here or "whatsapp:" + t in here}
 
 
+@dataclass(frozen=True)
+class PlanResult:
+    """What ``reconciler plan`` did: the run, the thresholds crossed under ``--force``, the gate's refusal
+    (nothing saved), and whether the plan was saved."""
+
+    run: Run
+    forced: tuple[SafetyViolation, ...] = ()
+    refused: UnsafePlanError | None = None
+    saved: bool = False
+
+
+class ApplyFront(Protocol):
+    """What faces a person (or a CI log) during an apply: the confirmation, the writes watched, each outcome."""
+
+    def confirm(self) -> None: ...
+    def writing(self, interrupts: Interrupts) -> AbstractContextManager[None]: ...
+    def stopping(self) -> None: ...
+    def landed(self, outcome: Outcome) -> None: ...
+    def written(self, reports: Sequence[AccountReport]) -> None: ...
+    def waiting(self, statuses: dict[str, LiveSender | None], moving: tuple[str, ...], elapsed: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What ``reconciler apply`` did: each account's report (none when ``blocked`` by problems), the wait's
+    statuses (None when it was not asked for, or stopped)."""
+
+    run: Run
+    reports: tuple[AccountReport, ...] = ()
+    settled: Settled | None = None
+    wait_stopped: bool = False
+    blocked: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (not self.blocked and all(r.report.ok for r in self.reports) and not self.wait_stopped
+                and (self.settled is None or not self.settled.timed_out))

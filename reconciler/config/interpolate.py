@@ -35,7 +35,8 @@ REFUSED_PREFIXES = ("TWILIO_", "RECONCILER_", "GITHUB_", "ACTIONS_", "RUNNER_", 
 #: Words that refuse a name wherever they appear in it (``GHTOKEN``, ``DB_PASSWORD``, ``apiKey``).
 SECRET_SUBSTRINGS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "APIKEY", "CREDENTIAL", "PRIVATE",
                      "COOKIE")
-#: Words that refuse a name when they are one of its ``_``-separated parts: ``MY_KEY``, but not ``KEYBOARD_URL``.
+#: Words that refuse a name when they are one of its parts, separated by ``_`` or by a change to upper case:
+#: ``MY_KEY`` and ``deployKey``, but not ``KEYBOARD_URL`` or ``keyboard``.
 SECRET_PARTS = ("PASS", "PWD", "KEY", "KEYS", "AUTH", "OAUTH", "CREDS", "JWT", "SESSION", "SESSIONS", "SIGNATURE",
                 "SIGNATURES", "CERT", "CERTS")
 #: A value this long, of a variable with a secret-like name, may not reach a file under another name.
@@ -48,6 +49,8 @@ _INTERPOLATION = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _REFERENCE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 _PARTS = frozenset(SECRET_PARTS)
+#: Where a camelCase name starts a new part: ``deployKey`` is ``deploy`` and ``Key``, ``KEYBOARD`` one word.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def secret_word(name: str) -> str | None:
@@ -56,7 +59,7 @@ def secret_word(name: str) -> str | None:
     for word in SECRET_SUBSTRINGS:
         if word in upper:
             return word
-    for part in upper.split("_"):
+    for part in _CAMEL.sub("_", name).upper().split("_"):  # parts by '_' and by case: deployKey, dbPass
         if part in _PARTS:
             return part
     return None

@@ -281,3 +281,14 @@ def check_account_sid(value: str) -> str:
     if ACCOUNT_SID.match(lower):
         raise ValueError(f"{value!r}: write the SID's hex digits in lower case, as Twilio shows it: {lower!r}")
     raise ValueError(f"{value!r} is not an account SID: 'AC' followed by 32 hex digits, as the Twilio Console shows it")
+
+
+def account_sid_problem(value: str) -> str:
+    """Why ``TWILIO_ACCOUNT_SID`` is refused. Its value is shown only when it is a SID in other case: anything
+    else may be a secret given in the wrong variable (a token swapped with the SID)."""
+    lower = value[:2] + value[2:].lower()
+    if ACCOUNT_SID.match(lower):
+        return (f"TWILIO_ACCOUNT_SID {value!r} is not an account SID as Twilio writes it: write its hex digits in "
+                f"lower case ({lower}), so that one account never goes by two names")
+    return ("TWILIO_ACCOUNT_SID is not an account SID ('AC' followed by 32 lower-case hex digits); its value is not "
+            "shown, in case it is a secret given in the wrong variable")

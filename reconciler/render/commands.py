@@ -12,18 +12,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reconciler.accounts.record import AccountPlan
+from reconciler.accounts.record import AccountPlan, AccountReport
+from reconciler.apply import Settled
 from reconciler.errors import SafetyViolation
-from reconciler.render.accounts import RENDERERS, render_drift_all, render_drift_all_json, render_plans_text
-from reconciler.render.words import forced_lines, problem_lines
+from reconciler.render.accounts import (
+    RENDERERS,
+    render_apply_all_json,
+    render_drift_all,
+    render_drift_all_json,
+    render_plans_text,
+)
+from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, render_settled, timed_out_line
+from reconciler.render.words import blocked_message, forced_lines, problem_lines
 
 
 @dataclass(frozen=True)
 class Output:
-    """A command's output: ``stdout`` as it is written, ``stderr`` one line each."""
+    """A command's output: ``stdout`` as it is written, ``stderr`` one line each, and the error that ends it."""
 
     stdout: str
     stderr: tuple[str, ...] = ()
+    error: str | None = None
 
 
 def problems(plans: Sequence[AccountPlan]) -> list[str]:
@@ -48,3 +57,19 @@ def drift_output(plans: Sequence[AccountPlan], fmt: str) -> Output:
     """``reconciler drift``: one line per account (or the JSON document), then the problems."""
     lines = tuple(problems(plans))
     return Output(render_drift_all_json(plans) if fmt == "json" else render_drift_all(plans), lines)
+
+
+def apply_output(plans: Sequence[AccountPlan], reports: Sequence[AccountReport], fmt: str, *, blocked: bool = False,
+                 settled: Settled | None = None, wait_stopped: bool = False, timeout: float = 0) -> Output:
+    """``reconciler apply`` after the writes (their report was shown as they ended): the JSON document, or the
+    wait's statuses; a plan blocked by problems names them and why nothing was applied."""
+    if blocked:
+        return Output("", tuple(problems(plans)), "; ".join(blocked_message(p.plan) for p in plans if p.plan.problems))
+    lines = [STOPPED_WAITING] if wait_stopped else []
+    if settled is not None and settled.timed_out:
+        lines.append(timed_out_line(settled, timeout))
+    if fmt == "json":
+        return Output(render_apply_all_json(plans, reports, settled), tuple(lines))
+    if not any(p.plan.allowed_actions for p in plans):
+        return Output(NOTHING_TO_APPLY + "\n", tuple(lines))
+    return Output(render_settled(settled) if settled is not None else "", tuple(lines))

@@ -177,6 +177,8 @@ def test_a_camel_case_secret_name_is_not_read_by_a_file(emulator: EmulatorServer
 # --------------------------------------------------------------------------- saved plans
 
 
+@pytest.mark.xfail(strict=True, reason="known: a saved plan is bound to the fingerprints it was planned from, which a "
+                   "revert restores; the Senders API's date_updated would bind it to one apply (docs/gitops.md)")
 def test_a_saved_plan_is_not_replayed_over_a_later_change(emulator: EmulatorServer, tmp_path: Path) -> None:
     """BROKEN (medium: an old, reviewed plan undoes a newer reviewed change).
 

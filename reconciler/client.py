@@ -36,11 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-# isort: off
-import reconciler.lean_httpx  # noqa: F401  (first: httpx without its command-line client)
 import httpx
-
-# isort: on
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
 

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import PurePath
 
+from reconciler import runtime
 from reconciler.cli import main as cli_main
 
 _FILE_OPTIONS = ("-f", "--file")
@@ -62,7 +63,8 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main() -> None:
-    """Entry point of the ``reconciler-precommit`` console script."""
+    """Entry point of the ``reconciler-precommit`` console script: an offline command's process (see runtime)."""
+    runtime.prepare(offline=True)
     sys.exit(run(sys.argv[1:]))
 
 

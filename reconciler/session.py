@@ -4,26 +4,24 @@
     run = session.plan(["senders.yaml"])     # loads the files while the live senders are read, per account
     reports = session.apply(run, interrupts=Interrupts())
 
-The CLI and the demo both go through here; tests drive it in-process without click. Event loops, the
-reader thread and garbage-collector tuning live here and nowhere above. Nothing here prints: results
-are data, and ``reconciler.render`` words them.
+The CLI and the demo both go through here; tests drive it in-process without click. Event loops and the
+reader thread live here and nowhere above; the process-wide tuning around the heavy steps is
+:mod:`reconciler.runtime`'s, none unless the command line's entry turned it on. Nothing here prints:
+results are data, and ``reconciler.render`` words them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
-import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from reconciler import __version__
+from reconciler import __version__, runtime
 from reconciler.accounts import AccountRef, AccountReport
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
 from reconciler.auth import api_url_beside, twilio_url
@@ -174,7 +172,7 @@ class Session:
         plan is made: one that cannot be is an error naming it, and nothing is planned.
         """
         wanted = tuple(accounts)
-        with _long_lived():
+        with runtime.tuning().planning():
             early = self.parent.credentials is not None and (not wanted or self.parent.sid in wanted)
             states, pages = self._load_while_reading(files, early)
             states = only(states, wanted)
@@ -231,10 +229,8 @@ class Session:
             finally:
                 started.set()
 
-        # The reader needs the GIL briefly and often (a chunk has arrived); at the default 5 ms switch
-        # interval it spent longer waiting for the loader to let go than reading.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, 0.001))
+        # The reader needs the GIL briefly and often: the command line shortens the switch interval.
+        restore = runtime.tuning().reader_beside_loader()
         reader = threading.Thread(target=read, name="reconciler-read")
         try:
             reader.start()
@@ -250,7 +246,7 @@ class Session:
                 reader.join()
                 raise
         finally:
-            sys.setswitchinterval(interval)
+            restore()
         parent_needed = any(s.account in (None, self.parent.sid) for s in states)
         if "error" in outcome:
             if parent_needed:
@@ -429,21 +425,3 @@ def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) 
 def write_file(path: str | Path, text: str) -> None:
     """Write an output file (plan, export) atomically."""
     atomic_write(path, text)
-
-
-@contextmanager
-def _long_lived() -> Iterator[None]:
-    """Keep the cyclic garbage collector away from what is made inside: it lives until the command ends.
-
-    The desired state, the live senders and the plan are millions of small objects in no cycle. Left
-    to the collector, they were walked again at every full collection: a third of the CPU of a plan
-    of 10,000 senders. Frozen, later collections (during apply's writes) skip them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()

@@ -27,8 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "planfile": {"plan", "models", "errors", "fs"},
     "auth": {"errors", "text"},
     "limiter": set(),
-    "lean_httpx": set(),
-    "client": {"models", "errors", "auth", "text", "responses", "limiter", "defaults", "lean_httpx"},
+    "runtime": set(),
+    "client": {"models", "errors", "auth", "text", "responses", "limiter", "defaults"},
     "responses": {"models", "errors", "text"},
     "directory": {"auth", "client", "errors", "models", "text"},
     "reach": {"accounts", "auth", "client", "directory", "errors"},
@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"models", "diff", "config", "text"},
     "offline": {"config", "models", "errors"},
     "session": {"config", "client", "auth", "apply", "plan", "planfile", "export", "fs", "models", "errors", "diff",
-                "accounts", "reach", "runs", "defaults", "offline"},
+                "accounts", "reach", "runs", "defaults", "offline", "runtime"},
     "options": {"defaults", "models"},
     "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults", "options", "runs", "accounts", "offline",
             "apply", "models"},
@@ -44,8 +44,8 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
     "action": {"action", "fs", "errors"},
-    "precommit": {"cli"},
-    "__main__": {"cli"},
+    "precommit": {"cli", "runtime"},
+    "__main__": {"cli", "runtime"},
 }
 
 
@@ -122,12 +122,3 @@ def test_validate_imports_no_http_library_nor_the_planner_s_reports() -> None:
     assert "reconciler.config" in loaded  # it did load the file
     assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client", "reconciler.emulator.cli",
                 "reconciler.session", "reconciler.apply", "reconciler.plan"} & loaded
-
-
-def test_the_client_imports_httpx_without_its_command_line_client() -> None:
-    """httpx's ``__init__`` would import its CLI (click, rich, pygments) because rich is installed; the client
-    is imported without it, and httpx still works, its CLI module importable when asked for."""
-    loaded = _modules_after("import reconciler.client, httpx\nassert httpx.Client and httpx.AsyncClient")
-    assert "httpx" in loaded and not {"httpx._main", "rich", "pygments"} & loaded
-    code = "import reconciler.client, sys\nimport httpx._main\nassert callable(httpx._main.main)"
-    assert "httpx._main" in _modules_after(code)

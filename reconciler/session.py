@@ -74,6 +74,10 @@ class ApiSettings:
     api_base_url: str | None = None
     #: Accounts read or applied at once in a run that spans several.
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    #: False: writes in flight stay at the concurrency asked for, whatever the API answers.
+    adaptive: bool = True
+    #: Each client appends its request statistics to this file, one JSON line, when it closes.
+    stats_file: str | None = None
     #: Writes in flight at once, for apply.
     concurrency: ClassVar[int] = DEFAULT_CONCURRENCY
 
@@ -97,6 +101,7 @@ class Session:
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
         self.account_concurrency = settings.account_concurrency
+        self._adaptive, self._stats_file = settings.adaptive, settings.stats_file
         self._environ = environ
         if credentials is not None:
             self.parent = Parent(credentials)
@@ -128,7 +133,7 @@ class Session:
 
     def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
         return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
-                             concurrency=concurrency)
+                             concurrency=concurrency, adaptive=self._adaptive, stats_file=self._stats_file)
 
     def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         try:

@@ -40,8 +40,9 @@ sys.path.insert(0, str(ROOT))
 from bench.plotting import MISSING, pyplot, save  # noqa: E402
 from bench.run import ACCOUNT, TOKEN, TimedEmulator, machine  # noqa: E402
 from bench.workload import sender_body, write_desired  # noqa: E402
-from reconciler.client import ADAPTIVE_ENV, DEFAULT_CONCURRENCY, STATS_FILE_ENV  # noqa: E402
+from reconciler.client import DEFAULT_CONCURRENCY  # noqa: E402
 from reconciler.emulator.faults import Faults  # noqa: E402
+from reconciler.options import ADAPTIVE_ENV, STATS_FILE_ENV  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "concurrency.json"
 PLOT = ROOT / "docs" / "concurrency.png"

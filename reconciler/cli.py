@@ -47,7 +47,7 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
 def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
-              max_attempts: int, backoff: float, verbose: bool) -> ApiSettings:
+              max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log."""
     import logging
 
@@ -62,7 +62,7 @@ def _settings(base_url: str | None, api_base_url: str | None, account_concurrenc
         retries.addHandler(logging.StreamHandler(sys.stderr))
         retries.propagate = False
     return ApiSettings(base_url or None, request_timeout, max_attempts, backoff, api_base_url or None,
-                       account_concurrency)
+                       account_concurrency, adaptive, stats_file or None)
 
 
 def _session(options: dict[str, Any], files: Sequence[str]) -> Session:

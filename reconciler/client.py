@@ -8,11 +8,10 @@
 - Keeps at most ``concurrency`` requests in flight, reads and writes alike, and fewer while the account
   refuses more (429 / 20429): the limit adapts (:class:`~reconciler.limiter.AdaptiveLimiter`, AIMD). It
   starts at 12, grows fast until the first 429, is cut by a fifth on a 429 and grows by one per window of
-  successes, always between 1 and ``concurrency``. ``RECONCILER_ADAPTIVE=0`` (or false, no, off) keeps
-  it fixed at ``concurrency``.
-- ``RECONCILER_STATS_FILE=PATH``: at close, the client appends its :class:`Stats` to PATH as one line
-  of JSON (requests, retries, 429s, the limit and its history, ``seconds`` it was open); the benchmark
-  reads it.
+  successes, always between 1 and ``concurrency``. ``adaptive=False`` keeps it fixed at ``concurrency``.
+- ``stats_file=PATH``: at close, the client appends its :class:`Stats` to PATH as one line of JSON
+  (requests, retries, 429s, the limit and its history, ``seconds`` it was open); the benchmark reads it.
+  The command line takes both from its options (``RECONCILER_ADAPTIVE``, ``RECONCILER_STATS_FILE``).
 - Converts every failure, whatever the server sent, into one :class:`~reconciler.errors.ApiError`
   carrying Twilio's code, with the API's words escaped to one printable line; a write that may have been
   applied although it failed says so (``ApiError.outcome_unknown``).
@@ -30,7 +29,6 @@ import base64
 import functools
 import json
 import logging
-import os
 import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Mapping
@@ -39,37 +37,38 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-# isort: off
-import reconciler.lean_httpx  # noqa: F401  (first: httpx without its command-line client)
+import anyio
+import anyio._backends._asyncio  # the backend anyio imports when first asked for one
+import certifi  # noqa: F401
+import httpcore  # noqa: F401
 import httpx
-
-# isort: on
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
 
 from reconciler import __version__
 from reconciler.auth import Credentials, check_base_url, is_loopback, same_origin, shown_url
 from reconciler.defaults import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reconciler.errors import ApiError, ReconcilerError
+from reconciler.errors import ApiError
 from reconciler.limiter import AdaptiveLimiter, Permit
 from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
 from reconciler.responses import error_fields, kind_of, live_sender, page_limit, page_parts, retry_after, senders_from_pages
 from reconciler.text import clip, escape_control
 
+# What httpx's transport and anyio import on first use, imported now: a first request may be made in a second
+# thread, and two threads importing at once can deadlock (tests/integration/test_threads.py).
+for _name in dir(anyio):  # each name anyio would import on its first use
+    getattr(anyio, _name)
+
 # Credentials, the URL checks and senders_from_pages are imported from here by the rest of reconciler.
-__all__ = ["ADAPTIVE_ENV", "DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_ANSWER_BYTES", "MAX_PAGES",
-           "MAX_PAGE_SIZE", "STATS_FILE_ENV", "Credentials", "RetryPolicy", "SendersClient", "Stats", "check_base_url",
-           "is_loopback", "senders_from_pages", "shown_url"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONCURRENCY", "DEFAULT_TIMEOUT", "MAX_ANSWER_BYTES", "MAX_PAGES", "MAX_PAGE_SIZE",
+           "Credentials", "RetryPolicy", "SendersClient", "Stats", "check_base_url", "is_loopback",
+           "senders_from_pages", "shown_url"]
 
 MAX_PAGE_SIZE = 1000
 #: Pages read at most when the API does not say how many senders it holds: 10 million senders at 1,000 a page.
 MAX_PAGES = 10_000
 #: The largest (decoded) body of a successful answer read: a page of 1,000 senders is about 2 MB, an account 1 KB.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
-#: ``0`` (or false, no, off): the concurrency stays at ``concurrency`` whatever the API answers.
-ADAPTIVE_ENV = "RECONCILER_ADAPTIVE"
-#: A path: each client appends its stats to it as one JSON line when it closes.
-STATS_FILE_ENV = "RECONCILER_STATS_FILE"
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _T = TypeVar("_T")
@@ -173,6 +172,8 @@ class SendersClient:
         page_size: int = MAX_PAGE_SIZE,
         max_pages: int = MAX_PAGES,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
+        adaptive: bool = True,
+        stats_file: str | None = None,
     ):
         self.base_url = check_base_url(base_url)
         self._host = urlsplit(self.base_url).netloc
@@ -181,9 +182,9 @@ class SendersClient:
         self.max_pages = max_pages
         self.max_answer_bytes = max_answer_bytes
         # One limiter per client, and one client per account: the account's limit is what it finds.
-        self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=_adaptive(os.environ.get(ADAPTIVE_ENV)))
+        self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=adaptive)
         self.stats = Stats(limit_history=self._limiter.history)
-        self._stats_file = os.environ.get(STATS_FILE_ENV) or None
+        self._stats_file = stats_file
         self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
         #: What an answer must never carry back into a message: the secret, alone, as user:secret, and as sent.
         pair = f"{credentials.username}:{credentials.secret}"
@@ -470,16 +471,6 @@ def _ssl_context() -> ssl.SSLContext:
     the CA bundle), and a run across 60 accounts opens a client or two per account. httpx would build
     one per client, even for a plain-http URL."""
     return httpx.create_ssl_context()
-
-
-def _adaptive(value: str | None) -> bool:
-    """``RECONCILER_ADAPTIVE``: unset or empty, 1/true/yes/on: adapt; 0/false/no/off: a fixed limit."""
-    word = (value or "1").strip().lower()
-    if word in ("1", "true", "yes", "on"):
-        return True
-    if word in ("0", "false", "no", "off"):
-        return False
-    raise ReconcilerError(f"{ADAPTIVE_ENV} must be 0 or 1, not '{clip(escape_control(value or ''), 40)}'")
 
 
 def _hidden(text: str | None, secrets: tuple[str, ...]) -> str | None:

@@ -26,6 +26,11 @@ from reconciler.defaults import (
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+#: 0 (or false, no, off): writes in flight stay at --concurrency whatever the API answers.
+ADAPTIVE_ENV = "RECONCILER_ADAPTIVE"
+#: A path: each API client appends its request statistics to it as one JSON line when it closes.
+STATS_FILE_ENV = "RECONCILER_STATS_FILE"
+
 
 def _options(*decorators: Callable[[_F], _F]) -> Callable[[_F], _F]:
     def apply(func: _F) -> _F:
@@ -118,6 +123,11 @@ api_options = _options(
     click.option("--backoff", envvar="RECONCILER_BACKOFF", type=Seconds(min=0), default=DEFAULT_BACKOFF,
                  show_default=True, help="Base seconds of the jittered exponential backoff (env RECONCILER_BACKOFF)."),
     click.option("-v", "--verbose", is_flag=True, help="Log each HTTP request on stderr (no credentials)."),
+    # For benchmarks, so hidden: the environment variables are their usual form.
+    click.option("--adaptive/--fixed-concurrency", "adaptive", envvar=ADAPTIVE_ENV, default=True, hidden=True,
+                 help=f"Fewer writes in flight while the account answers 429, or always --concurrency (env {ADAPTIVE_ENV})."),
+    click.option("--stats-file", envvar=STATS_FILE_ENV, metavar="PATH", hidden=True,
+                 help=f"Append each API client's request statistics to PATH as a JSON line (env {STATS_FILE_ENV})."),
 )
 
 

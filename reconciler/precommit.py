@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import PurePath
 from typing import TextIO
 
+from reconciler import runtime
 from reconciler.cli import main as cli_main
 from reconciler.text import escape_control
 
@@ -116,7 +117,8 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main() -> None:
-    """Entry point of the ``reconciler-precommit`` console script."""
+    """Entry point of the ``reconciler-precommit`` console script: an offline command's process (see runtime)."""
+    runtime.prepare(offline=True)
     sys.exit(run(sys.argv[1:]))
 
 

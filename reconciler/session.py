@@ -4,27 +4,25 @@
     run = session.plan(["senders.yaml"])     # loads the files while the live senders are read, per account
     reports = session.apply(run, interrupts=Interrupts())
 
-The CLI and the demo both go through here; tests drive it in-process without click. Event loops, the
-reader thread and garbage-collector tuning live here and nowhere above. Nothing here prints: results
-are data, and ``reconciler.render`` words them.
+The CLI and the demo both go through here; tests drive it in-process without click. Event loops and the
+reader thread live here and nowhere above; the process-wide tuning around the heavy steps is
+:mod:`reconciler.runtime`'s, none unless the command line's entry turned it on. Nothing here prints:
+results are data, and ``reconciler.render`` words them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
-import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from reconciler import __version__
+from reconciler import __version__, runtime
 from reconciler.accounts.environment import given_credentials, main_credentials, secret_of
 from reconciler.accounts.reach import Parent, Reached, Resolver, explained, gather_bounded
 from reconciler.accounts.record import AccountPlan, AccountReport
@@ -80,6 +78,10 @@ class ApiSettings:
     api_base_url: str | None = None
     #: Accounts read or applied at once in a run that spans several.
     account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    #: False: writes in flight stay at the concurrency asked for, whatever the API answers.
+    adaptive: bool = True
+    #: Each client appends its request statistics to this file, one JSON line, when it closes.
+    stats_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Session:
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
         self.account_concurrency = settings.account_concurrency
+        self._adaptive, self._stats_file = settings.adaptive, settings.stats_file
         self._environ = environ
         try:
             self.parent = Parent(main_credentials(env) if credentials is None else given_credentials(credentials))
@@ -118,7 +121,7 @@ class Session:
 
     def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
         return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
-                             concurrency=concurrency)
+                             concurrency=concurrency, adaptive=self._adaptive, stats_file=self._stats_file)
 
     def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         try:
@@ -163,7 +166,7 @@ class Session:
         plan is made: one that cannot be is an error naming it, and nothing is planned.
         """
         wanted = tuple(accounts)
-        with _long_lived():
+        with runtime.tuning().planning():
             early = self.parent.credentials is not None and (not wanted or self.parent.sid in wanted)
             states, pages = self._load_while_reading(files, early, wanted)
             reached = self._run(self._reach(states, pages))
@@ -240,10 +243,8 @@ class Session:
             finally:
                 started.set()
 
-        # The reader needs the GIL briefly and often (a chunk has arrived); at the default 5 ms switch
-        # interval it spent longer waiting for the loader to let go than reading.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, 0.001))
+        # The reader needs the GIL briefly and often: the command line shortens the switch interval.
+        restore = runtime.tuning().reader_beside_loader()
         reader = threading.Thread(target=read, name="reconciler-read")
         try:
             reader.start()
@@ -259,7 +260,7 @@ class Session:
                 reader.join()
                 raise
         finally:
-            sys.setswitchinterval(interval)
+            restore()
         parent_needed = any(s.account in (None, self.parent.sid) for s in states)
         if "error" in outcome:
             if parent_needed:
@@ -462,21 +463,3 @@ def read_saved_plan(path: str | Path, environ: Mapping[str, str] | None = None) 
 def write_file(path: str | Path, text: str) -> None:
     """Write an output file (plan, export) atomically."""
     atomic_write(path, text)
-
-
-@contextmanager
-def _long_lived() -> Iterator[None]:
-    """Keep the cyclic garbage collector away from what is made inside: it lives until the command ends.
-
-    The desired state, the live senders and the plan are millions of small objects in no cycle. Left
-    to the collector, they were walked again at every full collection: a third of the CPU of a plan
-    of 10,000 senders. Frozen, later collections (during apply's writes) skip them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()

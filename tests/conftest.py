@@ -1,6 +1,11 @@
 """Fixtures: the CLI runner, an emulator on a free loopback port, and Prism in front of it.
 
 Everything else the tests share (credentials, builders, the runner itself) is in ``tests.factories``.
+
+Property tests run under the ``untimed`` hypothesis profile: no deadline per example and no health
+check on how long examples take to generate. Both measure wall-clock time, which on a loaded machine
+measures the other processes; a property either holds or it does not. Collection stops with an error
+naming any property test whose own settings bring a time limit back.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from reconciler.emulator import EmulatorServer
 from tests.factories import (
@@ -22,6 +28,28 @@ from tests.factories import (
 )
 from tests.gate import Gate
 from tests.prism import prism_proxy
+
+#: The health checks that time something; the others (a fixture reused across examples ...) stay on.
+TIMED_HEALTH_CHECKS = (HealthCheck.too_slow,)
+
+settings.register_profile("untimed", deadline=None, suppress_health_check=TIMED_HEALTH_CHECKS)
+settings.load_profile("untimed")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse property tests whose settings time their examples (a test's ``suppress_health_check``
+    replaces the profile's list: it must name the timed checks too)."""
+    timed = []
+    for item in items:
+        test = getattr(item, "obj", None)
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if not getattr(test, "is_hypothesis_test", False) or chosen is None:
+            continue
+        if chosen.deadline is not None or not set(TIMED_HEALTH_CHECKS) <= set(chosen.suppress_health_check):
+            timed.append(item.nodeid)
+    if timed:
+        raise pytest.UsageError("property tests timed by the wall clock (a deadline, or a timed health check "
+                                "left on; see tests/conftest.py): " + ", ".join(timed))
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The client's adaptive concurrency, against a MockTransport whose answers the test hands out one by one."""
+"""The client's adaptive concurrency, against a MockTransport whose answers the test hands out one by one, and the
+options that set it (and the stats file) at the command line's edge."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from reconciler.client import ADAPTIVE_ENV, STATS_FILE_ENV, Credentials, RetryPolicy, SendersClient
-from reconciler.errors import ReconcilerError
+from reconciler.client import Credentials, RetryPolicy, SendersClient
 from reconciler.limiter import INITIAL_LIMIT
-from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from reconciler.options import ADAPTIVE_ENV, STATS_FILE_ENV, api_options
+from tests.factories import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, run_cli
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.01, timeout=30)
 CREDS = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_ACCOUNT_SID)
@@ -63,9 +66,10 @@ def ok(request: httpx.Request) -> httpx.Response:
     return httpx.Response(202, json={"sid": request.url.path.rsplit("/", 1)[-1], "status": "ONLINE"})
 
 
-def client(server: HeldServer, concurrency: int = 25) -> SendersClient:
+def client(server: HeldServer, concurrency: int = 25, *, adaptive: bool = True, stats_file: str | None = None,
+           ) -> SendersClient:
     return SendersClient(CREDS, base_url="https://api.test", transport=httpx.MockTransport(server), retry=FAST,
-                         concurrency=concurrency)
+                         concurrency=concurrency, adaptive=adaptive, stats_file=stats_file)
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
@@ -75,12 +79,6 @@ async def until(condition: Callable[[], bool], what: str) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError(f"still waiting for {what}")
-
-
-@pytest.fixture(autouse=True)
-def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(ADAPTIVE_ENV, raising=False)
-    monkeypatch.delenv(STATS_FILE_ENV, raising=False)
 
 
 def test_a_429_shrinks_the_concurrency_and_reads_wait_behind_the_same_limit() -> None:
@@ -122,12 +120,10 @@ def test_successes_raise_the_concurrency_up_to_the_configured_one() -> None:
     asyncio.run(go())
 
 
-def test_reconciler_adaptive_0_keeps_the_configured_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ADAPTIVE_ENV, "0")
-
+def test_a_fixed_concurrency_stays_the_configured_one() -> None:
     async def go() -> None:
         server = HeldServer()
-        async with client(server) as api:
+        async with client(server, adaptive=False) as api:
             writes = [asyncio.create_task(api.update(sid(i), {"profile": {"about": "x"}})) for i in range(30)]
             await until(lambda: len(server.held) == 25, "25 requests in flight")
             server.answer(0, httpx.Response(429, json=THROTTLED))
@@ -139,29 +135,26 @@ def test_reconciler_adaptive_0_keeps_the_configured_concurrency(monkeypatch: pyt
     asyncio.run(go())
 
 
-@pytest.mark.parametrize(("value", "adaptive"), [("0", False), ("off", False), (" False ", False), ("1", True),
-                                                   ("yes", True), ("", True)])
-def test_reconciler_adaptive_spellings(monkeypatch: pytest.MonkeyPatch, value: str, adaptive: bool) -> None:
-    monkeypatch.setenv(ADAPTIVE_ENV, value)
-    api = client(HeldServer())
-    assert api.stats.limit == (INITIAL_LIMIT if adaptive else 25)
+def test_the_client_reads_no_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Its settings come as arguments, read once at the command line's edge (reconciler.options)."""
+    monkeypatch.setenv(ADAPTIVE_ENV, "0")
+    monkeypatch.setenv(STATS_FILE_ENV, str(tmp_path / "stats.jsonl"))
+
+    async def go() -> None:
+        async with client(HeldServer()) as api:
+            assert api.stats.limit == INITIAL_LIMIT
+
+    asyncio.run(go())
+    assert not (tmp_path / "stats.jsonl").exists()
 
 
-def test_a_reconciler_adaptive_that_is_no_switch_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ADAPTIVE_ENV, "maybe\n\x1b[2J")
-    with pytest.raises(ReconcilerError) as caught:
-        client(HeldServer())
-    assert str(caught.value) == r"RECONCILER_ADAPTIVE must be 0 or 1, not 'maybe\n\x1b[2J'"
-
-
-def test_the_stats_file_gets_one_json_line_per_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_stats_file_gets_one_json_line_per_client(tmp_path: Path) -> None:
     path = tmp_path / "stats.jsonl"
-    monkeypatch.setenv(STATS_FILE_ENV, str(path))
 
     async def go(n: int) -> None:
         server = HeldServer()
         server.auto = True
-        async with client(server, concurrency=4) as api:
+        async with client(server, concurrency=4, stats_file=str(path)) as api:
             await asyncio.gather(*(api.update(sid(i), {"profile": {"about": "x"}}) for i in range(n)))
         await api.aclose()  # closing twice writes once
 
@@ -177,15 +170,49 @@ def test_the_stats_file_gets_one_json_line_per_client(monkeypatch: pytest.Monkey
 
 
 def test_a_stats_file_that_cannot_be_written_is_a_warning_not_a_failure(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv(STATS_FILE_ENV, str(tmp_path / "missing" / "stats.jsonl"))
-
     async def go() -> None:
-        async with client(HeldServer()):
+        async with client(HeldServer(), stats_file=str(tmp_path / "missing" / "stats.jsonl")):
             pass
 
     with caplog.at_level(logging.WARNING, logger="reconciler.http"):
         asyncio.run(go())
     [record] = caplog.records
     assert "cannot write the client's stats to" in record.getMessage() and "\n" not in record.getMessage()
+
+
+# --------------------------------------------------------------------------- the options that set them
+
+
+@click.command()
+@api_options
+def _settings_of(**options: object) -> None:
+    click.echo(json.dumps({"adaptive": options["adaptive"], "stats_file": options["stats_file"]}))
+
+
+@pytest.mark.parametrize(("value", "adaptive"), [("0", False), ("off", False), (" False ", False), ("1", True),
+                                                   ("yes", True), ("", True), (None, True)])
+def test_reconciler_adaptive_spellings(value: str | None, adaptive: bool) -> None:
+    result = CliRunner().invoke(_settings_of, [], env={ADAPTIVE_ENV: value, STATS_FILE_ENV: None})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"adaptive": adaptive, "stats_file": None}
+
+
+def test_the_environment_reaches_the_client_through_the_options(emulator, emulator_env, tmp_path: Path) -> None:
+    stats, f = tmp_path / "stats.jsonl", tmp_path / "senders.yaml"
+    f.write_text('senders:\n  - sender_id: "whatsapp:+15017122661"\n    profile: {name: Acme}\n')
+    env = {**emulator_env, ADAPTIVE_ENV: "0", STATS_FILE_ENV: str(stats)}
+    result = run_cli("apply", "-f", str(f), "--auto-approve", "--concurrency", "30", env=env)
+    assert result.returncode == 0, result.output
+    # One line per client (the plan's read, the writes): the writes' limit is --concurrency from the
+    # start, where an adaptive one would start at INITIAL_LIMIT.
+    [writes] = [line for line in map(json.loads, stats.read_text().splitlines()) if "POST" in line["by_method"]]
+    assert writes["limit_history"] == [[0.0, 30]] and INITIAL_LIMIT < 30
+
+
+def test_a_reconciler_adaptive_that_is_no_switch_is_one_refusal_naming_it(emulator_env, tmp_path: Path) -> None:
+    result = run_cli("plan", "-f", str(tmp_path / "senders.yaml"), env={**emulator_env, ADAPTIVE_ENV: "maybe\n\x1b[2J"})
+    assert result.returncode == 1 and "Traceback" not in result.output
+    assert r"'maybe\n\x1b[2J' is not a valid boolean" in result.stderr and "\x1b" not in result.stderr
+    assert f"the environment variable {ADAPTIVE_ENV}" in result.stderr

@@ -725,7 +725,7 @@ def dump(model: SendersFile) -> str:
     return out.getvalue()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(model=senders_files())
 def test_any_valid_model_written_to_yaml_loads_back_equal(tmp_path: Path, model: SendersFile) -> None:
     path = tmp_path / "senders.yaml"
@@ -738,7 +738,7 @@ def test_any_valid_model_written_to_yaml_loads_back_equal(tmp_path: Path, model:
     assert [s.managed_fields() for s in state.senders] == [s.managed_fields() for s in config.merge_defaults(model)]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(content=st.binary(max_size=400))
 def test_random_bytes_only_ever_raise_config_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "senders.yaml"
@@ -783,7 +783,7 @@ def mangled_examples(draw: st.DrawFn) -> bytes:
     return data
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(content=mangled_examples(), env=st.dictionaries(st.sampled_from(["HOOKS_BASE", "WABA_ID"]), _TEXT))
 def test_mangled_examples_only_ever_raise_config_error(tmp_path: Path, content: bytes, env: dict[str, str]) -> None:
     path = tmp_path / "senders.yaml"

@@ -193,7 +193,7 @@ _ops = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(ops=_ops, page_size=st.integers(min_value=1, max_value=7))
 def test_any_mix_of_changes_lists_what_a_fresh_render_shows(ops, page_size):
     clock = Clock()

@@ -21,7 +21,7 @@ def _walk(store: SenderStore, page_size: int) -> list[str]:
             return seen
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     n=st.integers(min_value=0, max_value=40),
     deleted=st.sets(st.integers(min_value=0, max_value=39)),
@@ -37,7 +37,7 @@ def test_paging_returns_every_sender_once_in_creation_order(n, deleted, page_siz
     assert _walk(store, page_size) == expected
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(n=st.integers(min_value=1, max_value=30), page_size=st.integers(min_value=1, max_value=8))
 def test_previous_page_is_the_page_before(n, page_size):
     store = SenderStore()

@@ -147,7 +147,7 @@ def live_sender(draw: st.DrawFn, i: int) -> LiveSender:
                 profile=profile or None, webhook=webhook or None)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.integers(0, 5).flatmap(lambda n: st.tuples(*(live_sender(i) for i in range(n)))))
 def test_any_export_plans_to_no_change(tmp_path: Path, senders: tuple[LiveSender, ...]) -> None:
     text, left = round_trip(tmp_path, list(senders))

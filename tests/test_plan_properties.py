@@ -98,7 +98,7 @@ def simulate_apply(plan: Plan, live: list[Record]) -> list[Record]:
     return list(by_id.values())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(scenario(), st.booleans())
 def test_apply_then_plan_is_empty(case: tuple[DesiredState, list[Record]], allow_delete: bool) -> None:
     desired, live = case
@@ -110,7 +110,7 @@ def test_apply_then_plan_is_empty(case: tuple[DesiredState, list[Record]], allow
     assert all(a.action == "delete" and not allow_delete for a in again.actions)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(scenario())
 def test_plan_never_touches_unmanaged_fields_or_ignored_senders(case: tuple[DesiredState, list[Record]]) -> None:
     desired, live = case

@@ -161,7 +161,7 @@ def check(case: dict[str, Any], tmp_path: Path, faults: Faults | None) -> None:
            deleted=len(gone), lost=0, duplicated=0, **injected)
 
 
-examples = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+examples = settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 @examples

@@ -7,10 +7,8 @@ then the checks across files (duplicates, ignored senders, ``safety:`` in one fi
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,19 +70,18 @@ def load_accounts(
     """
     variables = Variables.from_environ(os.environ if environ is None else environ)
     files, issues = _expand_paths(paths)
-    with _no_cyclic_gc():
-        loaded = [_load_one(path, variables) for path in files]
-        groups: dict[str | None, list[_Loaded]] = {}
-        for item in loaded:
-            groups.setdefault(_account_of(item, default_account), []).append(item)
-        for group in groups.values():
-            _check_across_files(group)
-        _check_across_accounts(groups)
-        for item in loaded:
-            issues.extend(item.located_issues())
-        if issues:
-            raise ConfigError(issues)
-        return [_merged(account, group) for account, group in groups.items()]
+    loaded = [_load_one(path, variables) for path in files]
+    groups: dict[str | None, list[_Loaded]] = {}
+    for item in loaded:
+        groups.setdefault(_account_of(item, default_account), []).append(item)
+    for group in groups.values():
+        _check_across_files(group)
+    _check_across_accounts(groups)
+    for item in loaded:
+        issues.extend(item.located_issues())
+    if issues:
+        raise ConfigError(issues)
+    return [_merged(account, group) for account, group in groups.items()]
 
 
 def _account_of(item: _Loaded, default: str | None) -> str | None:
@@ -113,19 +110,6 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
         sources=tuple(item.name for item in group),
         account=account,
     )
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Loading builds hundreds of thousands of small objects, none in a cycle: the cyclic garbage
-    collector would only walk them again and again (a third of the time for 10,000 senders)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:

@@ -158,14 +158,6 @@ def test_an_offline_command_s_output_is_whole_however_long(tmp_path: Path) -> No
     assert (matrix.returncode, matrix.stderr) == (1, "missing.yaml: no such file or directory\n1 error: invalid\n")
 
 
-def test_the_command_of_the_arguments() -> None:
-    from reconciler.__main__ import OFFLINE_COMMANDS, command_of
-
-    assert command_of(["validate", "-f", "x.yaml"]) == "validate" and command_of(["--version"]) is None
-    assert command_of(["-h", "schema"]) == "schema" and command_of([]) is None
-    assert {"validate", "schema", "accounts"} == OFFLINE_COMMANDS
-
-
 def test_an_offline_command_runs_the_exit_handlers_of_a_program_that_wraps_it(tmp_path: Path) -> None:
     """A coverage tool or a wrapper registers exit handlers; ending without the teardown still runs them."""
     import subprocess

@@ -8,21 +8,24 @@ printed on stderr with exit code 1; a traceback reaching a user is a bug.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from reconciler import __version__
-from reconciler.errors import ApplyRefused, ConfigError, Interrupted, ReconcilerError
+from reconciler.errors import ApplyRefused, Interrupted, ReconcilerError
 from reconciler.options import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    LazyGroup,
     Seconds,
     accounts_option,
     allow_delete_option,
@@ -32,35 +35,21 @@ from reconciler.options import (
     files_option,
     force_option,
     one_account_option,
+    request_log,
     target_option,
 )
 
 if TYPE_CHECKING:
-    from reconciler.accounts.run import Run
     from reconciler.session import ApiSettings, Session
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
-#: Exit codes, documented in docs/cli.md.
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-
 def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
               max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log."""
-    import logging
-
     from reconciler.session import ApiSettings
 
-    if verbose:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
-        for noisy in ("httpcore", "asyncio"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-    elif sys.stderr.isatty():  # at a terminal, retries are not silent
-        retries = logging.getLogger("reconciler.retry")
-        retries.addHandler(logging.StreamHandler(sys.stderr))
-        retries.propagate = False
+    request_log(verbose)
     return ApiSettings(base_url or None, request_timeout, max_attempts, backoff, api_base_url or None,
                        account_concurrency, adaptive, stats_file or None)
 
@@ -78,9 +67,9 @@ def _session(options: dict[str, Any], files: Sequence[str]) -> Session:
         raise
 
 
-def _echo_lines(lines: list[str], err: bool = True) -> None:
+def _echo_lines(lines: Sequence[str]) -> None:
     for line in lines:
-        click.echo(line, err=err)
+        click.echo(line, err=True)
 
 
 def _json_errors(fmt: str) -> None:
@@ -105,88 +94,16 @@ def _planning(words: str | None = None, *, reading: bool = False) -> Iterator[No
         raise Interrupted(words or (INTERRUPTED_READING if reading else INTERRUPTED_PLANNING)) from None
 
 
-def _echo_plan(run: Run, fmt: str) -> None:
-    from reconciler import render
-    from reconciler.render import accounts
-
-    if fmt == "text":
-        click.echo(accounts.render_plans_text(run.plans, color=render.wants_color(sys.stdout)), nl=False)
-    else:
-        click.echo(accounts.RENDERERS[fmt](run.plans), nl=False)
-
-
-def _problems_exit(run: Run) -> int | None:
-    """Exit 1 when a plan has problems, after naming them."""
-    from reconciler.render.words import problem_lines
-
-    if not run.problems:
-        return None
-    for planned in run.accounts:
-        _echo_lines(problem_lines(planned.plan, planned.account.label if run.several else None))
-    return EXIT_ERROR
-
-
 # --------------------------------------------------------------------------- commands
 
 
-class _LazyGroup(click.Group):
-    """``reconciler emulator``'s module (its options, its faults) is imported only when that command is looked up."""
-
-    lazy: ClassVar[dict[str, str]] = {"emulator": "reconciler.emulator.cli:emulator_command"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module, _, attribute = self.lazy[cmd_name].partition(":")
-            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Manage Twilio WhatsApp Senders as code.
 
     Exit codes: 0 success, 1 error, 2 changes or drift (plan --detailed-exitcode, drift).
     """
-
-
-@cli.command()
-@files_option
-def validate(files: tuple[str, ...]) -> None:
-    """Check desired-state files offline: no credentials, no network.
-
-    Prints a one-line summary and exits 0 when valid; otherwise prints every problem, one a line
-    (PATH:LINE:COL: ...), on stderr and exits 1.
-    """
-    from reconciler.offline import validate_files
-    from reconciler.render.words import config_error_lines, plural
-
-    try:
-        states = validate_files(files)
-    except ConfigError as exc:
-        _echo_lines(config_error_lines(exc))
-        raise click.exceptions.Exit(EXIT_ERROR) from None
-    for state in states:
-        names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
-        where = f" (account {state.account or 'of the credentials'})" if len(states) > 1 else ""
-        click.echo(f"{names}{where}: {plural(len(state.senders), 'sender')}, {len(state.ignore)} ignored: valid")
-
-
-@cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the desired-state file, for editors.
-
-    Save it and point your editor at it, e.g. with a first line
-    "# yaml-language-server: $schema=./senders.schema.json" in senders.yaml.
-    """
-    import json
-
-    from reconciler.offline import json_schema
-
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @cli.command()
@@ -233,16 +150,15 @@ def show(plan_file: str, fmt: str) -> int:
     The signature is verified when a key is at hand (RECONCILER_PLAN_KEY, or the credentials that signed it),
     and stderr says whether it was.
     """
+    from reconciler import render
+    from reconciler.render.commands import show_output
     from reconciler.session import read_saved_plan
 
     _json_errors(fmt)
     run, key_source = read_saved_plan(plan_file)
-    _echo_plan(run, fmt)
-    if key_source is None:
-        click.echo("Note: the signature was not verified: no key (set RECONCILER_PLAN_KEY, or the credentials "
-                   "that signed the plan); 'reconciler apply' verifies it before any change", err=True)
-    else:
-        click.echo(f"Signature verified with the key from {key_source}.", err=True)
+    output = show_output(run.plans, fmt, key_source, color=render.wants_color(sys.stdout))
+    click.echo(output.stdout, nl=False)
+    _echo_lines(output.stderr)
     return EXIT_OK
 
 
@@ -299,8 +215,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     output = apply_output(run.plans, result.reports, fmt, blocked=result.blocked, settled=result.settled,
                           wait_stopped=result.wait_stopped, timeout=timeout)
     click.echo(output.stdout, nl=False)
-    for line in output.stderr:
-        click.echo(line, err=True)
+    _echo_lines(output.stderr)
     if output.error is not None:
         raise ApplyRefused(output.error)
     return EXIT_OK if result.ok else EXIT_ERROR
@@ -324,8 +239,7 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
         run = _session(options, files).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    for line in output.stderr:
-        click.echo(line, err=True)
+    _echo_lines(output.stderr)
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK
@@ -342,50 +256,18 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
 
     With --account, the senders of that (sub)account, in a file that starts with its 'account:'.
     """
-    from reconciler.render.words import export_warning, plural
+    from reconciler.render.commands import export_output
     from reconciler.session import Session, write_file
 
     if output and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning(reading=True):
         exported = Session(_settings(**options)).export(targets, account=account)
-    for s in exported.skipped:
-        click.echo(export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored),
-                   err=True)
     if output:
         write_file(output, exported.text)
-        click.echo(f"Wrote {plural(exported.count, 'sender')} to {output}", err=True)
-    else:
-        click.echo(exported.text, nl=False)
-    return EXIT_OK
-
-
-@cli.command("accounts")
-@files_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: a list for a CI matrix (e.g. GitHub Actions' fromJSON).")
-@click.option("--shards", type=click.IntRange(1, 256), help="Group the accounts into this many shards (one CI job each).")
-def accounts_command(files: tuple[str, ...], fmt: str, shards: int | None) -> int:
-    """List the accounts the files name, offline, for one CI job per account or per shard.
-
-    Files without 'account:' belong to the credentials' account (TWILIO_ACCOUNT_SID when set).
-    """
-    from reconciler.offline import account_matrix, validate_files
-    from reconciler.render.words import config_error_lines
-
-    try:
-        states = validate_files(files)
-    except ConfigError as exc:
-        _echo_lines(config_error_lines(exc))
-        raise click.exceptions.Exit(EXIT_ERROR) from None
-    rows = account_matrix(states, shards)
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return EXIT_OK
-    for row in rows:
-        click.echo("\t".join(str(row[k]) for k in ("shard", "account", "senders") if k in row) + "\t" + row["args"])
+    shown = export_output(exported.text, exported.count, exported.skipped, output)
+    _echo_lines(shown.stderr)
+    click.echo(shown.stdout, nl=False)
     return EXIT_OK
 
 
@@ -414,20 +296,6 @@ def verify(sender_id: str, code: str | None, account: str | None, **options: Any
         status = session.verify(sender, str(code), reached)
     click.echo(f"Submitted the verification code for {sender.sender_id}; status: {status or 'unknown'}.")
     return EXIT_OK
-
-
-@cli.command()
-@click.option("-f", "--file", "path", type=click.Path(exists=True, dir_okay=False, path_type=str),
-              help="Desired-state file to plan. Default: ./senders.yaml.example, else the copy shipped with reconciler.")
-@click.option("--apply", "do_apply", is_flag=True, help="Also apply the plan to the emulator, then plan again.")
-def demo(path: str | None, do_apply: bool) -> int:
-    """Plan the example file against an embedded emulator: no Twilio account needed."""
-    from reconciler import render
-    from reconciler.demo import run_demo
-
-    return run_demo(path, apply=do_apply, echo=click.echo, color=render.wants_color(sys.stdout))
-
-
 
 
 # --------------------------------------------------------------------------- entry point

@@ -6,10 +6,12 @@ its SID), so ``--help`` stays cheap.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -25,6 +27,11 @@ from reconciler.defaults import (
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Exit codes, documented in docs/cli.md.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
 
 #: 0 (or false, no, off): writes in flight stay at --concurrency whatever the API answers.
 ADAPTIVE_ENV = "RECONCILER_ADAPTIVE"
@@ -140,3 +147,39 @@ def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
         return None
     given = any(arg == opt or arg.startswith(opt + "=") for arg in args for opt in error.param.opts)
     return None if given else envvar
+
+
+class LazyGroup(click.Group):
+    """A command's module is imported only when that command is looked up: the emulator's options and faults, the
+    demo's, and the offline commands' (so that the others import none of them)."""
+
+    lazy: ClassVar[dict[str, str]] = {
+        "emulator": "reconciler.emulator.cli:emulator_command",
+        "demo": "reconciler.demo.cli:demo_command",
+        "validate": "reconciler.offline_cli:validate",
+        "schema": "reconciler.offline_cli:schema",
+        "accounts": "reconciler.offline_cli:accounts_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+def request_log(verbose: bool) -> None:
+    """``-v``: each request logged on stderr; otherwise, at a terminal, retries are not silent."""
+    import logging  # only for the commands that reach the API
+
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
+        for noisy in ("httpcore", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    elif sys.stderr.isatty():
+        retries = logging.getLogger("reconciler.retry")
+        retries.addHandler(logging.StreamHandler(sys.stderr))
+        retries.propagate = False

@@ -9,12 +9,15 @@ The CLI echoes it: one call to render a command, so the words of a command live 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler.accounts.record import AccountPlan, AccountReport
 from reconciler.apply import Settled
 from reconciler.errors import SafetyViolation
+from reconciler.export import Skipped
 from reconciler.render.accounts import (
     RENDERERS,
     render_apply_all_json,
@@ -23,7 +26,8 @@ from reconciler.render.accounts import (
     render_plans_text,
 )
 from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING, render_settled, timed_out_line
-from reconciler.render.words import blocked_message, forced_lines, problem_lines
+from reconciler.render.words import blocked_message, export_warning, forced_lines, plural, problem_lines
+from reconciler.text import escape_control
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,30 @@ def apply_output(plans: Sequence[AccountPlan], reports: Sequence[AccountReport],
     if not any(p.plan.allowed_actions for p in plans):
         return Output(NOTHING_TO_APPLY + "\n", tuple(lines))
     return Output(render_settled(settled) if settled is not None else "", tuple(lines))
+
+
+def accounts_output(rows: Sequence[dict[str, Any]], fmt: str) -> Output:
+    """``reconciler accounts``: the matrix as JSON, or a tab-separated line per row."""
+    if fmt == "json":
+        return Output(json.dumps(list(rows), ensure_ascii=False) + "\n")
+    keys = ("shard", "account", "senders")
+    return Output("".join("\t".join(str(row[k]) for k in keys if k in row) + "\t" + row["args"] + "\n" for row in rows))
+
+
+def show_output(plans: Sequence[AccountPlan], fmt: str, key_source: str | None, *, color: bool = False) -> Output:
+    """``reconciler show``: the plan as ``plan`` printed it, and whether its signature was verified."""
+    if key_source is None:
+        said = ("Note: the signature was not verified: no key (set RECONCILER_PLAN_KEY, or the credentials that "
+                "signed the plan); 'reconciler apply' verifies it before any change")
+    else:
+        said = f"Signature verified with the key from {key_source}."
+    return Output(plan_output(plans, fmt, color=color).stdout, (said,))
+
+
+def export_output(text: str, count: int, skipped: Sequence[Skipped], path: str | None) -> Output:
+    """``reconciler export``: the file on stdout unless it was written to ``path``; what could not be written."""
+    lines = [export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored)
+             for s in skipped]
+    if path:
+        return Output("", (*lines, f"Wrote {plural(count, 'sender')} to {escape_control(path)}"))
+    return Output(text, tuple(lines))

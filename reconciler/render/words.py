@@ -7,7 +7,7 @@ through here, so the three never disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.errors import ApiError, ConfigError, ReconcilerError, SafetyViolation, UnsafePlanError
@@ -22,6 +22,7 @@ from reconciler.text import escape_control
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.models import DesiredState
     from reconciler.plan import Action, Notice, Plan, Problem
 
 
@@ -253,3 +254,14 @@ def usage_hints(message: str, envvar: str | None = None) -> list[str]:
         if first.endswith((".yaml", ".yml")) or "/" in first:
             return [f"Hint: desired-state files are given with -f: -f {first}"]
     return []
+
+
+def valid_lines(states: Sequence[DesiredState]) -> list[str]:
+    """``reconciler validate`` on valid files: a line per account."""
+    lines = []
+    for state in states:
+        names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
+        where = f" (account {state.account or 'of the credentials'})" if len(states) > 1 else ""
+        lines.append(escape_control(f"{names}{where}: {plural(len(state.senders), 'sender')}, "
+                                    f"{len(state.ignore)} ignored: valid"))
+    return lines

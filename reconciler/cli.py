@@ -40,7 +40,7 @@ from reconciler.options import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.session import ApiSettings, Session
+    from reconciler.session import ApiSettings
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
@@ -52,19 +52,6 @@ def _settings(base_url: str | None, api_base_url: str | None, account_concurrenc
     request_log(verbose)
     return ApiSettings(base_url or None, request_timeout, max_attempts, backoff, api_base_url or None,
                        account_concurrency, adaptive, stats_file or None)
-
-
-def _session(options: dict[str, Any], files: Sequence[str]) -> Session:
-    """A session for a command that reads files; when the settings are refused, a broken file is the more useful
-    error (it needs no settings), so the files are checked first."""
-    from reconciler.offline import validate_files
-    from reconciler.session import Session
-
-    try:
-        return Session(_settings(**options))
-    except ReconcilerError:
-        validate_files(files)
-        raise
 
 
 def _echo_lines(lines: Sequence[str]) -> None:
@@ -122,9 +109,10 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     """Show what apply would change, changing nothing."""
     from reconciler import render
     from reconciler.render.commands import plan_output
+    from reconciler.session import Session
 
     _json_errors(fmt)
-    session = _session(options, files)
+    session = Session(_settings(**options))
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
@@ -200,7 +188,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     if plan_file and (given_files or targets or allow_delete or accounts):
         raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
                                "belong to 'plan'")
-    session = Session(_settings(**options)) if plan_file else _session(options, files)
+    session = Session(_settings(**options))
     with _planning():
         if plan_file:
             run = session.load_saved_plan(plan_file, force=force)
@@ -233,10 +221,11 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
     from reconciler.render.commands import drift_output
+    from reconciler.session import Session
 
     _json_errors(fmt)
     with _planning():
-        run = _session(options, files).plan(files, targets=targets, accounts=accounts)
+        run = Session(_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
     _echo_lines(output.stderr)

@@ -98,9 +98,15 @@ class Session:
                  environ: Mapping[str, str] | None = None):
         """``credentials`` (with their ``account_sid``) stand for the environment's ``TWILIO_*`` ones."""
         env = os.environ if environ is None else environ
-        self.base_url = check_base_url(settings.base_url or twilio_url("messaging", env))
-        api_base = settings.api_base_url or api_url_beside(self.base_url) or _same_if_local(self.base_url)
-        self.api_base_url = check_base_url(api_base) if api_base else None
+        #: Settings refused (a base URL, a region): raised by the first step that would use them, after the files
+        #: are checked, since a broken file is the more useful error (it needs no settings).
+        self._refused: ReconcilerError | None = None
+        try:
+            self.base_url = check_base_url(settings.base_url or twilio_url("messaging", env))
+            api_base = settings.api_base_url or api_url_beside(self.base_url) or _same_if_local(self.base_url)
+            self.api_base_url = check_base_url(api_base) if api_base else None
+        except ReconcilerError as exc:
+            self.base_url, self.api_base_url, self._refused = "", None, exc
         self.retry = RetryPolicy(attempts=settings.max_attempts, backoff=settings.backoff,
                                  timeout=settings.request_timeout)
         self.account_concurrency = settings.account_concurrency
@@ -119,7 +125,13 @@ class Session:
         """The environment's (the parent's) credentials; :class:`CredentialsError` when there are none."""
         return self.parent.require().credentials
 
+    def usable(self) -> None:
+        """The settings' refusal, if any: before any step that reaches the API or names its endpoint."""
+        if self._refused is not None:
+            raise self._refused
+
     def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
+        self.usable()
         return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
                              concurrency=concurrency, adaptive=self._adaptive, stats_file=self._stats_file)
 
@@ -147,6 +159,7 @@ class Session:
 
     def _read_one(self, account: str | None) -> tuple[Reached, list[LiveSender]]:
         """An account reached and its live senders read: the proven credentials that reached it come along."""
+        self.usable()
         sid = account or self.parent.require().account_sid
         return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None)))[0]
 
@@ -167,8 +180,10 @@ class Session:
         """
         wanted = tuple(accounts)
         with runtime.tuning().planning():
-            early = self.parent.credentials is not None and (not wanted or self.parent.sid in wanted)
+            early = self._refused is None and self.parent.credentials is not None and (
+                not wanted or self.parent.sid in wanted)
             states, pages = self._load_while_reading(files, early, wanted)
+            self.usable()
             reached = self._run(self._reach(states, pages))
             check_distinct([(who.account, live) for who, live in reached])
             target_list = tuple(targets)
@@ -282,11 +297,13 @@ class Session:
 
     def save_plan(self, path: str | Path, run: Run) -> None:
         """The run's plans, signed, bound to the accounts their credentials were proven to reach."""
+        self.usable()
         text = dump_plan(run.accounts, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
         atomic_write(path, text)
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
         """A saved plan, verified (signature, endpoint, accounts) and checked fresh against live state, before any write."""
+        self.usable()
         saved = load_plan(path, key=self.plan_key())
         if saved.base_url != self.base_url:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")

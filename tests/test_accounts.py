@@ -150,8 +150,9 @@ def test_the_accounts_resource_is_beside_the_senders_api_on_twilios_hosts_only()
     both = Session(ApiSettings(base_url="http://127.0.0.1:8080", api_base_url="http://127.0.0.1:8081"),
                    credentials=creds, environ={})
     assert both.api_base_url == "http://127.0.0.1:8081"
-    with pytest.raises(CredentialsError, match="plain http"):
-        Session(ApiSettings(api_base_url="http://api.example.com"), credentials=creds, environ={})
+    refused = Session(ApiSettings(api_base_url="http://api.example.com"), credentials=creds, environ={})
+    with pytest.raises(CredentialsError, match="plain http"):  # said by the first step that would use it
+        refused.read_live()
 
 
 def test_a_region_that_is_no_host_label_is_refused() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -315,27 +315,35 @@ async def _confirm(report: ApplyReport, plan: Plan, api: SendersApi) -> None:
             continue
         current = by_id.get(o.sender_id)
         o.final_status = current.status if current else None
-        if o.action == "delete":
-            shown = current is None
-        elif current is None:
-            shown = False
-        else:
-            update, problem, _ = plan_update(target_state(actions[(o.sender_id, o.action)]), current)
-            shown = update is None and problem is None
-        if o.result == "done":
-            o.confirmed = shown
-        elif shown:  # the list is the only answer there is
-            o.result, o.confirmed = "done", True
-            o.detail = "settled" if o.detail == "lost" else _ALREADY[o.action]
-        elif o.result == "not_applied":
-            pass  # never sent, and the list does not show it either
-        elif o.detail == "unread" and current is None:
-            pass  # the API said it exists, its list does not show it: only a later read can tell
-        elif o.error is None or not o.error.may_land_later:
-            o.result = "not_applied"
-        # else: a write that timed out may still land after this read: its outcome stays unknown
+        _settle(o, current, _shown(o, current, actions))
         if o.result == "done" and current is not None and o.sid is None:
             o.sid = current.sid
+
+
+def _shown(o: Outcome, current: LiveSender | None, actions: Mapping[tuple[str, ActionKind], Action]) -> bool:
+    """Whether the list shows what the action meant: the sender gone, or as the file wants it."""
+    if o.action == "delete":
+        return current is None
+    if current is None:
+        return False
+    update, problem, _ = plan_update(target_state(actions[(o.sender_id, o.action)]), current)
+    return update is None and problem is None
+
+
+def _settle(o: Outcome, current: LiveSender | None, shown: bool) -> None:
+    """An outcome as the confirming read settles it (a refusal never comes here)."""
+    if o.result == "done":
+        o.confirmed = shown
+    elif shown:  # the list is the only answer there is
+        o.result, o.confirmed = "done", True
+        o.detail = "settled" if o.detail == "lost" else _ALREADY[o.action]
+    elif o.result == "not_applied":
+        pass  # never sent, and the list does not show it either
+    elif o.detail == "unread" and current is None:
+        pass  # the API said it exists, its list does not show it: only a later read can tell
+    elif o.error is None or not o.error.may_land_later:
+        o.result = "not_applied"
+    # else: a write that timed out may still land after this read: its outcome stays unknown
 
 
 @dataclass

@@ -86,6 +86,16 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
     ``key=None`` reads it without checking the signature (``reconciler show`` without a key): never for apply.
     """
     name = str(path)
+    doc = _document(path, name)
+    _verify(doc, key, name)
+    try:
+        return _saved(doc, name)
+    except ValueError as exc:
+        raise PlanFileError(f"{name}: the saved plan is incomplete or malformed: {exc}") from None
+
+
+def _document(path: str | Path, name: str) -> dict[str, Any]:
+    """The file's JSON object, of this kind and format; its signature not checked yet."""
     if name == "-":
         raise PlanFileError("a saved plan is read from a file, not from standard input: give its path")
     try:
@@ -106,6 +116,11 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
         raise PlanFileError(f"{name}: not a reconciler saved plan")
     if doc.get("format_version") != VERSION:
         raise PlanFileError(f"{name}: plan format {doc.get('format_version')!r} is not supported (this is {VERSION})")
+    return doc
+
+
+def _verify(doc: dict[str, Any], key: bytes | None, name: str) -> None:
+    """Take the signature out of ``doc`` and check it (with a key at hand)."""
     signature = doc.pop("signature", None)
     expected = "hmac-sha256:" + hmac.new(key or b"", _canonical(doc), hashlib.sha256).hexdigest()
     if key is not None and (not isinstance(signature, str) or not hmac.compare_digest(signature, expected)):
@@ -113,19 +128,20 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
             f"{name}: the plan's signature does not match: it was edited after it was written, or written "
             f"with other credentials (set {PLAN_KEY_ENV} to the same value for plan and apply to sign with a key of your own)"
         )
-    try:
-        entries = doc.get("accounts")
-        if not isinstance(entries, list) or not entries:
-            raise ValueError("accounts: expected a list of one entry per account")
-        base_url, forced, created_at = doc.get("base_url"), doc.get("forced"), doc.get("created_at")
-        if not isinstance(base_url, str) or not isinstance(forced, bool) or not isinstance(created_at, str):
-            raise ValueError("base_url, forced, created_at: expected a string, true or false, and a string")
-        accounts = tuple(_account_from_data(entry, f"accounts[{i}]", forced) for i, entry in enumerate(entries))
-        if len({a.account.sid for a in accounts}) < len(accounts):
-            raise ValueError("accounts: it names an account twice")
-        return SavedPlan(accounts, base_url=base_url, forced=forced, created_at=created_at, path=name)
-    except ValueError as exc:
-        raise PlanFileError(f"{name}: the saved plan is incomplete or malformed: {exc}") from None
+
+
+def _saved(doc: dict[str, Any], name: str) -> SavedPlan:
+    """The plan the document holds, every value checked; ValueError naming the first that is wrong."""
+    entries = doc.get("accounts")
+    if not isinstance(entries, list) or not entries:
+        raise ValueError("accounts: expected a list of one entry per account")
+    base_url, forced, created_at = doc.get("base_url"), doc.get("forced"), doc.get("created_at")
+    if not isinstance(base_url, str) or not isinstance(forced, bool) or not isinstance(created_at, str):
+        raise ValueError("base_url, forced, created_at: expected a string, true or false, and a string")
+    accounts = tuple(_account_from_data(entry, f"accounts[{i}]", forced) for i, entry in enumerate(entries))
+    if len({a.account.sid for a in accounts}) < len(accounts):
+        raise ValueError("accounts: it names an account twice")
+    return SavedPlan(accounts, base_url=base_url, forced=forced, created_at=created_at, path=name)
 
 
 def _account_from_data(entry: Any, where: str, forced: bool) -> AccountPlan:

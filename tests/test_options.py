@@ -79,7 +79,8 @@ def test_the_defaults_are_the_documented_ones():
         "files": (DEFAULT_FILE,), "targets": (), "allow_delete": False, "force": False,
         "concurrency": DEFAULT_CONCURRENCY, "accounts": (), "base_url": None, "api_base_url": None,
         "account_concurrency": DEFAULT_ACCOUNT_CONCURRENCY, "request_timeout": DEFAULT_TIMEOUT,
-        "max_attempts": DEFAULT_ATTEMPTS, "backoff": DEFAULT_BACKOFF, "verbose": False,
+        "max_attempts": DEFAULT_ATTEMPTS, "backoff": DEFAULT_BACKOFF, "verbose": False, "adaptive": True,
+        "stats_file": None,
     }
 
 

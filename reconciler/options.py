@@ -115,9 +115,9 @@ api_options = _options(
                  help=f"Senders API base URL (env TWILIO_MESSAGING_BASE_URL) [default: {DEFAULT_BASE_URL}, or as "
                       "TWILIO_REGION / TWILIO_EDGE make it]; plain http only to loopback."),
     click.option("--api-base-url", envvar="TWILIO_API_BASE_URL", metavar="URL",
-                 help=f"Twilio REST API base URL, for the subaccounts' credentials (env TWILIO_API_BASE_URL) "
-                      f"[default: {DEFAULT_API_BASE_URL}, in the region of --base-url; none for a --base-url "
-                      "off Twilio's hosts]."),
+                 help=f"Twilio REST API base URL, where keys are proven and subaccounts read (env TWILIO_API_BASE_URL) "
+                      f"[default: {DEFAULT_API_BASE_URL}, in the region of --base-url; the --base-url itself on "
+                      "loopback]."),
     click.option("--account-concurrency", envvar="RECONCILER_ACCOUNT_CONCURRENCY", type=click.IntRange(1, 100), metavar="N",
                  default=DEFAULT_ACCOUNT_CONCURRENCY, show_default=True,
                  help="Accounts read and applied at once (env RECONCILER_ACCOUNT_CONCURRENCY)."),

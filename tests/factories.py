@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,6 +81,12 @@ def server_env(server: HasBaseUrl | str, **extra: str) -> dict[str, str]:
     url = server if isinstance(server, str) else url_of(server)
     return clean_env(TWILIO_ACCOUNT_SID=TEST_ACCOUNT_SID, TWILIO_AUTH_TOKEN=TEST_AUTH_TOKEN,
                      TWILIO_MESSAGING_BASE_URL=url, **extra)
+
+
+def default_sigint() -> None:
+    """For a CLI child that a test interrupts (``preexec_fn``): a test run started in the background inherits
+    SIGINT ignored, and Python keeps it ignored; a person's shell gives the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def cli_argv(*args: str) -> list[str]:

@@ -30,7 +30,17 @@ from typing import IO
 import pytest
 
 from reconciler.emulator import EmulatorServer
-from tests.factories import CLI_OUTPUTS, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, cli_argv, many_senders_yaml, number, record, run_cli
+from tests.factories import (
+    CLI_OUTPUTS,
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    cli_argv,
+    default_sigint,
+    many_senders_yaml,
+    number,
+    record,
+    run_cli,
+)
 from tests.factories import server_env as env_for
 from tests.gate import READS, WRITES, Gate
 
@@ -51,6 +61,7 @@ class Running:
     def __init__(self, *args: str, env: dict[str, str]):
         self.proc = subprocess.Popen(
             cli_argv(*args), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=default_sigint,
         )
         self.out: list[str] = []
         self.err: list[str] = []
@@ -255,7 +266,7 @@ def test_a_signal_while_the_report_is_printed_never_says_nothing_was_changed(
     fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_PAGE)
     with Gate(emulator.base_url or "", hold=WRITES) as gate:
         proc = subprocess.Popen(cli_argv("apply", "-f", f, "--auto-approve"), env=env_for(gate), stdin=subprocess.DEVNULL,
-                                stdout=write_end, stderr=subprocess.PIPE)
+                                stdout=write_end, stderr=subprocess.PIPE, preexec_fn=default_sigint)
         os.close(write_end)
         err: list[bytes] = []
         reader = threading.Thread(target=lambda: err.append(proc.stderr.read() if proc.stderr else b""), daemon=True)

@@ -50,7 +50,6 @@ def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredSta
     return [s for s in states if s.account in accounts]
 
 
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the desired-state file, for editors."""
     return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
@@ -72,13 +71,13 @@ def account_matrix(states: Sequence[DesiredState], shards: int | None = None) ->
             "TWILIO_ACCOUNT_SID to that account's SID (no secret is needed) or write 'account:' in those files")
 
     def args(sids: Iterable[str | None]) -> str:
-        return " ".join(f"--account {sid}" for sid in sids if sid)
+        return " ".join(f"--account {sid}" for sid in sids)
 
     if shards is None:
         return [{"account": s.account, "senders": len(s.senders), "files": list(s.sources), "args": args([s.account])}
                 for s in states]
-    groups: list[list[DesiredState]] = [[] for _ in range(min(shards, len(states)) or 1)]
+    groups: list[list[DesiredState]] = [[] for _ in range(min(shards, len(states)))]  # none is left empty
     for state in sorted(states, key=lambda s: -len(s.senders)):  # the largest first, each to the lightest shard
         min(groups, key=lambda g: sum(len(s.senders) for s in g)).append(state)
     return [{"shard": i + 1, "accounts": [s.account for s in group], "senders": sum(len(s.senders) for s in group),
-             "args": args(s.account for s in group)} for i, group in enumerate(groups) if group]
+             "args": args(s.account for s in group)} for i, group in enumerate(groups)]

@@ -75,6 +75,7 @@ def accounts_command(files: tuple[str, ...], fmt: str, shards: int | None) -> in
     rows = account_matrix(_valid(files), shards)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False))
-    for row in rows if fmt != "json" else ():
+        return EXIT_OK
+    for row in rows:
         click.echo("\t".join(str(row[k]) for k in ("shard", "account", "senders") if k in row) + "\t" + row["args"])
     return EXIT_OK

@@ -208,7 +208,7 @@ class Session:
         except UnsafePlanError as refused:
             return PlanResult(run, refused=refused)
         saved = bool(out) and not run.problems
-        if out and saved:
+        if saved and out:
             self.save_plan(out, run)
         return PlanResult(run, forced, saved=saved)
 

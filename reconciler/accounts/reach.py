@@ -112,6 +112,8 @@ class Resolver:
         self.concurrency = concurrency
         #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
         self._proven: set[tuple[str, str]] = set()
+        #: Subaccounts the parent's credentials were shown to reach, so to own.
+        self._owned: set[str] = set()
 
     def _v2010(self, credentials: Credentials, why: str) -> SendersClient:
         if self.api_base_url is None:
@@ -132,12 +134,12 @@ class Resolver:
                 raise CredentialsError(
                     f"{names}: the API key was refused for account {sid} (HTTP {refusal.status}{code}): it belongs to "
                     "another account, or its secret is wrong; nothing was read or changed with it")
-            if owner is not None and await reaches(api, owner) is None:
-                raise CredentialsError(
-                    f"{names}: the API key reaches the parent account {owner}, so it is not {sid}'s own key (a "
-                    f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
-            above = await _owner_above(api, sid)
-            if above is not None and await reaches(api, above) is None:
+            if owner is not None:  # the owner is known for certain: the key must not reach it
+                if await reaches(api, owner) is None:
+                    raise CredentialsError(
+                        f"{names}: the API key reaches the parent account {owner}, so it is not {sid}'s own key (a "
+                        f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
+            elif (above := await _owner_above(api, sid)) is not None and await reaches(api, above) is None:
                 raise CredentialsError(
                     f"{names}: the API key reaches account {above}, which owns {sid}: it is {above}'s key, and the "
                     f"Senders API would read and write {above}'s senders, not {sid}'s; give a key created in {sid}, or "
@@ -157,7 +159,7 @@ class Resolver:
         if parent.account_sid == sid:
             return None
         await self.prove(parent)
-        if (parent.credentials.username, "owns " + sid) not in self._proven:
+        if sid not in self._owned:
             async with self._v2010(parent.credentials, "cannot prove which account owns " + sid) as api:
                 refusal = await reaches(api, sid)
             if refusal is not None:
@@ -166,7 +168,7 @@ class Resolver:
                     f"(HTTP {refusal.status}), so {sid} is not a subaccount of {parent.account_sid} or they may not "
                     "read a subaccount (a Standard key may not): the key given for it cannot be told from the "
                     "parent's; use the parent's auth token or a Main key, or give its auth token instead")
-            self._proven.add((parent.credentials.username, "owns " + sid))
+            self._owned.add(sid)
         return parent.account_sid
 
     async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]],
@@ -176,7 +178,7 @@ class Resolver:
         :class:`AccountError` names every account out of reach."""
         others = [sid for sid in sids if sid != self.parent.sid]
         if not others:
-            return await gather_bounded(list(sids), lambda sid: self._parent_then(sid, work), self.concurrency)
+            return await gather_bounded(list(sids), lambda _: self._parent_then(work), self.concurrency)
         needs_parent = len(others) < len(sids) or any(account_credentials(sid, self.environ) is None for sid in others)
         if self.parent.given is None and not needs_parent:  # each account has its own credentials: no parent needed
             return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
@@ -195,7 +197,7 @@ class Resolver:
         given = self.parent.require()
         return Reached(AccountRef(given.account_sid, name), given.credentials, given.variables)
 
-    async def _parent_then(self, sid: str, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
+    async def _parent_then(self, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
         await self.prove(self.parent.require())
         return await _paired(self._parent(), work)
 
@@ -227,11 +229,9 @@ class Resolver:
 async def _owner_above(api: SendersClient, sid: str) -> str | None:
     """The account that owns ``sid`` when ``sid`` is a subaccount and these credentials may read its record (a
     Main key may; a Standard key may not, and then nothing more can be learnt); None otherwise."""
-    try:
-        record = await look_up(api, sid, key=True)
-    except AccountError:
-        return None
-    return record.owner_account_sid if record.owner_account_sid not in (None, sid) else None
+    record = await _best_effort(api, sid, key=True)
+    owner = record.owner_account_sid if record else None
+    return owner if owner != sid else None
 
 
 async def _paired(who: Reached, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:

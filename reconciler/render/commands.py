@@ -9,10 +9,8 @@ The CLI echoes it: one call to render a command, so the words of a command live 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from reconciler.accounts.record import AccountPlan, AccountReport
 from reconciler.apply import Settled
@@ -53,8 +51,12 @@ def plan_output(plans: Sequence[AccountPlan], fmt: str, *, color: bool = False,
         lines.append(f"Error: the plan has problems, so it was not saved to {out}")
     elif out and saved:
         lines.append(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
-    stdout = render_plans_text(plans, color=color) if fmt == "text" else RENDERERS[fmt](plans)
-    return Output(stdout, tuple(lines))
+    return Output(_plans(plans, fmt, color), tuple(lines))
+
+
+def _plans(plans: Sequence[AccountPlan], fmt: str, color: bool) -> str:
+    """The plans as ``plan`` prints them in ``fmt``."""
+    return render_plans_text(plans, color=color) if fmt == "text" else RENDERERS[fmt](plans)
 
 
 def drift_output(plans: Sequence[AccountPlan], fmt: str) -> Output:
@@ -79,14 +81,6 @@ def apply_output(plans: Sequence[AccountPlan], reports: Sequence[AccountReport],
     return Output(render_settled(settled) if settled is not None else "", tuple(lines))
 
 
-def accounts_output(rows: Sequence[dict[str, Any]], fmt: str) -> Output:
-    """``reconciler accounts``: the matrix as JSON, or a tab-separated line per row."""
-    if fmt == "json":
-        return Output(json.dumps(list(rows), ensure_ascii=False) + "\n")
-    keys = ("shard", "account", "senders")
-    return Output("".join("\t".join(str(row[k]) for k in keys if k in row) + "\t" + row["args"] + "\n" for row in rows))
-
-
 def show_output(plans: Sequence[AccountPlan], fmt: str, key_source: str | None, *, color: bool = False) -> Output:
     """``reconciler show``: the plan as ``plan`` printed it, and whether its signature was verified."""
     if key_source is None:
@@ -94,7 +88,7 @@ def show_output(plans: Sequence[AccountPlan], fmt: str, key_source: str | None, 
                 "signed the plan); 'reconciler apply' verifies it before any change")
     else:
         said = f"Signature verified with the key from {key_source}."
-    return Output(plan_output(plans, fmt, color=color).stdout, (said,))
+    return Output(_plans(plans, fmt, color), (said,))
 
 
 def export_output(text: str, count: int, skipped: Sequence[Skipped], path: str | None) -> Output:

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from reconciler.diff import nest
+from reconciler.diff import Action, ActionKind, nest, plan_update
 from reconciler.errors import ApiError
 from reconciler.models import CODE_NAME_IN_PROGRESS, DesiredSender, LiveSender
-from reconciler.plan import Action, ActionKind, Plan, plan_update
+from reconciler.plan import Plan
 
 #: ``unknown``: the API's answer to a write was lost (timeout, dropped connection, 5xx, unreadable body), or a
 #: read the write needed failed, so it may or may not have been applied; the confirming read settles it as

@@ -1,16 +1,33 @@
-"""Pure comparison of one desired sender with its live counterpart. No I/O.
+"""One sender: how its desired and live forms compare, and what makes live match. Pure, no I/O.
 
 Only managed fields are compared, after normalising what the API fills in: labelled lists get their
 default labels, and a null reads as the empty string (both mean "not set"). Whole senders are compared
 with ``==`` first; only the few that differ are compared field by field, to name the fields that changed.
+
+What one sender needs is an :class:`Action` (create or update, with the exact body to send), a
+:class:`Problem` (a change the tool refuses, such as ``waba_id``) or only :class:`Notice` s (a rename in
+Meta's review, a sender waiting for its OTP). The planner asks this of every sender of a file
+(:func:`reconciler.plan.build_plan`); apply asks it again of one sender before it writes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
-from reconciler.models import LIST_ITEM_KEYS, DesiredSender, LiveSender, labelled_items
+from reconciler.models import (
+    DISPLAY_NAME_BLOCKING,
+    DISPLAY_NAME_FAILED,
+    DISPLAY_NAME_IN_REVIEW,
+    DISPLAY_NAME_RETRYABLE,
+    LIST_ITEM_KEYS,
+    TRANSIENT_STATUSES,
+    DesiredSender,
+    LiveSender,
+    labelled_items,
+)
 
 #: Fields a sender keeps for life: a change is an error for that sender, never attempted.
 IMMUTABLE_FIELDS = frozenset({"configuration.waba_id"})
@@ -23,6 +40,71 @@ class FieldChange:
     path: str
     before: Any
     after: Any
+
+
+ActionKind = Literal["create", "update", "delete"]
+NoticeKind = Literal[
+    "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
+]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing apply would do to one sender.
+
+    ``body`` is exactly what would be sent (create or partial update body); ``allowed`` is false for
+    a delete the caller did not allow: it is shown, never performed. ``resubmits`` names the display-name
+    review status after which an update sends the same name again.
+    """
+
+    action: ActionKind
+    sender_id: str
+    sid: str | None = None
+    changes: tuple[FieldChange, ...] = ()
+    body: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    allowed: bool = True
+    status: str | None = None
+    resubmits: str | None = None
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "delete": "-"}[self.action]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about a sender worth knowing that needs no action from apply.
+
+    ``status`` is the sender's status (kinds ``status``, ``offline``) or its display name's review status
+    (``rename_*``, with ``name`` the name under review); ``reasons`` are Twilio's offline reasons as
+    ``(code, message)`` pairs. ``rename_blocked``: the file's name ``wanted`` waits for Meta's review of
+    ``name``, and nothing is sent for it. ``unmatched_live``: a live sender without a ``sender_id`` or a
+    ``sid`` (``sender_id`` then holds whichever it has, ``name`` the other's absence): left alone.
+    """
+
+    sender_id: str
+    kind: NoticeKind
+    status: str | None = None
+    name: str | None = None
+    reasons: tuple[tuple[Any, Any], ...] = ()
+    wanted: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A sender the tool will not change as the file asks; apply skips it and exits 1.
+
+    ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
+    """
+
+    sender_id: str
+    kind: ProblemKind
+    path: str | None = None
+    before: Any = None
+    after: Any = None
+    sids: tuple[str, ...] = ()
 
 
 def normalise(path: str, value: Any) -> Any:
@@ -132,3 +214,104 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
         else:
             out[section] = value
     return out
+
+
+# --------------------------------------------------------------------------- one sender's action
+
+
+def plan_create(want: DesiredSender) -> tuple[Action | None, Problem | None]:
+    fields = desired_view(want)
+    if not fields.get("profile.name"):
+        return None, Problem(want.sender_id, "name_required")
+    body: dict[str, Any] = {"sender_id": want.sender_id, **nest(fields)}
+    changes = tuple(FieldChange(path, None, value) for path, value in fields.items())
+    return Action("create", want.sender_id, changes=changes, body=body), None
+
+
+def plan_update(
+    want: DesiredSender, current: LiveSender
+) -> tuple[Action | None, Problem | None, list[Notice]]:
+    notices: list[Notice] = []
+    changes: list[FieldChange] = []
+    resubmits = None
+    for change in sender_changes(want, current):
+        if change.path in IMMUTABLE_FIELDS and change.before != "":
+            problem = Problem(want.sender_id, "immutable_field", path=change.path, before=change.before, after=change.after)
+            return None, problem, notices
+        if change.path == "profile.name":
+            keep, rename_notice, resubmits = _rename(change, current)
+            if rename_notice:
+                notices.append(rename_notice)
+            if not keep:
+                continue
+        changes.append(change)
+    if not changes:
+        return None, None, notices
+    body = nest({c.path: c.after for c in changes})
+    return (
+        Action("update", want.sender_id, sid=current.sid, changes=tuple(changes), body=body, status=current.status,
+               resubmits=resubmits),
+        None,
+        notices,
+    )
+
+
+def _rename(change: FieldChange, current: LiveSender) -> tuple[bool, Notice | None, str | None]:
+    """Decide a ``profile.name`` change in the light of Meta's display-name review.
+
+    Returns (send the change?, a notice, the review status the change re-submits after).
+    """
+    pending, status = current.pending_display_name, current.pending_display_name_status
+    if status == DISPLAY_NAME_BLOCKING and pending and pending != change.after:
+        # Meta reviews one change at a time: another name is refused (409 / 63128) until this review ends.
+        return False, Notice(current.sender_id, "rename_blocked", status=status, name=pending, wanted=change.after), None
+    if pending != change.after or not status:
+        return True, None, None
+    notice = Notice(current.sender_id, "rename_pending", status=status, name=pending)
+    if status in DISPLAY_NAME_IN_REVIEW:
+        return False, notice, None
+    if status in DISPLAY_NAME_RETRYABLE:
+        return True, replace(notice, kind="rename_failed"), status
+    if status in DISPLAY_NAME_FAILED:  # DECLINED: sending the same name again cannot succeed
+        return False, replace(notice, kind="rename_failed"), None
+    return True, None, None  # COMPLETED or a status this tool does not know: plan the change as usual
+
+
+def offline_reasons(sender: LiveSender) -> tuple[tuple[Any, Any], ...]:
+    """Twilio's offline reasons as ``(code, message)`` pairs."""
+    return tuple((r.get("code"), r.get("message")) for r in (sender.offline_reasons or []) if isinstance(r, dict))
+
+
+def status_notices(current: LiveSender) -> list[Notice]:
+    sid, status = current.sender_id, current.status
+    if status == "PENDING_VERIFICATION":
+        return [Notice(sid, "verification", status=status)]
+    if status == "OFFLINE":
+        return [Notice(sid, "offline", status=status, reasons=offline_reasons(current))]
+    if status in TRANSIENT_STATUSES:
+        return [Notice(sid, "status", status=status)]
+    return []
+
+
+
+
+def fingerprint(live: LiveSender | None) -> str:
+    """A digest of what a plan depends on in a live sender: its identity and every writable field.
+
+    Status and quality properties are left out: a sender settling from ONLINE:UPDATING to ONLINE
+    does not make a plan stale.
+    """
+    if live is None:
+        return "absent"
+    view = {
+        "sid": live.sid,
+        "sender_id": live.sender_id,
+        "friendly_name": live.friendly_name,
+        "configuration": {k: v for k, v in (live.configuration or {}).items() if k != "verification_code"},
+        "webhook": live.webhook or {},
+        "profile": live.profile or {},
+        "pending_display_name": live.pending_display_name,
+        "pending_display_name_status": live.pending_display_name_status,
+    }
+    blob = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()

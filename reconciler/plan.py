@@ -1,31 +1,36 @@
 """The plan: a sorted, frozen tuple of create / update / delete actions computed from desired and live state.
 
 Pure: no I/O. ``build_plan(desired, live)`` is the whole of planning; "no changes" is an empty plan,
-never ``None``. Besides actions a plan carries *notices* (what the user should know but the tool will not
-act on: a rename in Meta's review, a sender waiting for its OTP) and *problems* (senders the tool refuses
-to touch as written, such as a ``waba_id`` change). Apply performs only allowed actions of a plan without
-problems for that sender.
+never ``None``. It matches the file's senders with the live ones (by sender id, within the targets, minus
+the ignored ones) and asks :mod:`reconciler.diff` what each one needs: an action, a *problem* (a sender the
+tool refuses to touch as written, such as a ``waba_id`` change) or only *notices* (what the user should know
+but the tool will not act on). Apply performs only allowed actions of a plan without problems for that sender.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar, get_args
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_args
 
 from reconciler import shapes
-from reconciler.diff import IMMUTABLE_FIELDS, FieldChange, desired_view, nest, sender_changes
+from reconciler.diff import (
+    Action,
+    ActionKind,
+    FieldChange,
+    Notice,
+    NoticeKind,
+    Problem,
+    ProblemKind,
+    fingerprint,
+    plan_create,
+    plan_update,
+    status_notices,
+)
 from reconciler.errors import SafetyViolation
 from reconciler.models import (
-    DISPLAY_NAME_BLOCKING,
-    DISPLAY_NAME_FAILED,
-    DISPLAY_NAME_IN_REVIEW,
-    DISPLAY_NAME_RETRYABLE,
     SANDBOX_SENDER_ID,
     TOP_FIELDS,
-    TRANSIENT_STATUSES,
     Configuration,
     DesiredSender,
     DesiredState,
@@ -34,70 +39,6 @@ from reconciler.models import (
     Safety,
     Webhook,
 )
-
-ActionKind = Literal["create", "update", "delete"]
-NoticeKind = Literal[
-    "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
-]
-ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
-
-
-@dataclass(frozen=True)
-class Action:
-    """One thing apply would do to one sender.
-
-    ``body`` is exactly what would be sent (create or partial update body); ``allowed`` is false for
-    a delete the caller did not allow: it is shown, never performed. ``resubmits`` names the display-name
-    review status after which an update sends the same name again.
-    """
-
-    action: ActionKind
-    sender_id: str
-    sid: str | None = None
-    changes: tuple[FieldChange, ...] = ()
-    body: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    allowed: bool = True
-    status: str | None = None
-    resubmits: str | None = None
-
-    @property
-    def symbol(self) -> str:
-        return {"create": "+", "update": "~", "delete": "-"}[self.action]
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something about a sender worth knowing that needs no action from apply.
-
-    ``status`` is the sender's status (kinds ``status``, ``offline``) or its display name's review status
-    (``rename_*``, with ``name`` the name under review); ``reasons`` are Twilio's offline reasons as
-    ``(code, message)`` pairs. ``rename_blocked``: the file's name ``wanted`` waits for Meta's review of
-    ``name``, and nothing is sent for it. ``unmatched_live``: a live sender without a ``sender_id`` or a
-    ``sid`` (``sender_id`` then holds whichever it has, ``name`` the other's absence): left alone.
-    """
-
-    sender_id: str
-    kind: NoticeKind
-    status: str | None = None
-    name: str | None = None
-    reasons: tuple[tuple[Any, Any], ...] = ()
-    wanted: str | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A sender the tool will not change as the file asks; apply skips it and exits 1.
-
-    ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
-    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
-    """
-
-    sender_id: str
-    kind: ProblemKind
-    path: str | None = None
-    before: Any = None
-    after: Any = None
-    sids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,31 +108,6 @@ class Plan:
             if count and 100.0 * count / total > limit:
                 out.append(SafetyViolation(kind, count, total, limit))
         return tuple(out)
-
-
-# --------------------------------------------------------------------------- fingerprints
-
-
-def fingerprint(live: LiveSender | None) -> str:
-    """A digest of what a plan depends on in a live sender: its identity and every writable field.
-
-    Status and quality properties are left out: a sender settling from ONLINE:UPDATING to ONLINE
-    does not make a plan stale.
-    """
-    if live is None:
-        return "absent"
-    view = {
-        "sid": live.sid,
-        "sender_id": live.sender_id,
-        "friendly_name": live.friendly_name,
-        "configuration": {k: v for k, v in (live.configuration or {}).items() if k != "verification_code"},
-        "webhook": live.webhook or {},
-        "profile": live.profile or {},
-        "pending_display_name": live.pending_display_name,
-        "pending_display_name_status": live.pending_display_name_status,
-    }
-    blob = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- planning
@@ -298,7 +214,7 @@ class _Draft:
         if current is None:
             action, problem = plan_create(want)
         else:
-            self.notices.extend(_status_notices(current))
+            self.notices.extend(status_notices(current))
             action, problem, notices = plan_update(want, current)
             self.notices.extend(notices)
         if problem:
@@ -325,80 +241,6 @@ class _Draft:
             fingerprints=tuple(sorted(self.prints.items())),
             targets=tuple(sorted(targets)),
         )
-
-
-def plan_create(want: DesiredSender) -> tuple[Action | None, Problem | None]:
-    fields = desired_view(want)
-    if not fields.get("profile.name"):
-        return None, Problem(want.sender_id, "name_required")
-    body: dict[str, Any] = {"sender_id": want.sender_id, **nest(fields)}
-    changes = tuple(FieldChange(path, None, value) for path, value in fields.items())
-    return Action("create", want.sender_id, changes=changes, body=body), None
-
-
-def plan_update(
-    want: DesiredSender, current: LiveSender
-) -> tuple[Action | None, Problem | None, list[Notice]]:
-    notices: list[Notice] = []
-    changes: list[FieldChange] = []
-    resubmits = None
-    for change in sender_changes(want, current):
-        if change.path in IMMUTABLE_FIELDS and change.before != "":
-            problem = Problem(want.sender_id, "immutable_field", path=change.path, before=change.before, after=change.after)
-            return None, problem, notices
-        if change.path == "profile.name":
-            keep, rename_notice, resubmits = _rename(change, current)
-            if rename_notice:
-                notices.append(rename_notice)
-            if not keep:
-                continue
-        changes.append(change)
-    if not changes:
-        return None, None, notices
-    body = nest({c.path: c.after for c in changes})
-    return (
-        Action("update", want.sender_id, sid=current.sid, changes=tuple(changes), body=body, status=current.status,
-               resubmits=resubmits),
-        None,
-        notices,
-    )
-
-
-def _rename(change: FieldChange, current: LiveSender) -> tuple[bool, Notice | None, str | None]:
-    """Decide a ``profile.name`` change in the light of Meta's display-name review.
-
-    Returns (send the change?, a notice, the review status the change re-submits after).
-    """
-    pending, status = current.pending_display_name, current.pending_display_name_status
-    if status == DISPLAY_NAME_BLOCKING and pending and pending != change.after:
-        # Meta reviews one change at a time: another name is refused (409 / 63128) until this review ends.
-        return False, Notice(current.sender_id, "rename_blocked", status=status, name=pending, wanted=change.after), None
-    if pending != change.after or not status:
-        return True, None, None
-    notice = Notice(current.sender_id, "rename_pending", status=status, name=pending)
-    if status in DISPLAY_NAME_IN_REVIEW:
-        return False, notice, None
-    if status in DISPLAY_NAME_RETRYABLE:
-        return True, replace(notice, kind="rename_failed"), status
-    if status in DISPLAY_NAME_FAILED:  # DECLINED: sending the same name again cannot succeed
-        return False, replace(notice, kind="rename_failed"), None
-    return True, None, None  # COMPLETED or a status this tool does not know: plan the change as usual
-
-
-def offline_reasons(sender: LiveSender) -> tuple[tuple[Any, Any], ...]:
-    """Twilio's offline reasons as ``(code, message)`` pairs."""
-    return tuple((r.get("code"), r.get("message")) for r in (sender.offline_reasons or []) if isinstance(r, dict))
-
-
-def _status_notices(current: LiveSender) -> list[Notice]:
-    sid, status = current.sender_id, current.status
-    if status == "PENDING_VERIFICATION":
-        return [Notice(sid, "verification", status=status)]
-    if status == "OFFLINE":
-        return [Notice(sid, "offline", status=status, reasons=offline_reasons(current))]
-    if status in TRANSIENT_STATUSES:
-        return [Notice(sid, "status", status=status)]
-    return []
 
 
 # --------------------------------------------------------------------------- (de)serialisation

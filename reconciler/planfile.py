@@ -22,10 +22,11 @@ from pydantic import ValidationError
 
 from reconciler import __version__
 from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.diff import fingerprint
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.fs import read_regular
 from reconciler.models import ACCOUNT_SID, LiveSender, Safety
-from reconciler.plan import fingerprint, plan_from_data, plan_to_data
+from reconciler.plan import plan_from_data, plan_to_data
 
 KIND = "reconciler-plan"
 #: 2: notices and problems as data (kind and values), no longer as sentences.

@@ -13,8 +13,8 @@ from deepdiff import DeepDiff
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.diff import FieldChange, changed_paths, desired_view, nest, normalise, sender_changes
-from tests.factories import desired, live
+from reconciler.diff import FieldChange, changed_paths, desired_view, fingerprint, nest, normalise, sender_changes
+from tests.factories import A, desired, live
 
 # --------------------------------------------------------------------------- normalise
 
@@ -137,3 +137,10 @@ def test_equal_values_of_another_type_count_as_changed() -> None:
     assert changed_paths({"a": 1, "b": [True]}, {"a": 1.0, "b": [1]}) == ["a", "b"]
     assert changed_paths({"a": "x", "b": [{"email": "e"}]}, {"a": "x", "b": [{"email": "e"}]}) == []
     assert changed_paths({}, {"a": ""}) == ["a"]  # a path missing on one side differs from any value
+
+
+def test_fingerprint_ignores_status_but_not_fields() -> None:
+    a = live(A, profile={"about": "x"})
+    assert fingerprint(a) == fingerprint(live(A, status="ONLINE:UPDATING", profile={"about": "x"}))
+    assert fingerprint(a) != fingerprint(live(A, profile={"about": "y"}))
+    assert fingerprint(None) == "absent"

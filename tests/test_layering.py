@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "accounts.reach": {"accounts.directory", "accounts.environment", "accounts.record", "auth", "client", "errors"},
     "accounts.run": {"accounts.reach", "accounts.record", "apply", "errors", "interrupts", "models"},
     "render": {"render", "plan", "apply", "models", "errors", "diff", "text", "accounts.record", "export"},
-    "planfile": {"plan", "models", "errors", "fs", "accounts.record"},
+    "planfile": {"plan", "diff", "models", "errors", "fs", "accounts.record"},
     "auth": {"errors", "text"},
     "limiter": set(),
     "interrupts": set(),

@@ -10,9 +10,10 @@ import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.accounts.run import Run
+from reconciler.diff import NoticeKind
 from reconciler.errors import UnsafePlanError
 from reconciler.models import LiveSender, Safety
-from reconciler.plan import FIELD_PATHS, NoticeKind, Plan, build_plan, fingerprint, plan_from_data, plan_to_data
+from reconciler.plan import FIELD_PATHS, Plan, build_plan, plan_from_data, plan_to_data
 from reconciler.render.words import action_note, notice_message, problem_message
 from tests.factories import SANDBOX, A, B, C, D, desired, live, sid_of, state
 
@@ -186,13 +187,6 @@ def test_gated_deletes_do_not_count_against_safety() -> None:
     plan = build_plan(state(), current)
     assert plan.safety_violations(Safety()) == ()
     _gate(plan, Safety())
-
-
-def test_fingerprint_ignores_status_but_not_fields() -> None:
-    a = live(A, profile={"about": "x"})
-    assert fingerprint(a) == fingerprint(live(A, status="ONLINE:UPDATING", profile={"about": "x"}))
-    assert fingerprint(a) != fingerprint(live(A, profile={"about": "y"}))
-    assert fingerprint(None) == "absent"
 
 
 def test_core_imports_no_http_library() -> None:

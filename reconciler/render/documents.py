@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.apply import ApplyReport, Outcome, Settled
+from reconciler.diff import Action
 from reconciler.errors import ApiError, ReconcilerError
-from reconciler.plan import Action, Plan
+from reconciler.plan import Plan
 from reconciler.render.report import report_summary
 from reconciler.render.values import json_document
 from reconciler.render.words import action_note, notice_message, outcome_message, problem_message

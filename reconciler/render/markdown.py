@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan import Action, Plan
+from reconciler.diff import Action
+from reconciler.plan import Plan
 from reconciler.render.text import closing_line, summary_line
 from reconciler.render.values import show_field
 from reconciler.render.words import notice_message, plural, problem_message

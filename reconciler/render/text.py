@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.plan import Action, Plan
+from reconciler.diff import Action
+from reconciler.plan import Plan
 from reconciler.render.style import styler
 from reconciler.render.values import list_delta, show_field
 from reconciler.render.words import action_note, notice_message, plural, problem_message

@@ -22,8 +22,9 @@ from reconciler.text import escape_control
 
 if TYPE_CHECKING:
     from reconciler.apply import Outcome
+    from reconciler.diff import Action, Notice, Problem
     from reconciler.models import DesiredState
-    from reconciler.plan import Action, Notice, Plan, Problem
+    from reconciler.plan import Plan
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -109,7 +110,7 @@ def status_text(sender: LiveSender | None) -> str:
     if sender.status == "PENDING_VERIFICATION":
         return f"PENDING_VERIFICATION: verify it with: {verify_hint(sender.sender_id)}"
     if sender.status == "OFFLINE":
-        from reconciler.plan import offline_reasons  # not at the top: `validate` words its verdict without the planner
+        from reconciler.diff import offline_reasons  # not at the top: `validate` words its verdict without the planner
 
         return offline_text(offline_reasons(sender))
     return str(sender.status)

@@ -55,7 +55,9 @@ class Action:
 
     ``body`` is exactly what would be sent (create or partial update body); ``allowed`` is false for
     a delete the caller did not allow: it is shown, never performed. ``resubmits`` names the display-name
-    review status after which an update sends the same name again.
+    review status after which an update sends the same name again. ``planned_from`` is the
+    :func:`fingerprint` of the live sender it was planned from (``absent`` for a create): a saved plan is
+    applied only while it still holds.
     """
 
     action: ActionKind
@@ -66,6 +68,7 @@ class Action:
     allowed: bool = True
     status: str | None = None
     resubmits: str | None = None
+    planned_from: str = field(default="absent", compare=False)
 
     @property
     def symbol(self) -> str:
@@ -228,6 +231,12 @@ def plan_create(want: DesiredSender) -> tuple[Action | None, Problem | None]:
     return Action("create", want.sender_id, changes=changes, body=body), None
 
 
+def plan_delete(current: LiveSender, *, allowed: bool) -> Action:
+    """A live sender that is not in the file: deleted, or only shown when deletes are not ``allowed``."""
+    return Action("delete", current.sender_id, sid=current.sid, allowed=allowed, status=current.status,
+                  planned_from=fingerprint(current))
+
+
 def plan_update(
     want: DesiredSender, current: LiveSender
 ) -> tuple[Action | None, Problem | None, list[Notice]]:
@@ -250,7 +259,7 @@ def plan_update(
     body = nest({c.path: c.after for c in changes})
     return (
         Action("update", want.sender_id, sid=current.sid, changes=tuple(changes), body=body, status=current.status,
-               resubmits=resubmits),
+               resubmits=resubmits, planned_from=fingerprint(current)),
         None,
         notices,
     )

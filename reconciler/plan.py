@@ -22,8 +22,8 @@ from reconciler.diff import (
     NoticeKind,
     Problem,
     ProblemKind,
-    fingerprint,
     plan_create,
+    plan_delete,
     plan_update,
     status_notices,
 )
@@ -39,6 +39,7 @@ from reconciler.models import (
     Safety,
     Webhook,
 )
+from reconciler.text import escape_control
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,12 @@ class Plan:
     #: How many of them the files could change (all but ignored ones and the sandbox, whatever the targets):
     #: what the safety thresholds weigh a plan against.
     managed_count: int = 0
-    #: sender_id → fingerprint of the live sender the action was planned from ("absent" for a create).
-    fingerprints: tuple[tuple[str, str], ...] = ()
     targets: tuple[str, ...] = ()
+
+    @property
+    def fingerprints(self) -> tuple[tuple[str, str], ...]:
+        """sender_id → fingerprint of the live sender its action was planned from ("absent" for a create)."""
+        return tuple(sorted({a.sender_id: a.planned_from for a in self.actions}.items()))
 
     def summary(self) -> dict[str, int]:
         counts = {"create": 0, "update": 0, "delete": 0}
@@ -207,7 +211,6 @@ class _Draft:
     notices: list[Notice] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    prints: dict[str, str] = field(default_factory=dict)  # sender_id → fingerprint of what its action was planned from
 
     def sender(self, want: DesiredSender, current: LiveSender | None) -> None:
         """A sender of the file: created when it is not live, else updated as far as it differs (or a problem)."""
@@ -220,15 +223,11 @@ class _Draft:
         if problem:
             self.problems.append(problem)
         if action:
-            self.act(action, current)
+            self.actions.append(action)
 
     def delete(self, current: LiveSender, *, allowed: bool) -> None:
         """A live sender that is not in the file: deleted, or only shown when deletes are not ``allowed``."""
-        self.act(Action("delete", current.sender_id, sid=current.sid, allowed=allowed, status=current.status), current)
-
-    def act(self, action: Action, current: LiveSender | None) -> None:
-        self.actions.append(action)
-        self.prints[action.sender_id] = fingerprint(current)
+        self.actions.append(plan_delete(current, allowed=allowed))
 
     def plan(self, *, live_count: int, managed_count: int, targets: frozenset[str]) -> Plan:
         """The frozen plan: everything sorted by sender id (actions of a sender in create, update, delete order)."""
@@ -238,7 +237,6 @@ class _Draft:
             problems=tuple(sorted(self.problems, key=lambda p: p.sender_id)),
             live_count=live_count,
             managed_count=managed_count,
-            fingerprints=tuple(sorted(self.prints.items())),
             targets=tuple(sorted(targets)),
         )
 
@@ -285,11 +283,16 @@ def plan_from_data(data: Any, where: str = "") -> Plan:
     the message starts with the value's place, under ``where`` (``accounts[0].actions[2].sid: ...``).
     """
     _SAVED_PLAN(data, where)
+    prints = data["fingerprints"]
+    odd = sorted(set(prints) ^ {a["sender_id"] for a in data["actions"]})
+    if odd:
+        raise ValueError(f"{where + '.' if where else ''}fingerprints: not one per sender of the actions: "
+                         f"{escape_control(odd[0])!r} has {'no action' if odd[0] in prints else 'no fingerprint'}")
     return Plan(
         actions=tuple(
             Action(a["action"], a["sender_id"], a["sid"],
                    tuple(FieldChange(c["path"], c["before"], c["after"]) for c in a["changes"]), dict(a["body"]),
-                   a["allowed"], a["status"], a["resubmits"])
+                   a["allowed"], a["status"], a["resubmits"], prints[a["sender_id"]])
             for a in data["actions"]
         ),
         notices=tuple(
@@ -303,7 +306,6 @@ def plan_from_data(data: Any, where: str = "") -> Plan:
         ),
         live_count=data["live_count"],
         managed_count=data["managed_count"],
-        fingerprints=tuple(sorted(data["fingerprints"].items())),
         targets=tuple(data["targets"]),
     )
 

@@ -13,7 +13,18 @@ from deepdiff import DeepDiff
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.diff import FieldChange, changed_paths, desired_view, fingerprint, nest, normalise, sender_changes
+from reconciler.diff import (
+    FieldChange,
+    changed_paths,
+    desired_view,
+    fingerprint,
+    nest,
+    normalise,
+    plan_create,
+    plan_delete,
+    plan_update,
+    sender_changes,
+)
 from tests.factories import A, desired, live
 
 # --------------------------------------------------------------------------- normalise
@@ -144,3 +155,12 @@ def test_fingerprint_ignores_status_but_not_fields() -> None:
     assert fingerprint(a) == fingerprint(live(A, status="ONLINE:UPDATING", profile={"about": "x"}))
     assert fingerprint(a) != fingerprint(live(A, profile={"about": "y"}))
     assert fingerprint(None) == "absent"
+
+
+def test_an_action_carries_the_fingerprint_of_the_live_sender_it_was_planned_from() -> None:
+    current = live(A, profile={"about": "old"})
+    update, problem, _ = plan_update(desired(A, profile={"name": "Acme", "about": "new"}), current)
+    assert problem is None and update is not None and update.planned_from == fingerprint(current)
+    assert plan_delete(current, allowed=False).planned_from == fingerprint(current)
+    create, _ = plan_create(desired(A, profile={"name": "Acme"}))
+    assert create is not None and create.planned_from == "absent"

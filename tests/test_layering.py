@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"errors"},
     "config": {"config", "models", "errors", "defaults", "fs"},
     "diff": {"models"},
-    "plan": {"models", "diff", "errors", "shapes"},
+    "plan": {"models", "diff", "errors", "shapes", "text"},
     "shapes": set(),
     "apply": {"plan", "models", "diff", "errors"},
     # The accounts package, a room of its own: its modules are layered among themselves too.

@@ -207,7 +207,10 @@ def _every_kind_of_plan():
 def test_a_plan_read_back_is_the_plan_written() -> None:
     plan = _every_kind_of_plan()
     assert plan.actions and plan.notices and plan.problems
-    assert plan_from_data(plan_to_data(plan)) == plan
+    back = plan_from_data(plan_to_data(plan))
+    assert back == plan
+    assert back.fingerprints == plan.fingerprints and [a.planned_from for a in back.actions] == [
+        a.planned_from for a in plan.actions]
 
 
 @pytest.mark.parametrize(
@@ -230,6 +233,11 @@ def test_a_plan_read_back_is_the_plan_written() -> None:
         (lambda d: d.update(managed_count=-1),
          "accounts[0].managed_count: expected a whole number, 0 or more, not the number -1"),
         (lambda d: d.update(fingerprints={"\x1b": 2}), "accounts[0].fingerprints['\\x1b']: expected a string, not the number 2"),
+        (lambda d: d["fingerprints"].update({"whatsapp:+0": "absent"}),
+         "accounts[0].fingerprints: not one per sender of the actions: 'whatsapp:+0' has no action"),
+        (lambda d: d["fingerprints"].pop(min(d["fingerprints"])),
+         "accounts[0].fingerprints: not one per sender of the actions: "
+         f"{min(plan_to_data(_every_kind_of_plan())['fingerprints'])!r} has no fingerprint"),
     ],
 )
 def test_a_plan_read_back_is_refused_at_the_first_value_it_would_not_have_written(edit, message) -> None:

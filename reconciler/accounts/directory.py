@@ -6,7 +6,9 @@ subaccount's own credentials, which the parent reads from ``GET /2010-04-01/Acco
 
 v2010 paths do name an account, and Twilio answers a path only for the credentials' own account (or, for
 a parent's, one of its subaccounts): :func:`reaches` asks whether credentials reach an account's path,
-with a one-item list any key may read, which is how an API key's account is proven.
+with a one-item list any key may read, which is how an API key's account is proven. :class:`V2010` gathers
+these answers for one set of credentials over one connection (:meth:`V2010.reach`); what they prove is
+decided in :mod:`reconciler.accounts.reach`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.auth import Credentials
-from reconciler.client import SendersClient
-from reconciler.errors import AccountError, ApiError
+from reconciler.client import RetryPolicy, SendersClient
+from reconciler.errors import AccountError, ApiError, CredentialsError
 from reconciler.models import ACCOUNT_SID
 from reconciler.text import clip, escape_control
 
@@ -25,6 +27,11 @@ ACCOUNTS_PATH = "/2010-04-01/Accounts"
 PROBE_PATH = ACCOUNTS_PATH + "/{sid}/IncomingPhoneNumbers.json?PageSize=1"
 #: Answers that mean "not these credentials' account": refused (401, 403) or not found for them (404).
 NOT_REACHED = (401, 403, 404)
+
+API_BASE_HINT = (
+    "set TWILIO_API_BASE_URL (or --api-base-url) to where the Accounts resource is: with --base-url or "
+    "TWILIO_MESSAGING_BASE_URL off Twilio's hosts, it is not taken to be api.twilio.com"
+)
 
 
 @dataclass(frozen=True)
@@ -103,3 +110,61 @@ async def reaches(api: SendersClient, account_sid: str) -> ApiError | None:
             return exc
         raise
     return None
+
+
+async def record_or_none(api: SendersClient, sid: str, *, key: bool) -> AccountRecord | None:
+    """The account's record (for its friendly name), or None when these credentials may not read it."""
+    try:
+        return await look_up(api, sid, key=key)
+    except AccountError:
+        return None
+
+
+async def owner_above(api: SendersClient, sid: str) -> str | None:
+    """The account that owns ``sid`` when ``sid`` is a subaccount and these credentials may read its record (a
+    Main key may; a Standard key may not, and then nothing more can be learnt); None otherwise."""
+    record = await record_or_none(api, sid, key=True)
+    owner = record.owner_account_sid if record else None
+    return owner if owner != sid else None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What one set of credentials reaches, as Twilio answered: ``refusal`` is None when they reach the account
+    asked about; ``above`` is the account above it that was asked about too (its owner, when known or readable),
+    and ``reaches_above`` whether they reach that one as well."""
+
+    refusal: ApiError | None
+    above: str | None = None
+    reaches_above: bool = False
+
+
+@dataclass(frozen=True)
+class V2010:
+    """Where Twilio's v2010 API is, and how to read it: a client per set of credentials, on request."""
+
+    base_url: str | None
+    retry: RetryPolicy
+    concurrency: int
+
+    def client(self, credentials: Credentials, why: str) -> SendersClient:
+        """A client of the v2010 API with ``credentials``; :class:`CredentialsError` saying ``why`` it was needed when
+        where the API is cannot be known."""
+        if self.base_url is None:
+            raise CredentialsError(f"{why}: {API_BASE_HINT}")
+        return SendersClient(credentials, base_url=self.base_url, retry=self.retry, concurrency=self.concurrency)
+
+    async def reaches(self, credentials: Credentials, sid: str, *, why: str) -> ApiError | None:
+        """:func:`reaches`, over a connection of its own."""
+        async with self.client(credentials, why) as api:
+            return await reaches(api, sid)
+
+    async def reach(self, credentials: Credentials, sid: str, *, owner: str | None, why: str) -> Reach:
+        """Whether ``credentials`` reach ``sid`` and, when they do, the account above it: ``owner`` when it is known
+        for certain, else the owner its record names when they may read it. One connection for every request."""
+        async with self.client(credentials, why) as api:
+            refusal = await reaches(api, sid)
+            if refusal is not None:
+                return Reach(refusal)
+            above = owner if owner is not None else await owner_above(api, sid)
+            return Reach(None, above, above is not None and await reaches(api, above) is None)

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from reconciler.accounts.directory import AccountRecord, check_active, look_up, reaches
+from reconciler.accounts.directory import V2010, check_active, look_up, record_or_none
 from reconciler.accounts.environment import Given, account_credentials
 from reconciler.accounts.record import AccountRef
 from reconciler.auth import Credentials
@@ -34,12 +34,6 @@ from reconciler.errors import AccountError, ApiError, CredentialsError, Reconcil
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
-
-API_BASE_HINT = (
-    "set TWILIO_API_BASE_URL (or --api-base-url) to where the Accounts resource is: with --base-url or "
-    "TWILIO_MESSAGING_BASE_URL off Twilio's hosts, it is not taken to be api.twilio.com"
-)
-
 
 @dataclass(frozen=True)
 class Reached:
@@ -106,19 +100,13 @@ class Resolver:
     def __init__(self, parent: Parent, *, api_base_url: str | None, retry: RetryPolicy,
                  environ: Mapping[str, str] | None, concurrency: int):
         self.parent = parent
-        self.api_base_url = api_base_url
-        self.retry = retry
+        self.v2010 = V2010(api_base_url, retry, concurrency)
         self.environ = environ
         self.concurrency = concurrency
         #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
         self._proven: set[tuple[str, str]] = set()
         #: Subaccounts the parent's credentials were shown to reach, so to own.
         self._owned: set[str] = set()
-
-    def _v2010(self, credentials: Credentials, why: str) -> SendersClient:
-        if self.api_base_url is None:
-            raise CredentialsError(f"{why}: {API_BASE_HINT}")
-        return SendersClient(credentials, base_url=self.api_base_url, retry=self.retry, concurrency=self.concurrency)
 
     async def prove(self, given: Given) -> None:
         """Nothing when ``given`` reaches its account and no other one above it; :class:`CredentialsError`,
@@ -127,23 +115,22 @@ class Resolver:
             return
         names, sid = " and ".join(given.variables), given.account_sid
         owner = None if given is self.parent.given else await self._owner_of(given)
-        async with self._v2010(given.credentials, f"cannot prove which account {names} belong to") as api:
-            refusal = await reaches(api, sid)
-            if refusal is not None:
-                code = f" / Twilio {refusal.code}" if refusal.code else ""
-                raise CredentialsError(
-                    f"{names}: the API key was refused for account {sid} (HTTP {refusal.status}{code}): it belongs to "
-                    "another account, or its secret is wrong; nothing was read or changed with it")
-            if owner is not None:  # the owner is known for certain: the key must not reach it
-                if await reaches(api, owner) is None:
-                    raise CredentialsError(
-                        f"{names}: the API key reaches the parent account {owner}, so it is not {sid}'s own key (a "
-                        f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
-            elif (above := await _owner_above(api, sid)) is not None and await reaches(api, above) is None:
-                raise CredentialsError(
-                    f"{names}: the API key reaches account {above}, which owns {sid}: it is {above}'s key, and the "
-                    f"Senders API would read and write {above}'s senders, not {sid}'s; give a key created in {sid}, or "
-                    f"set TWILIO_ACCOUNT_SID to {above} and name {sid} with 'account:' in its files")
+        found = await self.v2010.reach(given.credentials, sid, owner=owner,
+                                       why=f"cannot prove which account {names} belong to")
+        if found.refusal is not None:
+            code = f" / Twilio {found.refusal.code}" if found.refusal.code else ""
+            raise CredentialsError(
+                f"{names}: the API key was refused for account {sid} (HTTP {found.refusal.status}{code}): it belongs to "
+                "another account, or its secret is wrong; nothing was read or changed with it")
+        if found.reaches_above and owner is not None:  # the owner is known for certain: the key must not reach it
+            raise CredentialsError(
+                f"{names}: the API key reaches the parent account {owner}, so it is not {sid}'s own key (a "
+                f"parent's key reaches its subaccounts too); give a key created in {sid}, or its auth token")
+        if found.reaches_above:
+            raise CredentialsError(
+                f"{names}: the API key reaches account {found.above}, which owns {sid}: it is {found.above}'s key, and "
+                f"the Senders API would read and write {found.above}'s senders, not {sid}'s; give a key created in "
+                f"{sid}, or set TWILIO_ACCOUNT_SID to {found.above} and name {sid} with 'account:' in its files")
         self._proven.add((given.credentials.username, sid))
 
     async def _owner_of(self, given: Given) -> str | None:
@@ -160,8 +147,7 @@ class Resolver:
             return None
         await self.prove(parent)
         if sid not in self._owned:
-            async with self._v2010(parent.credentials, "cannot prove which account owns " + sid) as api:
-                refusal = await reaches(api, sid)
+            refusal = await self.v2010.reaches(parent.credentials, sid, why="cannot prove which account owns " + sid)
             if refusal is not None:
                 raise CredentialsError(
                     f"account {sid}: the parent's credentials ({' and '.join(parent.variables)}) do not reach it "
@@ -184,10 +170,10 @@ class Resolver:
             return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
         parent = self.parent.require()
         await self.prove(parent)
-        async with self._v2010(parent.credentials, "cannot read the Accounts resource for the subaccounts") as directory:
+        async with self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as directory:
             async def one(sid: str) -> tuple[Reached, _U]:
                 if sid == self.parent.sid:
-                    record = await _best_effort(directory, sid, parent.is_key)
+                    record = await record_or_none(directory, sid, key=parent.is_key)
                     return await _paired(self._parent(record.friendly_name if record else None), work)
                 return await self._own_then(sid, directory, work)
 
@@ -209,7 +195,7 @@ class Resolver:
         own = account_credentials(sid, self.environ)
         if own is not None:
             await self.prove(own)
-            record = await _best_effort(directory, sid, self.parent.require().is_key) if directory else None
+            record = await record_or_none(directory, sid, key=self.parent.require().is_key) if directory else None
             return Reached(AccountRef(sid, record.friendly_name if record else None), own.credentials, own.variables)
         if directory is None:
             raise AccountError(f"account {sid}: no credentials for it")
@@ -226,24 +212,8 @@ class Resolver:
                        (f"the auth token the Accounts resource gave for {sid}",))
 
 
-async def _owner_above(api: SendersClient, sid: str) -> str | None:
-    """The account that owns ``sid`` when ``sid`` is a subaccount and these credentials may read its record (a
-    Main key may; a Standard key may not, and then nothing more can be learnt); None otherwise."""
-    record = await _best_effort(api, sid, key=True)
-    owner = record.owner_account_sid if record else None
-    return owner if owner != sid else None
-
-
 async def _paired(who: Reached, work: Callable[[Reached], Awaitable[_U]]) -> tuple[Reached, _U]:
     return who, await work(who)
-
-
-async def _best_effort(directory: SendersClient, sid: str, key: bool) -> AccountRecord | None:
-    """The account's record for its friendly name, or None when these credentials may not read it."""
-    try:
-        return await look_up(directory, sid, key=key)
-    except AccountError:
-        return None
 
 
 def explained(error: BaseException, reached: Reached, several: bool) -> BaseException:

@@ -42,11 +42,14 @@ class FieldChange:
     after: Any
 
 
-ActionKind = Literal["create", "update", "delete"]
+#: ``pool``: a sender leaves a Messaging Service's sender pool, joins one, or both (:mod:`reconciler.pools`).
+ActionKind = Literal["create", "update", "delete", "pool"]
 NoticeKind = Literal[
     "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
+    "several_services",
 ]
-ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field", "service_unknown",
+                      "service_ambiguous"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class Action:
 
     @property
     def symbol(self) -> str:
-        return {"create": "+", "update": "~", "delete": "-"}[self.action]
+        return {"create": "+", "update": "~", "delete": "-", "pool": "~"}[self.action]
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Notice:
     ``(code, message)`` pairs. ``rename_blocked``: the file's name ``wanted`` waits for Meta's review of
     ``name``, and nothing is sent for it. ``unmatched_live``: a live sender without a ``sender_id`` or a
     ``sid`` (``sender_id`` then holds whichever it has, ``name`` the other's absence): left alone.
+    ``several_services``: the sender is in the pools of several services (``name``: their SIDs, comma-separated);
+    which one to keep is not guessed, so its pool is left alone.
     """
 
     sender_id: str
@@ -99,7 +104,9 @@ class Problem:
     """A sender the tool will not change as the file asks; apply skips it and exits 1.
 
     ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
-    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant. ``service_unknown`` and
+    ``service_ambiguous``: the file's ``messaging_service`` (``after``) names no service of the account, or several
+    (their ``sids``); ``where`` is the place in the file (``senders.yaml:12:24``) when known.
     """
 
     sender_id: str
@@ -108,6 +115,7 @@ class Problem:
     before: Any = None
     after: Any = None
     sids: tuple[str, ...] = ()
+    where: str | None = None
 
 
 def normalise(path: str, value: Any) -> Any:
@@ -304,15 +312,16 @@ def status_notices(current: LiveSender) -> list[Notice]:
 
 
 
-def fingerprint(live: LiveSender | None) -> str:
-    """A digest of what a plan depends on in a live sender: its identity and every writable field.
+def fingerprint(live: LiveSender | None, services: tuple[str, ...] | None = None) -> str:
+    """A digest of what a plan depends on in a live sender: its identity and every writable field, and the
+    Messaging Services whose pools hold it when the plan changes that (``services``).
 
     Status and quality properties are left out: a sender settling from ONLINE:UPDATING to ONLINE
     does not make a plan stale.
     """
     if live is None:
         return "absent"
-    view = {
+    view: dict[str, Any] = {
         "sid": live.sid,
         "sender_id": live.sender_id,
         "friendly_name": live.friendly_name,
@@ -322,5 +331,7 @@ def fingerprint(live: LiveSender | None) -> str:
         "pending_display_name": live.pending_display_name,
         "pending_display_name_status": live.pending_display_name_status,
     }
+    if services is not None:
+        view["messaging_services"] = sorted(services)
     blob = json.dumps(view, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()

@@ -34,11 +34,13 @@ from reconciler.models import (
     Configuration,
     DesiredSender,
     DesiredState,
+    LivePools,
     LiveSender,
     Profile,
     Safety,
     Webhook,
 )
+from reconciler.pools import SERVICE_PATH, leaves_pool, plan_pool, restamped
 from reconciler.text import escape_control
 
 
@@ -60,7 +62,7 @@ class Plan:
         return tuple(sorted({a.sender_id: a.planned_from for a in self.actions}.items()))
 
     def summary(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "delete": 0}
+        counts = {"create": 0, "update": 0, "delete": 0, "pool": 0}
         for a in self.actions:
             counts[a.action] += 1
         return counts
@@ -90,16 +92,22 @@ class Plan:
         return tuple(n for n in self.notices if n.kind in ("rename_failed", "rename_blocked"))
 
     @property
+    def pool_conflicts(self) -> tuple[Notice, ...]:
+        """Senders the file puts in one Messaging Service that several services' pools hold: drift, left alone."""
+        return tuple(n for n in self.notices if n.kind == "several_services")
+
+    @property
     def drifted(self) -> bool:
         """Live state differs from the file: any action (gated deletes too), a display name the review refused,
-        or one that waits for Meta's review of another.
+        one that waits for Meta's review of another, or a sender held by several services' pools.
 
         A rename of the file's own name waiting for Meta's review is not drift.
         """
-        return self.has_changes or bool(self.declined_renames)
+        return self.has_changes or bool(self.declined_renames) or bool(self.pool_conflicts)
 
     def drifted_senders(self) -> list[str]:
-        return sorted({a.sender_id for a in self.actions} | {n.sender_id for n in self.declined_renames})
+        noticed = self.declined_renames + self.pool_conflicts
+        return sorted({a.sender_id for a in self.actions} | {n.sender_id for n in noticed})
 
     def safety_violations(self, safety: Safety) -> tuple[SafetyViolation, ...]:
         """Each threshold the plan crosses (empty when it is safe)."""
@@ -108,7 +116,9 @@ class Plan:
             return ()
         out = []
         for kind, limit in (("update", safety.max_update_percent), ("delete", safety.max_delete_percent)):
-            count = sum(1 for a in self.allowed_actions if a.action == kind)
+            # A sender taken out of its Messaging Service's pool counts as updated (once, with its fields).
+            count = len({a.sender_id for a in self.allowed_actions if a.action == kind or (
+                kind == "update" and leaves_pool(a))})
             if count and 100.0 * count / total > limit:
                 out.append(SafetyViolation(kind, count, total, limit))
         return tuple(out)
@@ -123,11 +133,14 @@ def build_plan(
     *,
     allow_delete: bool = False,
     targets: Iterable[str] = (),
+    pools: LivePools | None = None,
 ) -> Plan:
     """Compare ``desired`` with ``live`` and return the plan that makes live match the file.
 
     ``targets`` limits the plan to those sender ids (both sides); a target that matches no
-    sender is a problem, so a typo cannot silently plan nothing.
+    sender is a problem, so a typo cannot silently plan nothing. ``pools``: the account's Messaging
+    Services and their pools, read when the files declare ``messaging_service`` (None: not read, and no
+    sender's pool is planned).
     """
     have, twice, unmatched = _live_by_id(live)
     # The safety thresholds weigh a plan against every live sender the files could change, whatever the targets.
@@ -146,6 +159,8 @@ def build_plan(
 
     for sender_id in sorted(wanted):
         draft.sender(wanted[sender_id], have.get(sender_id))
+    if pools is not None:
+        draft.pools(wanted, have, pools, desired.service_declarations)
     for sender_id in sorted(have.keys() - wanted.keys()):
         if _managed(sender_id, desired.ignore):
             draft.delete(have[sender_id], allowed=allow_delete)
@@ -201,7 +216,7 @@ def _only(senders: Mapping[str, _T], sender_ids: frozenset[str]) -> dict[str, _T
     return {k: v for k, v in senders.items() if k in sender_ids}
 
 
-_ORDER = {"create": 0, "update": 1, "delete": 2}
+_ORDER = {"create": 0, "update": 1, "delete": 2, "pool": 3}
 
 
 @dataclass
@@ -224,6 +239,20 @@ class _Draft:
             self.problems.append(problem)
         if action:
             self.actions.append(action)
+
+    def pools(self, wanted: Mapping[str, DesiredSender], have: Mapping[str, LiveSender], pools: LivePools,
+              declared: Mapping[str, tuple[str, Any]]) -> None:
+        """The Messaging Service of every sender whose file names one (or ``null``): after the senders, since a
+        sender the plan creates joins its service only when its create is planned."""
+        created = {a.sender_id for a in self.actions if a.action == "create"}
+        for sender_id in sorted(wanted):
+            place = declared.get(sender_id)
+            action, problem, notice = plan_pool(wanted[sender_id], have.get(sender_id), pools,
+                                                created=sender_id in created, source=place[0] if place else None)
+            self.actions.extend([action] if action else [])
+            self.problems.extend([problem] if problem else [])
+            self.notices.extend([notice] if notice else [])
+        self.actions = restamped(self.actions)
 
     def delete(self, current: LiveSender, *, allowed: bool) -> None:
         """A live sender that is not in the file: deleted, or only shown when deletes are not ``allowed``."""
@@ -268,7 +297,7 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
         ],
         "problems": [
             {"sender_id": p.sender_id, "kind": p.kind, "path": p.path, "before": p.before, "after": p.after,
-             "sids": list(p.sids)}
+             "sids": list(p.sids), "where": p.where}
             for p in plan.problems
         ],
         "fingerprints": dict(plan.fingerprints),
@@ -283,6 +312,8 @@ def plan_from_data(data: Any, where: str = "") -> Plan:
     the message starts with the value's place, under ``where`` (``accounts[0].actions[2].sid: ...``).
     """
     _SAVED_PLAN(data, where)
+    for i, a in enumerate(data["actions"]):
+        _pool_action(a, f"{where + '.' if where else ''}actions[{i}]")
     prints = data["fingerprints"]
     odd = sorted(set(prints) ^ {a["sender_id"] for a in data["actions"]})
     if odd:
@@ -301,7 +332,8 @@ def plan_from_data(data: Any, where: str = "") -> Plan:
             for n in data["notices"]
         ),
         problems=tuple(
-            Problem(p["sender_id"], p["kind"], path=p["path"], before=p["before"], after=p["after"], sids=tuple(p["sids"]))
+            Problem(p["sender_id"], p["kind"], path=p["path"], before=p["before"], after=p["after"], sids=tuple(p["sids"]),
+                    where=p.get("where"))
             for p in data["problems"]
         ),
         live_count=data["live_count"],
@@ -310,8 +342,9 @@ def plan_from_data(data: Any, where: str = "") -> Plan:
     )
 
 
-#: Every field path a change may name: the managed fields of a sender, as :func:`sender_changes` names them.
-FIELD_PATHS: frozenset[str] = frozenset(TOP_FIELDS) | {
+#: Every field path a change may name: the managed fields of a sender, as :func:`sender_changes` names them, and
+#: a pool action's ``messaging_service``.
+FIELD_PATHS: frozenset[str] = frozenset(TOP_FIELDS) | {SERVICE_PATH} | {
     f"{section}.{name}" for section, model in (("configuration", Configuration), ("webhook", Webhook),
                                               ("profile", Profile)) for name in model.model_fields
 }
@@ -335,7 +368,29 @@ _SAVED_PLAN = shapes.members({
     "problems": shapes.list_of(shapes.members({
         "sender_id": _TEXT, "kind": _kinds(get_args(ProblemKind)), "before": shapes.anything, "after": shapes.anything,
         "path": shapes.one_of(FIELD_PATHS, "a field reconciler manages", null=True), "sids": shapes.list_of(_TEXT),
-    })),
+        "where": _TEXT_OR_NULL,
+    }, optional=("where",))),
     "live_count": shapes.count(), "managed_count": shapes.count(), "fingerprints": shapes.mapping(_TEXT),
     "targets": shapes.list_of(_TEXT),
 })
+
+_SERVICE = shapes.members({"sid": _TEXT, "friendly_name": _TEXT_OR_NULL})
+
+
+def _service_or_null(value: Any, where: str) -> None:
+    if value is not None:
+        _SERVICE(value, where)
+
+
+_POOL = shapes.members({
+    "body": shapes.members({"remove": _TEXT_OR_NULL, "add": _TEXT_OR_NULL}),
+    "changes": shapes.list_of(shapes.members({"path": shapes.one_of({SERVICE_PATH}, repr(SERVICE_PATH)),
+                                              "before": _service_or_null, "after": _service_or_null}), length=1),
+})
+_NOT_POOL = shapes.members({"changes": shapes.list_of(shapes.members({
+    "path": shapes.one_of(FIELD_PATHS - {SERVICE_PATH}, "a field reconciler manages")}))})
+
+
+def _pool_action(action: Any, where: str) -> None:
+    """A pool action's body and change as :mod:`reconciler.pools` writes them; no other action names the service."""
+    (_POOL if action["action"] == "pool" else _NOT_POOL)(action, where)

@@ -184,10 +184,10 @@ def test_the_text_plan_is_grouped_by_account_with_totals_and_names_escaped() -> 
 
 def test_the_json_plan_has_the_totals_and_names_each_items_account() -> None:
     doc = plans_dict(two_accounts())
-    assert doc["summary"] == {"create": 1, "update": 1, "delete": 0} and doc["applyable"] is True
+    assert doc["summary"] == {"create": 1, "update": 1, "delete": 0, "pool": 0} and doc["applyable"] is True
     assert [(a["sender_id"], a["account"]) for a in doc["actions"]] == [(A, SUB1), (B, SUB2)]
     assert [(a["sid"], a["summary"]) for a in doc["accounts"]] == [
-        (SUB1, {"create": 0, "update": 1, "delete": 0}), (SUB2, {"create": 1, "update": 0, "delete": 0})]
+        (SUB1, {"create": 0, "update": 1, "delete": 0, "pool": 0}), (SUB2, {"create": 1, "update": 0, "delete": 0, "pool": 0})]
     json.dumps(doc)
 
 

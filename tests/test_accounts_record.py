@@ -35,8 +35,8 @@ def test_violations_are_said_for_the_account_when_asked() -> None:
 def test_totals_add_up_every_account() -> None:
     one = AccountPlan(AccountRef(SID), build_plan(state(named(A)), []))
     two = AccountPlan(AccountRef("AC" + "c" * 32), build_plan(state(named(A), named(B)), []))
-    assert plan_totals([one, two]) == {"create": 3, "update": 0, "delete": 0}
-    assert plan_totals([]) == {"create": 0, "update": 0, "delete": 0}
+    assert plan_totals([one, two]) == {"create": 3, "update": 0, "delete": 0, "pool": 0}
+    assert plan_totals([]) == {"create": 0, "update": 0, "delete": 0, "pool": 0}
     assert report_totals([AccountReport(AccountRef(SID), ApplyReport())]) == ApplyReport().summary()
 
 

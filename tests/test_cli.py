@@ -75,7 +75,7 @@ def test_other_commands_report_a_broken_file_with_the_closing_line(tmp_path, cap
 def test_plan_detailed_exitcode_and_json(env, senders_file, capsys):
     assert run("plan", "-f", senders_file, "--format", "json", "--detailed-exitcode") == EXIT_CHANGES
     doc = json.loads(capsys.readouterr().out)
-    assert doc["summary"] == {"create": 1, "update": 0, "delete": 0} and doc["applyable"] is True
+    assert doc["summary"] == {"create": 1, "update": 0, "delete": 0, "pool": 0} and doc["applyable"] is True
 
 
 def test_a_saved_plan_is_applied_as_it_is(env, senders_file, tmp_path, capsys):

@@ -379,7 +379,8 @@ def test_profile_rules(here: Path, profile: str, column: int, message: str) -> N
         ("senders: []\nsafety: {min_sender: 1}\n",
          "senders.yaml:2:10: safety.min_sender: unknown key 'min_sender'; did you mean 'min_senders'?"),
         ("defaults:\n  sender_id: whatsapp:+15017122661\n",
-         "senders.yaml:2:3: defaults.sender_id: unknown key 'sender_id'; expected one of: configuration, webhook, profile"),
+         "senders.yaml:2:3: defaults.sender_id: unknown key 'sender_id'; expected one of: configuration, webhook, "
+         "profile, messaging_service"),
         ("senders:\n  - sender_id: whatsapp:+15017122661\n    configuration: {voice_application_sid: AP123}\n",
          f"senders.yaml:3:44: sender {A}: configuration.voice_application_sid: voice_application_sid 'AP123' must be "
          "'AP' followed by 32 hex digits, or ''"),

@@ -20,7 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "models": {"errors"},
     "config": {"config", "models", "errors", "defaults", "fs"},
     "diff": {"models"},
-    "plan": {"models", "diff", "errors", "shapes", "text"},
+    "plan": {"models", "diff", "errors", "shapes", "text", "pools"},
+    "pools": {"models", "diff"},
     "shapes": set(),
     "apply": {"plan", "models", "diff", "errors"},
     # The accounts package, a room of its own: its modules are layered among themselves too.

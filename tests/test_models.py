@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import reconciler.models as models
-from reconciler.models import desired, live, rules
+from reconciler.models import desired, live, pools, rules
 
 
 def test_every_public_name_of_the_package_is_its_module_s_own():
-    homes = (rules, desired, live)
+    homes = (rules, desired, live, pools)
     assert len(models.__all__) == len(set(models.__all__))
     for name in models.__all__:
         value = getattr(models, name)

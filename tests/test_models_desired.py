@@ -116,6 +116,9 @@ def test_desired_state_refuses_duplicates() -> None:
 
 def test_schema_has_no_null_and_accepts_string_shorthand() -> None:
     schema = senders_file_json_schema()
+    services = [schema["$defs"][model]["properties"].pop("messaging_service") for model in ("SenderDefaults",
+                                                                                            "DesiredSender")]
+    assert all({"type": "null"} in service["anyOf"] for service in services)  # "in no service"
     text = json.dumps(schema)
     assert "null" not in text
     assert schema["title"] == "whatsapp-senders-reconciler senders.yaml"

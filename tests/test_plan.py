@@ -24,7 +24,7 @@ def test_create_update_delete_and_gating() -> None:
     plan = build_plan(wanted, current)
     assert [(a.action, a.sender_id, a.allowed) for a in plan.actions] == [
         ("update", A, True), ("create", B, True), ("delete", C, False)]
-    assert plan.summary() == {"create": 1, "update": 1, "delete": 1}
+    assert plan.summary() == {"create": 1, "update": 1, "delete": 1, "pool": 0}
     assert plan.actions[0].body == {"profile": {"about": "new"}}
     assert plan.actions[1].body == {"sender_id": B, "profile": {"name": "Beta"}}
     assert not plan.gated[0].allowed and plan.has_changes
@@ -219,7 +219,7 @@ def test_a_plan_read_back_is_the_plan_written() -> None:
         (lambda d: d.pop("targets"), "accounts[0].targets: missing"),
         (lambda d: d["actions"][0].update(sender_id=None), "accounts[0].actions[0].sender_id: expected a string, not null"),
         (lambda d: d["actions"][0].update(action="drop"),
-         "accounts[0].actions[0].action: 'drop' is not one of create, update, delete"),
+         "accounts[0].actions[0].action: 'drop' is not one of create, update, delete, pool"),
         (lambda d: d["actions"][0].update(body=[]), "accounts[0].actions[0].body: expected an object, not a list"),
         (lambda d: d["actions"][0]["changes"][0].update(path="profile.nope"),
          "accounts[0].actions[0].changes[0].path: 'profile.nope' is not a field reconciler manages"),

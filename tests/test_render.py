@@ -44,7 +44,7 @@ def test_text_no_changes() -> None:
 def test_json_contract() -> None:
     doc = json.loads(render_json(sample_plan()))
     assert doc["format_version"] == "1"
-    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1}
+    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1, "pool": 0}
     assert doc["applyable"] is True
     update = next(a for a in doc["actions"] if a["action"] == "update")
     assert update == {"action": "update", "sender_id": A, "sid": SID_A, "allowed": True, "status": "ONLINE",

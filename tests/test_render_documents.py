@@ -33,7 +33,7 @@ def test_the_plan_document_has_the_fields_the_contract_names():
     assert set(doc) == {"format_version", "summary", "applyable", "gated", "live_senders", "actions", "notices",
                         "problems"}
     assert (doc["format_version"], doc["summary"], doc["applyable"], doc["gated"], doc["live_senders"]) == (
-        FORMAT_VERSION, {"create": 1, "update": 1, "delete": 1}, True, 1, 2)
+        FORMAT_VERSION, {"create": 1, "update": 1, "delete": 1, "pool": 0}, True, 1, 2)
     assert all(set(a) == ACTION_FIELDS for a in doc["actions"])
     update, create, delete = doc["actions"]
     assert update["changes"] == [{"path": "profile.about", "before": "old", "after": "new"}]

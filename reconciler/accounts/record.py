@@ -74,7 +74,7 @@ class AccountReport:
 
 def plan_totals(plans: Sequence[AccountPlan]) -> dict[str, int]:
     """The plans' summaries added up."""
-    return _added((p.plan.summary() for p in plans), {"create": 0, "update": 0, "delete": 0})
+    return _added((p.plan.summary() for p in plans), {"create": 0, "update": 0, "delete": 0, "pool": 0})
 
 
 def report_totals(reports: Sequence[AccountReport]) -> dict[str, int]:

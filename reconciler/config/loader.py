@@ -96,12 +96,15 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
     senders: list[DesiredSender] = []
     ignore: set[str] = set()
     safety = Safety()
+    declared: dict[str, tuple[str, DataPath]] = {}
     for item in group:
         assert item.model is not None
         senders.extend(merge_defaults(item.model))
         ignore.update(item.model.ignore)
         if item.model.safety is not None:
             safety = item.model.safety
+        if item.text is not None and "messaging_service" in item.text:
+            declared.update(service_declarations(item.model, item.name))
     # Every check DesiredState's validators make was made above, with locations.
     return DesiredState.model_construct(
         senders=tuple(senders),
@@ -109,6 +112,7 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
         safety=safety,
         sources=tuple(item.name for item in group),
         account=account,
+        service_declarations=declared,
     )
 
 
@@ -144,7 +148,24 @@ def merge_defaults(file: SendersFile) -> list[DesiredSender]:
                 update[section] = base
             else:
                 update[section] = base.model_copy(update={k: getattr(own, k) for k in own.model_fields_set})
+        if defaults.manages_service and not sender.manages_service:
+            update["messaging_service"] = defaults.messaging_service
         out.append(sender.model_copy(update=update) if update else sender)
+    return out
+
+
+def service_declarations(file: SendersFile, name: str) -> dict[str, tuple[str, DataPath]]:
+    """Per sender of the file that names a Messaging Service: the file and where the name is written (the
+    sender's own ``messaging_service``, or the file's ``defaults:``). Positions are looked up only when a
+    message needs one (:func:`reconciler.config.places.locate`)."""
+    default = file.defaults is not None and file.defaults.messaging_service is not None
+    out: dict[str, tuple[str, DataPath]] = {}
+    for index, sender in enumerate(file.senders):
+        if sender.manages_service:
+            if sender.messaging_service is not None:
+                out[sender.sender_id] = (name, ("senders", index, "messaging_service"))
+        elif default:
+            out[sender.sender_id] = (name, ("defaults", "messaging_service"))
     return out
 
 

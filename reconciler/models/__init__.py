@@ -4,7 +4,8 @@ Field names mirror the Senders API's create body so Twilio users recognise every
 
 - :mod:`~reconciler.models.rules`: the spec's enums, Meta's limits and the value checks (no models);
 - :mod:`~reconciler.models.desired`: ``DesiredSender``, the file, ``DesiredState`` and the JSON Schema;
-- :mod:`~reconciler.models.live`: ``LiveSender``, read without trust.
+- :mod:`~reconciler.models.live`: ``LiveSender``, read without trust;
+- :mod:`~reconciler.models.pools`: Messaging Services and their sender pools (``messaging_service:``).
 
 Everything is importable from ``reconciler.models`` itself.
 """
@@ -25,6 +26,16 @@ from reconciler.models.desired import (
     senders_file_json_schema,
 )
 from reconciler.models.live import LiveSender
+from reconciler.models.pools import (
+    MAX_SERVICE_NAME,
+    SERVICE_SID,
+    SERVICE_SID_PATTERN,
+    SERVICES_PATH,
+    LivePools,
+    Service,
+    check_service_ref,
+    is_service_sid,
+)
 from reconciler.models.rules import (
     ACCOUNT_SID,
     ACCOUNT_SID_PATTERN,
@@ -87,6 +98,7 @@ __all__ = [
     "MAX_DESCRIPTION",
     "MAX_EMAIL",
     "MAX_NAME",
+    "MAX_SERVICE_NAME",
     "MAX_WEBSITE",
     "MAX_WEBSITES",
     "MIN_NAME",
@@ -95,6 +107,9 @@ __all__ = [
     "SECTIONS",
     "SENDERS_PATH",
     "SENDER_ID_PREFIX",
+    "SERVICES_PATH",
+    "SERVICE_SID",
+    "SERVICE_SID_PATTERN",
     "STATUS_CALLBACK_METHODS",
     "TOP_FIELDS",
     "TRANSIENT_STATUSES",
@@ -106,6 +121,7 @@ __all__ = [
     "DesiredSender",
     "DesiredState",
     "Email",
+    "LivePools",
     "LiveSender",
     "PhoneNumber",
     "Profile",
@@ -113,6 +129,7 @@ __all__ = [
     "SenderDefaults",
     "SenderId",
     "SendersFile",
+    "Service",
     "Webhook",
     "Website",
     "account_sid_problem",
@@ -120,7 +137,9 @@ __all__ = [
     "check_e164",
     "check_email",
     "check_sender_id",
+    "check_service_ref",
     "check_url",
+    "is_service_sid",
     "labelled_items",
     "senders_file_json_schema",
 ]

@@ -6,11 +6,22 @@ compared, never sent. :meth:`DesiredSender.managed_fields` is the flat view the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
+from reconciler.models.pools import MAX_SERVICE_NAME, check_service_ref
 from reconciler.models.rules import (
     ACCOUNT_SID_PATTERN,
     DEFAULT_LABELS,
@@ -38,14 +49,17 @@ from reconciler.models.rules import (
     no_null,
 )
 
+#: Fields where ``null`` means something: ``messaging_service: null`` is "in no service".
+NULLABLE_FIELDS = frozenset({"messaging_service"})
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _reject_null(cls, value: Any) -> Any:
-        return no_null(value)
+    def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
+        return value if value is None and info.field_name in NULLABLE_FIELDS else no_null(value)
 
 
 class Email(_Strict):
@@ -169,12 +183,26 @@ class Profile(_Strict):
         return v
 
 
+#: A Messaging Service as the file names it: its SID or its friendly name.
+ServiceRef = Annotated[str, AfterValidator(check_service_ref)]
+
+
 class SenderDefaults(_Strict):
     """The ``defaults:`` block: merged under every sender of the same file; the sender's own values win."""
 
     configuration: Configuration | None = None
     webhook: Webhook | None = None
     profile: Profile | None = None
+    messaging_service: ServiceRef | None = Field(
+        default=None,
+        description="The Messaging Service whose sender pool holds the sender: its SID (MG...) or its friendly "
+        "name; null: in no service; absent: pools are left alone",
+    )
+
+    @property
+    def manages_service(self) -> bool:
+        """Whether ``messaging_service`` is written (``null`` included): absent, pools are never touched."""
+        return "messaging_service" in self.model_fields_set
 
 
 def _sender_id_input(value: Any) -> Any:
@@ -262,6 +290,9 @@ class DesiredState(BaseModel):
     sources: tuple[str, ...] = ()
     #: The account SID the files name; None: the account of the credentials in use.
     account: str | None = None
+    #: Per sender that declares ``messaging_service``: the file and the place in its data where it is written
+    #: (its own field, or the file's ``defaults:``), to point at when the service cannot be found.
+    service_declarations: Mapping[str, tuple[str, tuple[str | int, ...]]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> DesiredState:
@@ -274,6 +305,11 @@ class DesiredState(BaseModel):
 
     def by_id(self) -> dict[str, DesiredSender]:
         return {s.sender_id: s for s in self.senders}
+
+    @property
+    def declares_services(self) -> bool:
+        """Whether any sender declares ``messaging_service``: only then are the account's pools read."""
+        return any(s.manages_service for s in self.senders)
 
 
 # --------------------------------------------------------------------------- JSON Schema
@@ -307,6 +343,10 @@ def senders_file_json_schema() -> dict[str, Any]:
     for name, plain in shorthand.items():
         items = profile[name]["items"]
         profile[name]["items"] = {"anyOf": [plain, items]}
+    for model in ("SenderDefaults", "DesiredSender"):  # the one field where null means something
+        field = schema["$defs"][model]["properties"]["messaging_service"]
+        field.pop("type", None)
+        field["anyOf"] = [{"type": "string", "minLength": 1, "maxLength": MAX_SERVICE_NAME}, {"type": "null"}]
     schema["description"] = (
         "Desired state of Twilio WhatsApp senders for reconciler. A field that is present is managed; "
         "a field that is absent is never compared nor sent; '' clears a field."

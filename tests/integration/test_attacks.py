@@ -256,4 +256,4 @@ def test_a_target_in_a_subaccount_is_not_a_problem_of_the_parent(
     assert "--target matches no sender" not in result.output, result.output
     assert result.returncode == 0
     doc = json.loads(result.stdout)
-    assert doc["summary"] == {"create": 0, "update": 1, "delete": 0}
+    assert doc["summary"] == {"create": 0, "update": 1, "delete": 0, "pool": 0}

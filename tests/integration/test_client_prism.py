@@ -58,7 +58,7 @@ def test_plan_apply_verify_traffic_conforms_to_the_spec(prism_url, emulator):
         creds = Credentials(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
         async with SendersClient(creds, base_url=prism_url, page_size=10, transport=Recording()) as api:
             plan = build_plan(desired, await api.list_senders(), allow_delete=True)
-            assert plan.summary() == {"create": 1, "update": 1, "delete": 1}
+            assert plan.summary() == {"create": 1, "update": 1, "delete": 1, "pool": 0}
             report = await apply_plan(plan, api, concurrency=3)
             assert report.ok, [o.as_dict() for o in report.outcomes]
             created = next(s for s in await api.list_senders() if s.sender_id == B)

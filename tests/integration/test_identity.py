@@ -63,7 +63,7 @@ def test_a_file_without_account_and_one_naming_the_parent_are_one_account(
     assert result.returncode == 0, result.output
     doc = json.loads(result.stdout)
     assert [a["sid"] for a in doc["accounts"]] == [TEST_ACCOUNT_SID]
-    assert doc["summary"] == {"create": 0, "update": 0, "delete": 0}
+    assert doc["summary"] == {"create": 0, "update": 0, "delete": 0, "pool": 0}
 
 
 def test_a_parents_key_filed_under_a_subaccount_is_refused_naming_its_variable(

@@ -125,7 +125,7 @@ def test_json_plan_contract(emulator: EmulatorServer, emulator_env: dict[str, st
     assert result.returncode == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["format_version"] == "1"
-    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1}
+    assert doc["summary"] == {"create": 1, "update": 1, "delete": 1, "pool": 0}
     by_id = {a["sender_id"]: a for a in doc["actions"]}
     assert by_id[A]["action"] == "update" and by_id[A]["sid"].startswith("XE")
     assert {"path": "profile.about", "before": "old", "after": "Hello from Acme"} in by_id[A]["changes"]

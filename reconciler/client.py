@@ -313,9 +313,9 @@ class SendersClient:
 
     # ---- writes
 
-    async def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """The sender as the API made it; :class:`ApiError` for any other answer."""
-        return await self._write("POST", SENDERS_PATH, body)
+    async def create(self, body: Mapping[str, Any], under: str = SENDERS_PATH, *, form: bool = False) -> dict[str, Any]:
+        """The sender as the API made it (``under`` another path, what it made there: form-encoded as v1 takes it)."""
+        return await self._write("POST", under, body, form)
 
     async def update(self, sid: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """The sender as the API changed it; :class:`ApiError` for any other answer."""
@@ -325,11 +325,11 @@ class SendersClient:
         """Submit the one-time code Meta sent for a sender in PENDING_VERIFICATION."""
         return await self.update(sid, {"configuration": {"verification_code": code}})
 
-    async def delete(self, sid: str) -> None:
-        await self._request("DELETE", f"{SENDERS_PATH}/{sid}")  # any 2xx: deleted, whatever its body
+    async def delete(self, sid: str, under: str = SENDERS_PATH) -> None:
+        await self._request("DELETE", f"{under}/{sid}")  # any 2xx: deleted, whatever its body
 
-    async def _write(self, method: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        response, answer = await self._json(method, url, json=dict(body))
+    async def _write(self, method: str, url: str, body: Mapping[str, Any], form: bool = False) -> dict[str, Any]:
+        response, answer = await self._json(method, url, **{"data" if form else "json": dict(body)})
         if not isinstance(answer, dict):
             raise ApiError(
                 f"the API answered with {kind_of(answer)}, not a sender: the change may have been applied",

@@ -5,15 +5,17 @@ default are written as plain strings. Nothing is dropped silently: a live value 
 refuse (say an ``about`` longer than Meta now allows, or a vertical outside the documented list) is
 written as a comment under its sender, so the file stays valid, and named in a warning. A live sender
 the file cannot manage at all (its sender_id is not ``whatsapp:`` + an E.164 number) is listed under
-``ignore:``, so it is never a delete candidate. Planning the exported file against the same account
-gives an empty plan.
+``ignore:``, so it is never a delete candidate. When the account has Messaging Services, each sender's
+``messaging_service`` is written too: the SID of the service whose pool holds it (its friendly name in a
+comment), or ``null`` when none does; a sender several pools hold gets a comment and a warning instead.
+Planning the exported file against the same account gives an empty plan.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +31,7 @@ from reconciler.models import (
     TOP_FIELDS,
     Configuration,
     DesiredSender,
+    LivePools,
     LiveSender,
     Profile,
     SendersFile,
@@ -60,6 +63,8 @@ class Export:
     senders: list[dict[str, Any]]
     ignore: list[str]
     skipped: list[Skipped]
+    #: The friendly name of each service a sender is written in, for a comment beside it.
+    services: dict[str, str] = field(default_factory=dict)
 
 
 def _plain(name: str, value: Any) -> Any:
@@ -127,8 +132,9 @@ def _shown(value: Any) -> str:
     return clip(escape_control(repr(value)), 200)
 
 
-def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -> Export:
-    """Every live sender (or those of ``targets``) as the file would declare it."""
+def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = (), pools: LivePools | None = None) -> Export:
+    """Every live sender (or those of ``targets``) as the file would declare it, with its Messaging Service when
+    ``pools`` holds any service."""
     wanted = frozenset(targets)
     result = Export([], [], [])
     for sender in sorted(live, key=lambda s: s.sender_id):
@@ -150,15 +156,33 @@ def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = ()) -
             result.skipped.append(Skipped(sender.sender_id, "sender_id", reason, ignored=True))
             continue
         data, more = export_sender(sender)
+        if pools is not None and pools.services:
+            more.extend(_service_of(sender, pools, data, result.services))
         result.senders.append(data)
         result.skipped.extend(more)
     return result
 
 
+def _service_of(live: LiveSender, pools: LivePools, into: dict[str, Any], names: dict[str, str]) -> list[Skipped]:
+    """The sender's service in ``into`` (its SID, or None for none) and its name in ``names``; held by several
+    pools, nothing is written but a comment: which one is meant is not guessed."""
+    held = pools.services_of(live.sid)
+    if len(held) > 1:
+        listed = ", ".join(held)
+        return [Skipped(live.sender_id, "messaging_service", "several services' pools hold it: which one is meant is "
+                        "not guessed", value=listed)]
+    into["messaging_service"] = held[0] if held else None
+    service = pools.service(held[0]) if held else None
+    if service is not None and service.friendly_name:
+        names[service.sid] = service.friendly_name
+    return []
+
+
 def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str] = (),
-            skipped: Iterable[Skipped] = (), account: str | None = None) -> str:
+            skipped: Iterable[Skipped] = (), account: str | None = None, services: Mapping[str, str] | None = None,
+            ) -> str:
     """Block-style YAML with a comment header; ``account:`` first when the senders are a named account's;
-    each value in ``skipped`` is a comment under its sender."""
+    each value in ``skipped`` is a comment under its sender; a service's name (``services``) beside its SID."""
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 4096
@@ -179,6 +203,9 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str]
             mapping.yaml_set_comment_before_after_key(keys[1], before="\n".join(lines), indent=4)
         elif lines:
             mapping.yaml_add_eol_comment("; ".join(lines), "sender_id")
+        name = (services or {}).get(sender.get("messaging_service") or "")
+        if name:
+            mapping.yaml_add_eol_comment(clip(escape_control(name), 80), "messaging_service")
         documents.append(mapping)
     data: dict[str, Any] = {**({"account": account} if account else {}), "senders": documents}
     ignored = list(ignore)

@@ -25,7 +25,7 @@ from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.diff import fingerprint
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.fs import read_regular
-from reconciler.models import ACCOUNT_SID, LiveSender, Safety
+from reconciler.models import ACCOUNT_SID, LivePools, LiveSender, Safety
 from reconciler.plan import plan_from_data, plan_to_data
 
 KIND = "reconciler-plan"
@@ -168,13 +168,17 @@ def _sid(value: Any, where: str) -> str:
     return value
 
 
-def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSender]) -> None:
-    """Refuse, naming the senders, when any sender the plan touches changed live since it was made."""
+def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSender],
+                pools: LivePools | None = None) -> None:
+    """Refuse, naming the senders, when any sender the plan touches changed live since it was made: its fields, or
+    the Messaging Services whose pools hold it when the plan moves it (``pools``: read for such a plan)."""
     by_id = {s.sender_id: s for s in live}
+    moved = {a.sender_id for a in account.plan.actions if a.action == "pool" and a.sid is not None}
     stale = []
     for sender_id, expected in account.plan.fingerprints:
         now = by_id.get(sender_id)
-        if fingerprint(now) == expected:
+        held = (pools or LivePools()).services_of(now.sid) if now is not None and sender_id in moved else None
+        if fingerprint(now, held) == expected:
             continue
         if expected == "absent":
             stale.append(f"{sender_id} (planned create, but it exists now)")

@@ -51,12 +51,14 @@ from reconciler.errors import (
 from reconciler.export import Skipped, export_account, to_yaml
 from reconciler.fs import atomic_write
 from reconciler.interrupts import Interrupts as Interrupts  # re-exported for the CLI
-from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
+from reconciler.models import ACCOUNT_SID, DesiredState, LivePools, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.pool_reads import placed, read_account
+from reconciler.services import ServicePools
 
 _T = TypeVar("_T")
 
@@ -157,17 +159,21 @@ class Session:
         """The live senders of an account (None: the parent's)."""
         return self._read_one(account)[1]
 
-    def _read_one(self, account: str | None) -> tuple[Reached, list[LiveSender]]:
-        """An account reached and its live senders read: the proven credentials that reached it come along."""
+    def _read_one(self, account: str | None, pools: dict[str, LivePools] | None = None,
+                  ) -> tuple[Reached, list[LiveSender]]:
+        """An account reached and its live senders read (its pools into ``pools``): the proven credentials that
+        reached it come along."""
         self.usable()
         sid = account or self.parent.require().account_sid
-        return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None)))[0]
+        return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None, pools)))[0]
 
-    async def _list(self, who: Reached, several: bool) -> list[LiveSender]:
-        """The live senders of a reached account; a failure said for the account in a run of ``several``."""
+    async def _list(self, who: Reached, several: bool, pools: dict[str, LivePools] | None = None,
+                    senders: list[LiveSender] | None = None) -> list[LiveSender]:
+        """The live senders of a reached account (and its pools into ``pools``: :func:`read_account`); a failure
+        said for the account in a run of ``several``."""
         async with self.client(credentials=who.credentials) as api:
             try:
-                return await api.list_senders()
+                return await read_account(api, pools, who.account.sid, senders)
             except ApiError as exc:
                 raise explained(exc, who, several) from None
 
@@ -184,7 +190,8 @@ class Session:
                 not wanted or self.parent.sid in wanted)
             states, pages = self._load_while_reading(files, early, wanted)
             self.usable()
-            reached = self._run(self._reach(states, pages))
+            pools: dict[str, LivePools] = {}
+            reached = self._run(self._reach(states, pages, pools))
             check_distinct([(who.account, live) for who, live in reached])
             target_list = tuple(targets)
             per_account = targets_per_account(target_list, [(state, live) for state, (_, live) in
@@ -193,8 +200,8 @@ class Session:
             for state, (who, live), local in zip(states, reached, per_account, strict=True):
                 if target_list and not local:
                     continue
-                plan = build_plan(state, live, allow_delete=allow_delete, targets=local)
-                planned.append(AccountPlan(who.account, plan, state.safety, force, state.sources))
+                plan = build_plan(state, live, allow_delete=allow_delete, targets=local, pools=pools.get(who.account.sid))
+                planned.append(AccountPlan(who.account, placed(plan, state), state.safety, force, state.sources))
             kept = {p.account.sid for p in planned}
             return Run(tuple(planned), tuple(who for who, _ in reached if who.account.sid in kept))
 
@@ -212,15 +219,19 @@ class Session:
             self.save_plan(out, run)
         return PlanResult(run, forced, saved=saved)
 
-    async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
+    async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None, pools: dict[str, LivePools],
                      ) -> list[tuple[Reached, list[LiveSender]]]:
-        """Each state's account reached (credentials, friendly name) and its live senders read, side by side."""
+        """Each state's account reached (credentials, friendly name) and its live senders read, side by side; the
+        pools of an account whose files declare a Messaging Service, into ``pools``."""
         several = len(states) > 1 or any(s.account != self.parent.sid for s in states)
+        pooled = {self._account_of(s) for s in states if s.declares_services}
 
         async def read(who: Reached) -> list[LiveSender]:
+            into = pools if who.account.sid in pooled else None
             if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
-                return senders_from_pages(early)
-            return await self._list(who, several)
+                parsed = senders_from_pages(early)
+                return parsed if into is None else await self._list(who, several, into, parsed)
+            return await self._list(who, several, into)
 
         return await self.resolver.each([self._account_of(s) for s in states], read)
 
@@ -308,11 +319,14 @@ class Session:
         if saved.base_url != self.base_url:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")
 
+        pooled = {a.account.sid for a in saved.accounts if a.plan.summary()["pool"]}
+        pools: dict[str, LivePools] = {}  # read for an account whose plan moves senders between pools
+
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
             several = len(saved.accounts) > 1
             try:
-                return await self.resolver.each([a.account.sid for a in saved.accounts],
-                                                 lambda who: self._list(who, several))
+                return await self.resolver.each([a.account.sid for a in saved.accounts], lambda who: self._list(
+                    who, several, pools if who.account.sid in pooled else None))
             except AccountError as exc:
                 raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
                                     "nothing was changed") from None
@@ -320,7 +334,7 @@ class Session:
         reached = self._run(go())
         check_distinct([(who.account, live) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
-            check_fresh(saved, entry, live)
+            check_fresh(saved, entry, live, pools.get(entry.account.sid))
         planned = tuple(entry.named(who.account.friendly_name).forcing(force)
                         for entry, (who, _) in zip(saved.accounts, reached, strict=True))
         return Run(planned, tuple(who for who, _ in reached))
@@ -370,7 +384,7 @@ class Session:
                 async with self.client(concurrency, who.credentials) as client:
                     try:
                         report = await apply_plan(planned.plan, client, concurrency=concurrency, stop=stop,
-                                                  abort=abort, on_outcome=on_outcome)
+                                                  abort=abort, on_outcome=on_outcome, pools=ServicePools(client))
                     except ApiError as exc:
                         raise explained(exc, who, run.several) from None
                 return AccountReport(planned.account, report)
@@ -433,16 +447,17 @@ class Session:
 
     def export(self, targets: Iterable[str] = (), account: str | None = None) -> Exported:
         """The live senders of an account (the parent's by default) as a desired-state file."""
-        wanted = tuple(targets)
-        live = self.read_live(account)
+        wanted, pools = tuple(targets), dict[str, LivePools]()
+        live = self._read_one(account, pools)[1]  # and the pools, for each sender's Messaging Service
         missing = sorted(set(wanted) - {s.sender_id for s in live})
         if missing:
             raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
-        result = export_account(live, targets=wanted)
+        result = export_account(live, targets=wanted, pools=next(iter(pools.values()), None))
         where = f"account {account} at {self.base_url}" if account else self.base_url
         header = (f"Exported by reconciler {__version__} from {where}: {len(result.senders)} senders.\n"
                   "Every field below is managed; remove a field to stop managing it.")
-        text = to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped, account=account)
+        text = to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped, account=account,
+                       services=result.services)
         return Exported(text, len(result.senders), tuple(result.skipped))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.models import Safety
+from reconciler.models import LivePools, Safety, Service
 from reconciler.plan import Plan, build_plan
 from reconciler.planfile import SavedPlan, check_fresh, dump_plan, load_plan, signing_key
 from tests.factories import TEST_API_SECRET, TEST_AUTH_TOKEN, A, B, C, D, desired, live, state
@@ -179,3 +180,21 @@ def test_a_file_that_is_not_a_saved_plan_is_one_clear_error(tmp_path: Path, cont
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError, match=r"plan\.json: no such plan file$"):
         load_plan(tmp_path / "plan.json", key=KEY)
+
+
+def test_a_plan_that_moves_a_sender_goes_stale_when_its_pools_change(tmp_path: Path) -> None:
+    sales, support = "MG" + "a" * 32, "MG" + "b" * 32
+    services = (Service(sales, "Sales"), Service(support, "Support"))
+    before = LivePools.of(services, {support: [LIVE[0].sid]})
+    plan = build_plan(state(desired(A, profile={"name": "Acme", "about": "new"}, messaging_service="Sales"),
+                            desired(B, profile={"name": "Beta"}, messaging_service="Sales")), LIVE[:1], pools=before)
+    loaded = load_plan(saved(tmp_path, plan), key=KEY)
+    entry = loaded.accounts[0]
+    assert [a.action for a in entry.plan.actions] == ["update", "pool", "create", "pool"]
+    check_fresh(loaded, entry, LIVE[:1], before)
+    check_fresh(loaded, entry, LIVE[:1], LivePools.of(services, {support: [LIVE[0].sid], sales: ["XE" + "9" * 32]}))
+    for moved in ({sales: [LIVE[0].sid]}, {}):
+        with pytest.raises(StalePlanError, match=re.escape(f"{A} (changed since the plan)")):
+            check_fresh(loaded, entry, LIVE[:1], LivePools.of(services, moved))
+    with pytest.raises(StalePlanError):
+        check_fresh(loaded, entry, LIVE[:1])  # pools not read: not known to hold

@@ -40,6 +40,7 @@ def _totals_line(plans: Sequence[AccountPlan], head: str = "Plan") -> str:
     problems = sum(1 for p in plans if p.plan.problems)
     line = (f"{head} across {len(plans)} accounts: {t['create']} to create, {t['update']} to update, "
             f"{t['delete']} to delete")
+    line += f", {plural(t['pool'], 'sender-pool change')}" if t["pool"] else ""
     line += f" ({gated} gated: pass --allow-delete)" if gated else ""
     line += f"; {plural(problems, 'account')} with problems: apply refuses the run" if problems else ""
     return line + "."

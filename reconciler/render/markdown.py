@@ -212,8 +212,8 @@ def _sections(accounts: Sequence[tuple[str, Plan]], budget: int) -> list[str] | 
 
 
 def _count_cells(plans: Sequence[Plan]) -> str:
-    create, update, delete = (sum(p.summary()[k] for p in plans) for k in ("create", "update", "delete"))
-    return f"{create} | {update} | {delete} | {sum(len(p.problems) for p in plans)}"
+    create, update, delete, pool = (sum(p.summary()[k] for p in plans) for k in ("create", "update", "delete", "pool"))
+    return f"{create} | {update} | {delete} | {pool} | {sum(len(p.problems) for p in plans)}"
 
 
 def _overview(accounts: Sequence[tuple[str, Plan]], budget: int) -> tuple[str, int]:
@@ -223,7 +223,8 @@ def _overview(accounts: Sequence[tuple[str, Plan]], budget: int) -> tuple[str, i
     def table(k: int) -> str:
         rest = [plan for _, plan in accounts[k:]]
         more = [f"| … {plural(len(rest), 'more account')} | {_count_cells(rest)} |"] if rest else []
-        return "\n".join(["| account | create | update | delete | problems |", "| --- | ---: | ---: | ---: | ---: |",
+        return "\n".join(["| account | create | update | delete | pool | problems |",
+                          "| --- | ---: | ---: | ---: | ---: | ---: |",
                           *rows[:k], *more, ""])
 
     shown = largest_fitting(len(rows), lambda k: len(table(k)) <= budget)

@@ -14,6 +14,7 @@ def summary_line(plan: Plan, head: str = "Plan") -> str:
     """``Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete).``"""
     s = plan.summary()
     line = f"{head}: {s['create']} to create, {s['update']} to update, {s['delete']} to delete"
+    line += f", {plural(s['pool'], 'sender-pool change')}" if s["pool"] else ""
     gated = len(plan.gated)
     if gated:
         line += f" ({gated} gated: pass --allow-delete)"

@@ -45,9 +45,21 @@ def _readable_items(path: str, value: Any) -> list[str] | None:
 
 
 def show_field(path: str, value: Any) -> str:
-    """Like :func:`show`, but labelled lists read as people write them: ``["a@x.example", "b@x.example (Work)"]``."""
+    """Like :func:`show`, but labelled lists read as people write them: ``["a@x.example", "b@x.example (Work)"]``,
+    and a Messaging Service as ``MG… (Sales)``."""
+    if path == "messaging_service":
+        return show_service(value)
     items = _readable_items(path, value)
     return show(value) if items is None else show(items)
+
+
+def show_service(value: Any) -> str:
+    """A pool change's service (``{"sid", "friendly_name"}``) as ``MG… (Sales)``, its SID alone when it has no
+    name, and ``none`` for no service."""
+    if not isinstance(value, dict):
+        return "none"
+    sid, name = value.get("sid"), value.get("friendly_name")
+    return escape_control(f"{sid} ({name})" if name else str(sid))
 
 
 def list_delta(path: str, before: Any, after: Any) -> list[str]:

@@ -18,6 +18,7 @@ from reconciler.models import (
     DISPLAY_NAME_RETRYABLE,
     LiveSender,
 )
+from reconciler.render.values import show_service
 from reconciler.text import escape_control
 
 if TYPE_CHECKING:
@@ -36,11 +37,40 @@ def action_note(action: Action) -> str | None:
     """What the heading of an action adds in parentheses, beyond its kind, SID and status."""
     if not action.allowed:
         return "gated: pass --allow-delete"
+    if action.action == "pool":
+        return pool_note(action)
     if action.resubmits:
         return f"re-submits the display name after {action.resubmits}"
     if action.action == "update" and any(c.path == "profile.name" for c in action.changes):
         return "Meta reviews the new display name; the live name changes once it is approved"
     return None
+
+
+def pool_note(action: Action) -> str | None:
+    """A pool action's note: a sender left in no service is said plainly, and a created one joins after its create."""
+    if not action.body.get("add"):
+        return "leaves its Messaging Service and will be in none: nothing can be sent from it through a service"
+    if action.sid is None:
+        return "joins once the sender is created"
+    return None
+
+
+def _service_words(outcome: Outcome) -> tuple[str, str]:
+    """The services a pool outcome's change names: the one left and the one joined (``none`` for none)."""
+    change = outcome.change
+    return (show_service(change.before), show_service(change.after)) if change else ("none", "none")
+
+
+def pool_message(outcome: Outcome) -> str:
+    """What a pool action did, or why it did not."""
+    left, joined = _service_words(outcome)
+    if outcome.detail == "no_sender":
+        return f"not sent: the sender was not created, so it could not join {joined}; a re-run adds it"
+    if outcome.detail == "already_pooled":
+        return f"already in {joined}" if joined != "none" else f"already out of {left}"
+    if joined == "none":
+        return f"left {left}; the sender is in no Messaging Service now"
+    return f"moved from {left} to {joined}" if left != "none" else f"joined {joined}"
 
 
 def offline_text(reasons: tuple[tuple[object, object], ...]) -> str:
@@ -64,6 +94,9 @@ def notice_message(notice: Notice) -> str:
     if notice.kind == "unmatched_live":
         return (f"the API lists a sender without a {name}: it cannot be matched to the file nor changed, "
                 "so it is left alone (never deleted)")
+    if notice.kind == "several_services":
+        return (f"the pools of several Messaging Services hold this sender ({name}): which one to keep is not "
+                "guessed, so its pools are left alone; take it out of all but one")
     if notice.kind == "rename_blocked":
         return (f"display name {notice.wanted!r} waits for Meta's review of {name!r} ({status}): Meta reviews one "
                 "change at a time, so nothing is sent for it; plan again once that review ends")
@@ -83,10 +116,21 @@ def problem_message(problem: Problem) -> str:
         return f"--target matches no sender in the file or the account{hint}"
     if problem.kind == "name_required":
         return "cannot create: profile.name is required by the API to register a sender"
+    if problem.kind in ("service_unknown", "service_ambiguous"):
+        return service_problem(problem)
     return (
         f"{problem.path} cannot change ({problem.before!r} → {problem.after!r}): "
         "a sender stays in its WhatsApp Business Account; nothing was planned for this sender"
     )
+
+
+def service_problem(problem: Problem) -> str:
+    """A ``messaging_service`` that names no service of the account, or several."""
+    where = f" ({problem.where})" if problem.where else ""
+    if problem.kind == "service_ambiguous":
+        return (f"messaging_service {problem.after!r}{where}: {len(problem.sids)} Messaging Services of the account "
+                f"have this name ({', '.join(problem.sids)}); write the SID of the one meant")
+    return f"messaging_service {problem.after!r}{where}: no Messaging Service of the account has this SID or name"
 
 
 def blocked_message(plan: Plan) -> str:
@@ -133,13 +177,17 @@ def outcome_message(outcome: Outcome) -> str:
                     f"({_tagged(err)}); {verdict}")
     elif err is not None and detail == "unsent":
         text = f"not sent ({_tagged(err)}): not applied; a re-run retries it"
+    elif outcome.action == "pool" and detail in ("pooled", "already_pooled", "no_sender"):
+        text = pool_message(outcome)
     elif detail == "updated":
         text = f"updated {plural(outcome.fields, 'field')}"
         if outcome.renamed:
             text += "; the new display name goes to Meta's review, and the live name changes once it is approved"
     else:
         text = _DETAILS[detail]
-    if outcome.result == "done" and outcome.confirmed is False:
+    if outcome.result == "done" and outcome.confirmed is False and outcome.action == "pool":
+        text += "; but the services' pools do not show it so"
+    elif outcome.result == "done" and outcome.confirmed is False:
         still = "still listed" if outcome.action == "delete" else "not there or still different"
         text += f"; but the API's list shows the sender {still}"
     return text
@@ -180,6 +228,9 @@ _DETAILS = {
     "settled": "applied (the answer was lost; the API's list shows the change)",
     "stopped": "not started: apply was stopped",
     "in_flight": "interrupted while in flight: the API may or may not have applied it",
+    "pooled": "its Messaging Service changed as planned",
+    "already_pooled": "already in the Messaging Service planned",
+    "no_sender": "not sent: the sender was not created; a re-run adds it",
 }
 
 

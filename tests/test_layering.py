@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "accounts.directory": {"auth", "client", "errors", "models", "text"},
     "accounts.reach": {"accounts.directory", "accounts.environment", "accounts.record", "auth", "client", "errors"},
     "accounts.run": {"accounts.reach", "accounts.record", "apply", "errors", "interrupts", "models"},
-    "render": {"render", "plan", "apply", "models", "errors", "diff", "text", "accounts.record", "export", "pools"},
+    "render": {"render", "plan", "apply", "models", "errors", "diff", "text", "accounts.record", "export"},
     "planfile": {"plan", "diff", "models", "errors", "fs", "accounts.record"},
     "auth": {"errors", "text"},
     "limiter": set(),

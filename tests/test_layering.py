@@ -144,3 +144,31 @@ def test_validate_imports_no_http_library_nor_the_planner_s_reports() -> None:
     assert "reconciler.config" in loaded  # it did load the file
     assert not {"httpx", "httpcore", "aiohttp", "rich", "asyncio", "reconciler.client", "reconciler.emulator.cli",
                 "reconciler.session", "reconciler.apply", "reconciler.plan"} & loaded
+
+
+def _test_module_of(path: Path) -> str:
+    """The name of the test module ``path`` (a module of reconciler/) must have; see the test below."""
+    parts = [*path.relative_to(PACKAGE).parts[:-1], path.stem]
+    if parts[-1] == "__init__":
+        parts = parts[:-1] or ["version"]
+    return "test_" + "_".join(part.strip("_") for part in parts) + ".py"
+
+
+def test_every_module_has_a_test_module_of_its_own() -> None:
+    """Tests mirror the source: every ``.py`` file of reconciler/ has a test module named after it, in tests/ or
+    tests/integration/ (issue 22). The name is ``test_`` and the module's path from reconciler/, joined by ``_``:
+
+    - ``reconciler/a.py`` → ``test_a.py``; ``reconciler/pkg/mod.py`` → ``test_pkg_mod.py``;
+    - a package's ``__init__.py`` stands for the package: ``reconciler/pkg/__init__.py`` → ``test_pkg.py``;
+    - a dunder name loses its underscores: ``reconciler/__main__.py`` → ``test_main.py``,
+      ``reconciler/pkg/__main__.py`` → ``test_pkg_main.py``;
+    - the top-level ``reconciler/__init__.py``, which holds the version, → ``test_version.py``.
+
+    A test module may test more than its namesake (tests/test_accounts.py covers accounts end to end), but
+    each module has the one named after it, where its own promises are tested.
+    """
+    tests = Path(__file__).resolve().parent
+    have = {p.name for folder in (tests, tests / "integration") for p in folder.glob("test_*.py")}
+    missing = {str(p.relative_to(PACKAGE.parent)): name for p in sorted(PACKAGE.rglob("*.py"))
+               if (name := _test_module_of(p)) not in have}
+    assert not missing, f"modules without a test module of their own (module: expected name): {missing}"

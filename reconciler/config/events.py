@@ -122,6 +122,8 @@ def _tagged_scalar(event: Any) -> Any:
     if tag not in _CORE_SCALAR_TAGS:
         raise _tag_error(tag, event.start_mark)
     value = _typed_scalar(event.value, event.start_mark)
+    if tag == _STD + "float" and type(value) is int:  # ``!!float 1``: ruamel's safe loader reads 1.0
+        value = float(value)
     if type(value) is not _CORE_SCALAR_TAGS[tag]:
         raise InputError.at(f"{short(event.value)} is not a valid {_tag(tag)}", event.start_mark)
     return value

@@ -377,7 +377,8 @@ class SenderStore:
             rec["sid"] = sid
         lifecycle.override(rec, fields, self.clock())
 
-    def set_state(self, sid: str, **fields: Any) -> dict[str, Any]:
+    def set_state(self, sid: str, /, **fields: Any) -> dict[str, Any]:
+        """Set fields of sender ``sid`` as they are (``status``, ``properties``, ``sid`` ...); KeyError if unknown."""
         with self._lock:
             rec = self._records.get(sid)
             if rec is None:

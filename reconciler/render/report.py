@@ -92,11 +92,11 @@ def render_drift(plan: Plan) -> str:
     line = summary_line(plan, head="Drift") if plan.has_changes else "Drift:"
     refused = sum(1 for n in plan.declined_renames if n.kind == "rename_failed")
     waiting = len(plan.declined_renames) - refused
-    noticed = [f"{plural(refused, 'display name')} refused by Meta" if refused else "",
-               f"{plural(waiting, 'display name')} waiting for Meta's review of another" if waiting else "",
-               f"{plural(len(plan.pool_conflicts), 'sender')} in several Messaging Services" if plan.pool_conflicts else ""]
-    if any(noticed):
-        line = (line.rstrip(".") + ";" if plan.has_changes else line) + " " + "; ".join(filter(None, noticed)) + "."
+    notes = [f"{plural(refused, 'display name')} refused by Meta"] if refused else []
+    notes += [f"{plural(waiting, 'display name')} waiting for Meta's review of another"] if waiting else []
+    notes += [f"{plural(len(plan.pool_conflicts), 'sender')} in several Messaging Services"] if plan.pool_conflicts else []
+    if notes:  # after the counts, or alone after "Drift:"
+        line = (line.rstrip(".") + "; " if plan.has_changes else "Drift: ") + "; ".join(notes) + "."
     senders = plan.drifted_senders()
     named = ", ".join(senders[:DRIFT_NAMED])
     if len(senders) > DRIFT_NAMED:

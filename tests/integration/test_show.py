@@ -139,6 +139,7 @@ def hostile(doc):
     entry = doc["accounts"][0]
     entry["friendly_name"] = "Cust\x1b]8;;https://evil.example\x07\u202eomer"
     action = entry["actions"][0]
+    entry["fingerprints"][action["sender_id"] + FORGED] = entry["fingerprints"].pop(action["sender_id"])
     action.update(sender_id=action["sender_id"] + FORGED, sid="XE\x1b[2J\x9b31m", status="ONLINE\u2028x")
     entry["notices"][0].update(sender_id="whatsapp:+1" + FORGED, status="PENDING\x1b[5m", name="N\u2066a\u2069")
     entry["problems"].append({"sender_id": "whatsapp:+2" + FORGED, "kind": "listed_twice", "path": None,

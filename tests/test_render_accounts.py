@@ -38,7 +38,7 @@ def account_plan(sid: str, plan: Plan, name: str | None = None) -> AccountPlan:
 def test_every_format_has_a_renderer_of_a_run() -> None:
     assert set(RENDERERS) == {"text", "json", "markdown"}
     plans = [account_plan(SUB1, Plan(actions=(Action("create", A),)))]
-    assert json.loads(RENDERERS["json"](plans))["summary"] == {"create": 1, "update": 0, "delete": 0}
+    assert json.loads(RENDERERS["json"](plans))["summary"] == {"create": 1, "update": 0, "delete": 0, "pool": 0}
 
 
 def test_one_account_s_markdown_is_its_plan_under_the_account_escaped() -> None:

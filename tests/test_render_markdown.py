@@ -150,9 +150,10 @@ def test_too_many_accounts_get_a_table_of_their_counts_first_then_as_many_sectio
     many = accounts(400, actions=3)
     md = render_markdown_accounts("Plan across 400 accounts: 1200 to create.", many, limit=20_000)
     assert len(md) <= 20_000
-    assert "| account | create | update | delete | problems |\n| --- | ---: | ---: | ---: | ---: |" in md
-    rows = re.findall(r"^\| Account `AC[0-9a-f]{32}` \| 3 \| 0 \| 0 \| 0 \|$", md, re.M)
-    more = re.search(r"^\| … (\d+) more accounts \| (\d+) \| 0 \| 0 \| 0 \|$", md, re.M)
+    assert ("| account | create | update | delete | pool | problems |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+            in md)
+    rows = re.findall(r"^\| Account `AC[0-9a-f]{32}` \| 3 \| 0 \| 0 \| 0 \| 0 \|$", md, re.M)
+    more = re.search(r"^\| … (\d+) more accounts \| (\d+) \| 0 \| 0 \| 0 \| 0 \|$", md, re.M)
     assert rows and more and len(rows) + int(more.group(1)) == 400 and int(more.group(2)) == 3 * int(more.group(1))
     sections = md.count("\n#### Account")
     left = re.search(r"_Details of (\d+) accounts were left out to fit a comment", md)

@@ -152,6 +152,8 @@ def test_the_drift_summary_counts_and_names_the_senders() -> None:
     assert drift_summary({"drift": False}) == "No drift: live senders match the file (0 live senders read)."
     doc = {"drift": True, "summary": {"create": 1, "delete": 2}, "gated": 2, "senders": [A, B]}
     assert drift_summary(doc) == f"Drift: 1 to create, 0 to update, 2 to delete (2 gated). Senders: {A}, {B}"
+    moved = {"drift": True, "summary": {"create": 0, "update": 0, "delete": 0, "pool": 1}, "senders": [A]}
+    assert drift_summary(moved) == f"Drift: 0 to create, 0 to update, 0 to delete, 1 sender-pool change. Senders: {A}"
 
 
 # --------------------------------------------------------------------------- main

@@ -255,6 +255,8 @@ def drift_summary(doc: Mapping[str, Any]) -> str:
         return f"No drift: live senders match the file ({doc.get('live_senders', 0)} live senders read)."
     s = doc.get("summary") or {}
     line = f"Drift: {s.get('create', 0)} to create, {s.get('update', 0)} to update, {s.get('delete', 0)} to delete"
+    if s.get("pool"):
+        line += f", {s['pool']} sender-pool change{'s' if s['pool'] != 1 else ''}"
     if doc.get("gated"):
         line += f" ({doc['gated']} gated)"
     return line + ". Senders: " + ", ".join(str(x) for x in doc.get("senders") or [])

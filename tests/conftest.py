@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -28,6 +29,7 @@ from tests.factories import (
     url_of,
 )
 from tests.gate import Gate
+from tests.github_stand_in import GitHubStandIn, Runner
 from tests.prism import prism_proxy
 
 #: The health checks that time something; the others (a fixture reused across examples ...) stay on.
@@ -55,6 +57,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if timed:
         raise pytest.UsageError("property tests timed by the wall clock (a deadline, or a timed health check "
                                 "left on; see tests/conftest.py): " + ", ".join(timed))
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    """GitHub's API as a stand-in on a loopback port (tests/github_stand_in.py)."""
+    with GitHubStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def runner(tmp_path: Path, emulator_env: dict[str, str], github: GitHubStandIn) -> Runner:
+    """One workflow job running the action against ``github`` and the emulator."""
+    return Runner(tmp_path, emulator_env, github)
 
 
 @pytest.fixture

@@ -307,7 +307,26 @@ def test_action_yml_templates_inputs_only_into_env():
     passed = {v for v in run["env"].values() if "inputs." in v}
     assert passed == {f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"] if name != "python"}
     assert "-m reconciler.action" in run["run"]
-    assert '"$GITHUB_ACTION_PATH"' in steps[0]["run"], "installed from the action's own checkout"
+    install = next(s for s in steps if s.get("id") == "install")
+    assert '"$GITHUB_ACTION_PATH/reconciler/action/install.py" install' in install["run"], "from its own checkout"
+
+
+def test_action_yml_installs_once_and_caches_by_the_actions_code():
+    """Issue 24: a second use in a job finds the environment; a later job restores it; actions pinned by SHA."""
+    steps = {s.get("id") or s["name"]: s for s in ACTION["runs"]["steps"]}
+    assert "install.py\" locate" in steps["venv"]["run"]
+    restore, save = steps["Restore reconciler from the cache"], steps["Save reconciler to the cache"]
+    for step in (restore, save):
+        action, _, ref = step["uses"].partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} pinned by its full commit SHA"
+        assert step["with"] == {"path": "${{ steps.venv.outputs.dir }}", "key": "${{ steps.venv.outputs.key }}"}
+    assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
+    # A second use in the same job: the environment is ready, and nothing is restored, installed or saved.
+    assert restore["if"] == steps["install"]["if"] == "steps.venv.outputs.ready != 'true'"
+    assert save["if"] == "steps.install.outputs.installed == 'true'"
+    assert steps["run"]["env"]["RECONCILER_ACTION_PYTHON"] == "${{ steps.venv.outputs.python }}"
+    source = (REPO_ROOT / "action.yml").read_text()
+    assert re.search(r"actions/cache/restore@[0-9a-f]{40}  # v\d+\.\d+\.\d+", source)
 
 
 def test_env_names_match_what_the_module_reads():

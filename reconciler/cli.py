@@ -40,6 +40,7 @@ from reconciler.options import (
 )
 
 if TYPE_CHECKING:
+    from reconciler.accounts.record import AccountPlan
     from reconciler.session import ApiSettings
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
@@ -54,7 +55,12 @@ def _settings(base_url: str | None, api_base_url: str | None, account_concurrenc
                        account_concurrency, adaptive, stats_file or None)
 
 
-def _echo_lines(lines: Sequence[str]) -> None:
+def _echo_lines(lines: Sequence[str], plans: Sequence[AccountPlan] = (), error: ReconcilerError | None = None) -> None:
+    """Lines on stderr; then, in GitHub Actions, the problems of ``plans`` or ``error`` as annotations on their lines."""
+    if plans or error is not None:
+        from reconciler.offline_cli import annotation_lines
+
+        lines = [*lines, *annotation_lines(plans, error)]
     for line in lines:
         click.echo(line, err=True)
 
@@ -121,8 +127,7 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     click.echo(output.stdout, nl=False)
     if result.refused is not None:
         raise result.refused
-    for line in output.stderr:
-        click.echo(line, err=True)
+    _echo_lines(output.stderr, result.run.plans)
     if result.run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
@@ -203,7 +208,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     output = apply_output(run.plans, result.reports, fmt, blocked=result.blocked, settled=result.settled,
                           wait_stopped=result.wait_stopped, timeout=timeout)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr)
+    _echo_lines(output.stderr, run.plans if result.blocked else ())
     if output.error is not None:
         raise ApplyRefused(output.error)
     return EXIT_OK if result.ok else EXIT_ERROR
@@ -228,7 +233,7 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
         run = Session(_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr)
+    _echo_lines(output.stderr, run.plans)
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK
@@ -306,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
         if meta.get(_JSON_ERRORS):
             with contextlib.suppress(OSError):
                 click.echo(render.render_error_json(exc), nl=False)
-        _echo_lines(render.error_lines(exc))
+        _echo_lines(render.error_lines(exc), error=exc)
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
         from reconciler.progress import interrupted_words

@@ -138,6 +138,14 @@ api_options = _options(
 )
 
 
+def github_workspace() -> str | None:
+    """In a GitHub Actions step (``GITHUB_ACTIONS=true``): ``GITHUB_WORKSPACE``, the root annotations' paths are
+    relative to ("" when unset); None elsewhere, where no annotation is printed."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    return os.environ.get("GITHUB_WORKSPACE", "")
+
+
 def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
     """The environment variable a refused option value came from: it is set, and the option was not given."""
     if not isinstance(error, click.BadParameter) or error.param is None:

@@ -10,7 +10,9 @@ naming any property test whose own settings bring a time limit back.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,10 +29,15 @@ from tests.factories import (
     url_of,
 )
 from tests.gate import Gate
+from tests.github_stand_in import GitHubStandIn, Runner
 from tests.prism import prism_proxy
 
 #: The health checks that time something; the others (a fixture reused across examples ...) stay on.
 TIMED_HEALTH_CHECKS = (HealthCheck.too_slow,)
+
+# The suite runs in GitHub Actions too, where the CLI would add annotations to what a test reads: a test of
+# them sets GITHUB_ACTIONS itself.
+os.environ.pop("GITHUB_ACTIONS", None)
 
 settings.register_profile("untimed", deadline=None, suppress_health_check=TIMED_HEALTH_CHECKS)
 settings.load_profile("untimed")
@@ -50,6 +57,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if timed:
         raise pytest.UsageError("property tests timed by the wall clock (a deadline, or a timed health check "
                                 "left on; see tests/conftest.py): " + ", ".join(timed))
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    """GitHub's API as a stand-in on a loopback port (tests/github_stand_in.py)."""
+    with GitHubStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def runner(tmp_path: Path, emulator_env: dict[str, str], github: GitHubStandIn) -> Runner:
+    """One workflow job running the action against ``github`` and the emulator."""
+    return Runner(tmp_path, emulator_env, github)
 
 
 @pytest.fixture

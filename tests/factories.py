@@ -56,8 +56,9 @@ class CliResult:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The parent environment without any real Twilio settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
+    """The parent environment without any real Twilio settings, nor GitHub Actions' (the CLI annotates problems
+    in a workflow step: a test that wants it says so), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_", "GITHUB_"))}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("NO_COLOR", None)
     env.update(extra)

@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "progress": {"apply", "models", "render", "errors", "session", "accounts.record"},
     "demo": {"session", "render", "emulator", "config", "client", "auth", "models", "diff", "errors"},
     "emulator": {"emulator", "models", "errors", "fs"},
-    "action": {"action", "fs", "errors", "render", "text"},
+    "action": {"action", "fs", "errors", "text"},
     "precommit": {"cli", "text", "runtime"},
     "__main__": {"cli", "runtime"},
 }

@@ -24,8 +24,7 @@ from typing import Any, Literal
 import httpx
 
 from reconciler.action.github import ActionError, GitHubApi, Workflow, fit_comment, is_own_comment, response_json
-from reconciler.render.markdown import md_code, md_text
-from reconciler.text import clip, escape_control
+from reconciler.text import clip, escape_control, md_code, md_text
 
 #: The label of every drift issue: the first place they are looked for, and a filter for people.
 LABEL = "reconciler-drift"

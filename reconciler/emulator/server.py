@@ -4,9 +4,11 @@
 ...     customer = server.accounts()[1]
 ...     httpx.get(server.base_url + "/v2/Channels/Senders", params={"Channel": "whatsapp"},
 ...               auth=(customer.sid, customer.auth_token))      # that subaccount's senders
+...     support = server.add_service("Support line", account=customer.sid)   # a Messaging Service of it
 
-The Senders API's routes are here; the v2010 Accounts resource is in :mod:`.v2010_routes`. Every route passes
-the same middleware: authentication, the concurrency limit, faults, statistics.
+The Senders API's routes are here; Messaging v1 (Services, ChannelSenders) is in :mod:`.v1_routes` and the
+v2010 Accounts resource in :mod:`.v2010_routes`. Every route passes the same middleware: authentication, the
+concurrency limit, faults, statistics.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from reconciler.emulator.pages import page_meta, parse_list_query
 from reconciler.emulator.records import dumps
 from reconciler.emulator.state import AccountStores
 from reconciler.emulator.store import SenderStore
+from reconciler.emulator.v1_routes import ServicesApi
 from reconciler.emulator.v2010_routes import AccountsApi
 from reconciler.emulator.validation import ApiProblem, invalid
 from reconciler.models import SENDERS_PATH
@@ -51,9 +54,10 @@ INSTANCE_PATH = SENDERS_PATH + "/{Sid}"
 
 
 class EmulatorServer:
-    """A local, stateful Messaging v2 Senders API, for a parent account and its subaccounts.
+    """A local, stateful Messaging v2 Senders API, with Messaging v1 sender pools, for a parent account and its
+    subaccounts.
 
-    The credentials pick the account, and each account has its own senders. With no credentials
+    The credentials pick the account, and each account has its own senders and Messaging Services. With no credentials
     configured every request is accepted, as the account its Basic user names (the parent otherwise).
     ``subaccounts``: that many subaccounts named "Subaccount 1", ... (those missing from the state
     file), with derived SIDs and tokens. ``clock`` (seconds since the epoch) exists so tests can move
@@ -238,6 +242,43 @@ class EmulatorServer:
         """
         return self._stores.holding(sid).set_state(sid, **fields)
 
+    # ------------------------------------------------------------------ Messaging Services (test hooks)
+
+    def add_service(
+        self, friendly_name: str, *, account: str | None = None, sid: str | None = None, **settings: Any
+    ) -> dict[str, Any]:
+        """A Messaging Service of ``account`` (None: the parent), as if made in the Console; without ``sid`` one
+        derived from the account and the name. ``settings``: ``sticky_sender=False``, ... Returns its API shape."""
+        return self._stores.services(account).add(friendly_name, sid=sid, **settings)
+
+    def services(self, account: str | None = None) -> list[dict[str, Any]]:
+        """Every Messaging Service of ``account`` (None: the parent), in creation order, as the API shows them."""
+        return self._stores.services(account).all()
+
+    def channel_senders(self, service_sid: str) -> list[dict[str, Any]]:
+        """The pool of service ``service_sid`` (any account's) as ChannelSenders, in joining order; KeyError
+        for no such service."""
+        return self._stores.holding_service(service_sid).members(service_sid)
+
+    def services_of(self, sender_sid: str) -> list[str]:
+        """The SIDs of the services whose pool holds sender ``sender_sid`` (any account's), in joining order."""
+        return self._stores.services_holding(sender_sid)
+
+    def add_to_service(self, service_sid: str, sender_sid: str, *, exclusive: bool = True) -> dict[str, Any]:
+        """Put a sender into a service's pool, both of one account, as the API does; ``exclusive=False`` lets a
+        sender be in a second pool, which the API refuses (21712). ValueError (KeyError: no such service)."""
+        try:
+            return self._stores.holding_service(service_sid).join(service_sid, sender_sid, exclusive=exclusive)
+        except ApiProblem as exc:
+            raise ValueError(exc.message) from None
+
+    def remove_from_service(self, service_sid: str, sender_sid: str) -> None:
+        """Take a sender out of a service's pool, as someone in the Console would; KeyError when it is not in it."""
+        try:
+            self._stores.holding_service(service_sid).leave(service_sid, sender_sid)
+        except ApiProblem:
+            raise KeyError(sender_sid) from None
+
     @property
     def public_url(self) -> str | None:
         """The base of absolute URLs in responses (``url``, ``meta.*_url``)."""
@@ -288,6 +329,7 @@ class EmulatorServer:
         app.router.add_post(INSTANCE_PATH, self._update)
         app.router.add_delete(INSTANCE_PATH, self._delete)
         AccountsApi(self._accounts, self._principal).register(app)
+        ServicesApi(self._stores, self._principal).register(app)
         return app
 
     async def _delay(self, seconds: float) -> None:

@@ -51,7 +51,7 @@ def test_a_channel_sender_is_the_specs_shape():
 @pytest.mark.parametrize(
     ("sender", "country"),
     [("whatsapp:+15017122661", "US"), ("whatsapp:+4915112345678", "DE"), ("whatsapp:+8613800138000", "CN"),
-     ("whatsapp:+99912345", None), ("whatsapp:", None)],
+     ("whatsapp:+99912345", None), ("whatsapp:+8881234567", None), ("whatsapp:", None)],
 )  # fmt: skip
 def test_the_country_is_the_calling_codes_main_country(sender, country):
     assert sr.country_code(sender) == country

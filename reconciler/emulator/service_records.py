@@ -153,12 +153,13 @@ def render_channel_sender(member: dict[str, Any], account_sid: str, service_sid:
 
 def country_code(sender: str) -> str | None:
     """The main country of the number's calling code (``whatsapp:+1…`` → ``US``, ``+44`` → ``GB``); None when
-    there is none."""
+    there is none (no calling code, or a non-geographic one such as +888)."""
     digits = sender.rpartition("+")[2]
     for length in (1, 2, 3):
         if digits[:length].isdigit() and int(digits[:length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             region = phonenumbers.region_code_for_country_code(int(digits[:length]))
-            return None if region == phonenumbers.UNKNOWN_REGION else region
+            # "001" is the region of non-geographic codes (+800, +888, ...): no country to name.
+            return None if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY) else region
     return None
 
 

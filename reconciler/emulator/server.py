@@ -57,8 +57,8 @@ class EmulatorServer:
     """A local, stateful Messaging v2 Senders API, with Messaging v1 sender pools, for a parent account and its
     subaccounts.
 
-    The credentials pick the account, and each account has its own senders and Messaging Services. With no credentials
-    configured every request is accepted, as the account its Basic user names (the parent otherwise).
+    The credentials pick the account, and each account has its own senders and Messaging Services. With no
+    credentials configured every request is accepted, as the account its Basic user names (the parent otherwise).
     ``subaccounts``: that many subaccounts named "Subaccount 1", ... (those missing from the state
     file), with derived SIDs and tokens. ``clock`` (seconds since the epoch) exists so tests can move
     time forward instead of sleeping.

@@ -30,7 +30,7 @@ from tests.factories import (
 )
 from tests.gate import Gate
 from tests.github_stand_in import GitHubStandIn, Runner
-from tests.prism import prism_proxy
+from tests.prism import SPEC_V1_FIXTURE, prism_proxy
 
 #: The health checks that time something; the others (a fixture reused across examples ...) stay on.
 TIMED_HEALTH_CHECKS = (HealthCheck.too_slow,)
@@ -107,6 +107,13 @@ def prism_relay() -> Iterator[tuple[Gate, str]]:
         yield relay, url
 
 
+@pytest.fixture(scope="session")
+def prism_v1_relay() -> Iterator[tuple[Gate, str]]:
+    """The same for Messaging v1: Prism with the Services and ChannelSenders extract of Twilio's v1 spec."""
+    with Gate("http://127.0.0.1:9", hold=frozenset()) as relay, prism_proxy(url_of(relay), SPEC_V1_FIXTURE) as url:
+        yield relay, url
+
+
 @pytest.fixture
 def prism_url(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterator[str]:
     """Stoplight Prism validating every request and response between a client and ``emulator``.
@@ -114,6 +121,16 @@ def prism_url(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterat
     Yields the proxy's base URL; while it runs, the emulator's absolute URLs point at the proxy.
     Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``); without it the test fails.
     """
+    yield from _behind(emulator, prism_relay)
+
+
+@pytest.fixture
+def prism_v1_url(emulator: EmulatorServer, prism_v1_relay: tuple[Gate, str]) -> Iterator[str]:
+    """``prism_url`` for Messaging v1 (``/v1/Services...``), validated against Twilio's v1 spec extract."""
+    yield from _behind(emulator, prism_v1_relay)
+
+
+def _behind(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterator[str]:
     relay, url = prism_relay
     relay.upstream = url_of(emulator)
     # Absolute URLs in responses (next_page_url ...) lead back through the proxy, as behind any gateway.

@@ -20,6 +20,7 @@ import click
 from click.core import ParameterSource
 
 from reconciler import __version__
+from reconciler.defaults import STDIO
 from reconciler.errors import ApplyRefused, Interrupted, ReconcilerError
 from reconciler.options import (
     EXIT_CHANGES,
@@ -98,7 +99,8 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text for people, json for machines, markdown for pull-request comments.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has any action (gated deletes included).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Save the plan for 'reconciler apply FILE'.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=str),
+              help="Save the plan for 'reconciler apply FILE'; '-': to stdout (the plan shown goes to stderr).")
 @allow_delete_option
 @force_option
 @target_option
@@ -111,18 +113,20 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     from reconciler.render.commands import plan_output
     from reconciler.session import Session
 
-    _json_errors(fmt)
+    to_stdout = out == STDIO  # the saved plan alone on stdout, for 'reconciler apply -'
+    _json_errors("text" if to_stdout else fmt)
     session = Session(_settings(**options))
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
-    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stdout), forced=result.forced, out=out,
-                         saved=result.saved)
-    click.echo(output.stdout, nl=False)
+    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stderr if to_stdout else sys.stdout),
+                         forced=result.forced, out=out, saved=result.saved)
+    click.echo(output.stdout, nl=False, err=to_stdout)
     if result.refused is not None:
         raise result.refused
-    for line in output.stderr:
-        click.echo(line, err=True)
+    _echo_lines(output.stderr)
+    if result.document is not None:
+        click.echo(result.document, nl=False)
     if result.run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
@@ -188,6 +192,9 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     if plan_file and (given_files or targets or allow_delete or accounts):
         raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
                                "belong to 'plan'")
+    if STDIO in files and not plan_file and not auto_approve:
+        raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
+                               "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
     session = Session(_settings(**options))
     with _planning():
         if plan_file:
@@ -235,7 +242,7 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here, not to stdout ('-': stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @target_option
 @one_account_option
@@ -248,11 +255,11 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
     from reconciler.render.commands import export_output
     from reconciler.session import Session, write_file
 
-    if output and not force and Path(output).exists():
+    if output and output != STDIO and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning(reading=True):
         exported = Session(_settings(**options)).export(targets, account=account)
-    if output:
+    if output and output != STDIO:
         write_file(output, exported.text)
     shown = export_output(exported.text, exported.count, exported.skipped, output)
     _echo_lines(shown.stderr)

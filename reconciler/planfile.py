@@ -22,8 +22,9 @@ from pydantic import ValidationError
 
 from reconciler import __version__
 from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.defaults import STDIN_NAME, STDIO
 from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.fs import read_regular
+from reconciler.fs import read_regular, read_stdin
 from reconciler.models import ACCOUNT_SID, LiveSender, Safety
 from reconciler.plan import fingerprint, plan_from_data, plan_to_data
 
@@ -84,8 +85,9 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
     """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign.
 
     ``key=None`` reads it without checking the signature (``reconciler show`` without a key): never for apply.
+    ``-`` reads it from standard input, named ``<stdin>`` in messages.
     """
-    name = str(path)
+    name = STDIN_NAME if _stdin(path) else str(path)
     doc = _document(path, name)
     _verify(doc, key, name)
     try:
@@ -94,17 +96,23 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
         raise PlanFileError(f"{name}: the saved plan is incomplete or malformed: {exc}") from None
 
 
+def _stdin(path: str | Path) -> bool:
+    """``-`` (the string, not a path to a file named so): standard input."""
+    return isinstance(path, str) and path == STDIO
+
+
 def _document(path: str | Path, name: str) -> dict[str, Any]:
     """The file's JSON object, of this kind and format; its signature not checked yet."""
-    if name == "-":
-        raise PlanFileError("a saved plan is read from a file, not from standard input: give its path")
     try:
-        raw = read_regular(path, limit=MAX_PLAN_BYTES)
+        raw = read_stdin(limit=MAX_PLAN_BYTES) if _stdin(path) else read_regular(path, limit=MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PlanFileError(f"{name}: cannot read the plan file ({reason})") from None
+    if not raw.strip() and _stdin(path):
+        raise PlanFileError(f"{name}: standard input is empty; pipe a saved plan into it "
+                            "(reconciler plan --out - ... | reconciler apply -)")
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -187,3 +195,4 @@ def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSende
             f"the saved plan {saved.path} is stale{where}; nothing was changed. Live senders differ from when it was "
             f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."
         )
+

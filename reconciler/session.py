@@ -39,7 +39,7 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY
+from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY, STDIO
 from reconciler.errors import (
     AccountError,
     ApiError,
@@ -201,7 +201,8 @@ class Session:
     def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
                  force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
         """``reconciler plan``: the run planned and passed through the safety gate, then saved to ``out`` when it
-        has no problems. A refusal of the gate is returned, not raised, so the plan can be shown before it."""
+        has no problems (``-``: returned as the ``document`` for standard output). A refusal of the gate is returned,
+        not raised, so the plan can be shown before it."""
         run = self.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
         try:
             forced = run.check_safety(saved=False if out else None)
@@ -209,7 +210,8 @@ class Session:
             return PlanResult(run, refused=refused)
         saved = bool(out) and not run.problems
         if saved and out:
-            self.save_plan(out, run)
+            document = self.save_plan(out, run)
+            return PlanResult(run, forced, saved=saved, document=document if out == STDIO else None)
         return PlanResult(run, forced, saved=saved)
 
     async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
@@ -295,11 +297,14 @@ class Session:
 
     # ---- saved plans
 
-    def save_plan(self, path: str | Path, run: Run) -> None:
-        """The run's plans, signed, bound to the accounts their credentials were proven to reach."""
+    def save_plan(self, path: str | Path, run: Run) -> str:
+        """The run's plans, signed, bound to the accounts their credentials were proven to reach; the text is
+        written to ``path``, or only returned for ``-`` (standard output)."""
         self.usable()
         text = dump_plan(run.accounts, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
-        atomic_write(path, text)
+        if not (isinstance(path, str) and path == STDIO):
+            atomic_write(path, text)
+        return text
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
         """A saved plan, verified (signature, endpoint, accounts) and checked fresh against live state, before any write."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -179,3 +180,21 @@ def test_a_file_that_is_not_a_saved_plan_is_one_clear_error(tmp_path: Path, cont
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError, match=r"plan\.json: no such plan file$"):
         load_plan(tmp_path / "plan.json", key=KEY)
+
+
+def test_a_plan_read_from_stdin_is_named_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = saved(tmp_path).read_text()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    loaded = load_plan("-", key=KEY)
+    assert loaded.path == "<stdin>" and loaded.accounts[0].plan == sample_plan()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(PlanFileError, match=r"^<stdin>: standard input is empty; pipe a saved plan into it"):
+        load_plan("-", key=KEY)
+
+
+def test_only_the_string_dash_is_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    saved(tmp_path).rename(tmp_path / "-")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert load_plan(Path("-"), key=KEY).path == "-" and load_plan("./-", key=KEY).path == "./-"
+

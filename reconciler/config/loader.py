@@ -20,6 +20,7 @@ from reconciler.config.interpolate import Variables, interpolate
 from reconciler.config.messages import MISSING, kind_of, validation_messages
 from reconciler.config.reader import DataPath, InputError, Position
 from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
+from reconciler.defaults import STDIN_NAME, STDIO
 from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import (
     ACCOUNT_SID,
@@ -114,7 +115,7 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
 
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:
     """One file as written (``defaults:`` not merged). Raises :class:`ConfigError`."""
-    item = _load_one(Path(path), Variables.from_environ(os.environ if environ is None else environ))
+    item = _load_one(None if path == STDIO else Path(path), Variables.from_environ(os.environ if environ is None else environ))
     _check_across_files([item])
     issues = item.located_issues()
     if issues:
@@ -148,14 +149,20 @@ def merge_defaults(file: SendersFile) -> list[DesiredSender]:
     return out
 
 
-def _expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[ConfigIssue]]:
-    """Files to read, in order: a directory gives its ``*.yaml``/``*.yml`` files, sorted by name."""
-    files: list[Path] = []
+def _expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path | None], list[ConfigIssue]]:
+    """Files to read, in order: a directory gives its ``*.yaml``/``*.yml`` files, sorted by name; the string ``-``
+    gives ``None``, standard input (read once)."""
+    files: list[Path | None] = []
     issues: list[ConfigIssue] = []
-    seen: set[Path] = set()
+    seen: set[Path | None] = set()
     if isinstance(paths, (str, Path)):
         paths = [paths]
     for raw in paths:
+        if isinstance(raw, str) and raw == STDIO:
+            if None not in seen:
+                seen.add(None)
+                files.append(None)
+            continue
         path = Path(raw)
         if path.is_dir():
             found = sorted(
@@ -199,7 +206,7 @@ class _Pending:
 
 @dataclass(eq=False)
 class _Loaded:
-    path: Path
+    path: Path | None  # None: standard input
     name: str
     text: str | None = None
     data: Any = None
@@ -261,8 +268,8 @@ class _Loaded:
         return issues
 
 
-def _load_one(path: Path, variables: Variables) -> _Loaded:
-    item = _Loaded(path, str(path))
+def _load_one(path: Path | None, variables: Variables) -> _Loaded:
+    item = _Loaded(path, STDIN_NAME if path is None else str(path))
     text = _read_text(item)
     if text is None:
         return item

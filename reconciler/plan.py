@@ -39,7 +39,7 @@ ActionKind = Literal["create", "update", "delete"]
 NoticeKind = Literal[
     "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
 ]
-ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field", "protected"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ class Problem:
     """A sender the tool will not change as the file asks; apply skips it and exits 1.
 
     ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
-    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant; ``protected`` (a live
+    sender the files protect but no longer declare: never deleted) carries there where they protect it.
     """
 
     sender_id: str
@@ -227,7 +228,9 @@ def build_plan(
     for sender_id in sorted(wanted):
         draft.sender(wanted[sender_id], have.get(sender_id))
     for sender_id in sorted(have.keys() - wanted.keys()):
-        if _managed(sender_id, desired.ignore):
+        if sender_id in desired.protect:  # whatever deletes are allowed or forced
+            draft.problems.append(Problem(sender_id, "protected", after=desired.protect[sender_id]))
+        elif _managed(sender_id, desired.ignore):
             draft.delete(have[sender_id], allowed=allow_delete)
     return draft.plan(live_count=len(live), managed_count=managed_count, targets=target_set)
 

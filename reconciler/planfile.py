@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from reconciler import __version__
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.defaults import STDIN_NAME, STDIO
-from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.errors import PlanFileError, ReconcilerError, StalePlanError
 from reconciler.fs import read_regular, read_stdin
 from reconciler.models import ACCOUNT_SID, LiveSender, Safety
 from reconciler.plan import fingerprint, plan_from_data, plan_to_data
@@ -196,3 +196,26 @@ def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSende
             f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."
         )
 
+
+def check_protected(saved: SavedPlan, account: AccountPlan, protected_now: Callable[[], Mapping[str, str]]) -> None:
+    """Refuse a saved plan that deletes a sender its files protect now (``protect:`` added after the plan was made).
+
+    ``protected_now`` reads the ``protect:`` lists of the plan's files as they are (sender id → where), and is
+    called only when the plan deletes something. Files that cannot be read refuse the plan too: a delete is
+    not undone, so it waits for a protection that can be checked.
+    """
+    deletes = [a.sender_id for a in account.plan.allowed_actions if a.action == "delete"]
+    if not deletes:
+        return
+    try:
+        protect = protected_now()
+    except ReconcilerError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlanFileError(f"{saved.path}: the plan deletes senders, and the files it was made from "
+                            f"({', '.join(account.sources)}) cannot be read to check that none is protected now: "
+                            f"{first}; nothing was changed") from None
+    hit = [f"{sender_id} (protected at {protect[sender_id]})" for sender_id in deletes if sender_id in protect]
+    if hit:
+        where = f" (account {account.account.sid})" if len(saved.accounts) > 1 else ""
+        raise StalePlanError(f"the saved plan {saved.path} deletes senders the files protect now{where}; nothing was "
+                             "changed: " + ", ".join(hit) + ". Run plan again.")

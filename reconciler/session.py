@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -54,9 +55,10 @@ from reconciler.interrupts import Interrupts as Interrupts  # re-exported for th
 from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import protections
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
-from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
 
@@ -326,6 +328,7 @@ class Session:
         check_distinct([(who.account, live) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live)
+            check_protected(saved, entry, partial(protections, entry.sources, entry.account.sid, self._environ_for_files()))
         planned = tuple(entry.named(who.account.friendly_name).forcing(force)
                         for entry, (who, _) in zip(saved.accounts, reached, strict=True))
         return Run(planned, tuple(who for who, _ in reached))

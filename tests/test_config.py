@@ -220,6 +220,40 @@ def test_a_sender_both_managed_and_ignored(here: Path) -> None:
     ]
 
 
+def test_protected_senders_carry_where_they_are_protected(here: Path) -> None:
+    write("a.yaml", f"senders:\n  - sender_id: {A}\nprotect:\n  - {A}\n  - {B}\n")
+    write("b.yaml", f"# more\nprotect: [{C}, {B}]\n")
+    state = load_desired(["a.yaml", "b.yaml"], environ={})
+    # Declared and protected is the usual case; a sender protected twice keeps its first place.
+    assert state.protect == {A: "a.yaml:4:5", B: "a.yaml:5:5", C: "b.yaml:2:11"}
+
+
+def test_a_sender_both_protected_and_ignored(here: Path) -> None:
+    write("a.yaml", f"senders: []\nprotect:\n  - {B}\n")
+    write("b.yaml", f"ignore: [{A}, {B}]\n")
+    with pytest.raises(ConfigError) as info:
+        load_desired(["a.yaml", "b.yaml"], environ={})
+    assert [str(i) for i in info.value.issues] == [
+        f"a.yaml:3:5: protect[0]: {B} is protected but also listed under ignore at b.yaml:1:33: a sender the files "
+        "leave alone cannot also be protected by them; keep one",
+        f"b.yaml:1:33: ignore[1]: {B} is ignored but also listed under protect at a.yaml:3:5",
+    ]
+
+
+def test_a_protect_entry_must_be_a_sender_id(here: Path) -> None:
+    assert errors("protect: [whatsapp:+1 501 712 2661]\n") == [
+        "senders.yaml:1:11: protect[0]: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'"
+    ]
+
+
+def test_protection_is_per_account(here: Path) -> None:
+    sub = "AC" + "1" * 32
+    write("a.yaml", f"protect: [{A}]\n")
+    write("b.yaml", f"account: {sub}\nignore: [{A}]\n")  # another account's sender: no conflict
+    parent, other = config.load_accounts(["a.yaml", "b.yaml"], environ={})
+    assert parent.protect == {A: "a.yaml:1:11"} and other.protect == {} and other.ignore == {A}
+
+
 def test_the_sandbox_number_cannot_be_managed(here: Path) -> None:
     assert errors("senders:\n  - sender_id: whatsapp:+14155238886\n") == [
         "senders.yaml:2:16: sender whatsapp:+14155238886: this is Twilio's shared WhatsApp sandbox number; "
@@ -477,7 +511,7 @@ def test_interpolation_reaches_numbers_written_as_variables(here: Path) -> None:
 
 def test_keys_are_not_interpolated(here: Path) -> None:
     assert errors("senders: []\n${X}: 1\n", env={"X": "ignore"}) == [
-        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: account, defaults, senders, ignore, safety"
+        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: account, defaults, senders, ignore, protect, safety"
     ]
 
 

@@ -1,5 +1,5 @@
 """Desired-state files → :class:`~reconciler.models.DesiredState`: each file read, validated and located,
-then the checks across files (duplicates, ignored senders, ``safety:`` in one file only).
+then the checks across files (duplicates, ignored and protected senders, ``safety:`` in one file only).
 
     state = load_desired(["senders.yaml", "conf.d/"], environ={"HOOKS": "https://hooks.example.com"})
     model = load_file("senders.yaml")               # one file as written: defaults not merged
@@ -66,7 +66,7 @@ def load_accounts(
 
     A file's ``account:`` names its account; a file without one belongs to ``default_account`` (the
     SID of the credentials in use, when known; ``None`` otherwise). Files of one account merge
-    (``ignore:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
+    (``ignore:``, ``protect:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
     The states come in the order their accounts first appear in the files.
     """
     variables = Variables.from_environ(os.environ if environ is None else environ)
@@ -96,17 +96,21 @@ def _account_of(item: _Loaded, default: str | None) -> str | None:
 def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
     senders: list[DesiredSender] = []
     ignore: set[str] = set()
+    protect: dict[str, str] = {}
     safety = Safety()
     for item in group:
         assert item.model is not None
         senders.extend(merge_defaults(item.model))
         ignore.update(item.model.ignore)
+        for sender_id, where in item.protect_ids:  # located now: a plan that would delete one names the place
+            protect.setdefault(sender_id, str(item.location(where)))
         if item.model.safety is not None:
             safety = item.model.safety
     # Every check DesiredState's validators make was made above, with locations.
     return DesiredState.model_construct(
         senders=tuple(senders),
         ignore=frozenset(ignore),
+        protect=protect,
         safety=safety,
         sources=tuple(item.name for item in group),
         account=account,
@@ -212,9 +216,10 @@ class _Loaded:
     data: Any = None
     model: SendersFile | None = None
     pending: list[_Pending] = field(default_factory=list)
-    #: (sender_id, data path) of every sender with a valid id, and of every ignore entry.
+    #: (sender_id, data path) of every sender with a valid id, and of every ignore and protect entry.
     sender_ids: list[tuple[str, DataPath]] = field(default_factory=list)
     ignore_ids: list[tuple[str, DataPath]] = field(default_factory=list)
+    protect_ids: list[tuple[str, DataPath]] = field(default_factory=list)
     #: True when the C parser read the file: its events can then give positions cheaply.
     fast: bool = False
     _marks: dict[DataPath, Position] | None = None
@@ -332,6 +337,7 @@ def _collect_ids(item: _Loaded) -> None:
     if item.model is not None:  # already checked: no need to parse the numbers again
         item.sender_ids = [(s.sender_id, ("senders", i, "sender_id")) for i, s in enumerate(item.model.senders)]
         item.ignore_ids = [(s, ("ignore", i)) for i, s in enumerate(item.model.ignore)]
+        item.protect_ids = [(s, ("protect", i)) for i, s in enumerate(item.model.protect)]
         return
     data = item.data
     senders = data.get("senders")
@@ -339,11 +345,10 @@ def _collect_ids(item: _Loaded) -> None:
         for index, sender in enumerate(senders):
             if isinstance(sender, dict) and _valid_id(sender.get("sender_id")):
                 item.sender_ids.append((sender["sender_id"], ("senders", index, "sender_id")))
-    ignore = data.get("ignore")
-    if isinstance(ignore, list):
-        for index, entry in enumerate(ignore):
-            if _valid_id(entry):
-                item.ignore_ids.append((entry, ("ignore", index)))
+    for key, found in (("ignore", item.ignore_ids), ("protect", item.protect_ids)):
+        entries = data.get(key)
+        if isinstance(entries, list):
+            found.extend((entry, (key, index)) for index, entry in enumerate(entries) if _valid_id(entry))
 
 
 def _valid_id(value: Any) -> bool:
@@ -357,7 +362,8 @@ def _valid_id(value: Any) -> bool:
 
 
 def _check_across_files(loaded: list[_Loaded]) -> None:
-    """Senders unique across all files; none both managed and ignored; ``safety:`` in one file only.
+    """Senders unique across all files; none both managed and ignored, nor both protected and ignored; ``safety:``
+    in one file only.
 
     Each conflict is reported at both places, each message naming the other.
     """
@@ -380,6 +386,7 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                          refs=((other, other_where, False),))
                 other.add("declared under senders but also listed under ignore at {}", other_where,
                           refs=((item, where, False),), label=False)
+    _check_protected(loaded)
     with_safety = [i for i in loaded if isinstance(i.data, dict) and "safety" in i.data]
     for item in with_safety[1:]:
         first_item = with_safety[0]
@@ -387,6 +394,22 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                  refs=((first_item, ("safety",), True),))
         first_item.add("may be set in one file only; set again at {}", ("safety",), key=True,
                        refs=((item, ("safety",), True),))
+
+
+def _check_protected(loaded: list[_Loaded]) -> None:
+    """None both protected and ignored (across the files of one account), reported at both places."""
+    ignored: dict[str, tuple[_Loaded, DataPath]] = {}
+    for item in loaded:
+        for sender_id, where in item.ignore_ids:
+            ignored.setdefault(sender_id, (item, where))
+    for item in loaded:
+        for sender_id, where in item.protect_ids:
+            if sender_id in ignored:
+                other, other_where = ignored[sender_id]
+                item.add(f"{sender_id} is protected but also listed under ignore at {{}}: a sender the files leave "
+                         "alone cannot also be protected by them; keep one", where, refs=((other, other_where, False),))
+                other.add(f"{sender_id} is ignored but also listed under protect at {{}}", other_where,
+                          refs=((item, where, False),))
 
 
 def _check_across_accounts(groups: Mapping[str | None, list[_Loaded]]) -> None:

@@ -45,9 +45,9 @@ if TYPE_CHECKING:
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
-def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
+def api_settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
               max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
-    """The API options as settings; ``-v`` turns on the request log."""
+    """The API options as settings; ``-v`` turns on the request log. For the commands of other modules too."""
     from reconciler.session import ApiSettings
 
     request_log(verbose)
@@ -115,7 +115,7 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
 
     to_stdout = out == STDIO  # the saved plan alone on stdout, for 'reconciler apply -'
     _json_errors("text" if to_stdout else fmt)
-    session = Session(_settings(**options))
+    session = Session(api_settings(**options))
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
@@ -195,7 +195,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     if STDIO in files and not plan_file and not auto_approve:
         raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
                                "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
-    session = Session(_settings(**options))
+    session = Session(api_settings(**options))
     with _planning():
         if plan_file:
             run = session.load_saved_plan(plan_file, force=force)
@@ -232,7 +232,7 @@ def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: 
 
     _json_errors(fmt)
     with _planning():
-        run = Session(_settings(**options)).plan(files, targets=targets, accounts=accounts)
+        run = Session(api_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
     _echo_lines(output.stderr)
@@ -258,7 +258,7 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
     if output and output != STDIO and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning(reading=True):
-        exported = Session(_settings(**options)).export(targets, account=account)
+        exported = Session(api_settings(**options)).export(targets, account=account)
     if output and output != STDIO:
         write_file(output, exported.text)
     shown = export_output(exported.text, exported.count, exported.skipped, output)
@@ -281,7 +281,7 @@ def verify(sender_id: str, code: str | None, account: str | None, **options: Any
     from reconciler.render.report import interrupted_verifying
     from reconciler.session import Session
 
-    session = Session(_settings(**options))
+    session = Session(api_settings(**options))
     with _planning(reading=True):
         sender, reached = session.pending_verification(sender_id, account)
     if not code:

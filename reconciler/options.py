@@ -151,7 +151,7 @@ def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
 
 class LazyGroup(click.Group):
     """A command's module is imported only when that command is looked up: the emulator's options and faults, the
-    demo's, and the offline commands' (so that the others import none of them)."""
+    demo's, the offline commands' and import's (so that the others import none of them)."""
 
     lazy: ClassVar[dict[str, str]] = {
         "emulator": "reconciler.emulator.cli:emulator_command",
@@ -159,6 +159,7 @@ class LazyGroup(click.Group):
         "validate": "reconciler.offline_cli:validate",
         "schema": "reconciler.offline_cli:schema",
         "accounts": "reconciler.offline_cli:accounts_command",
+        "import": "reconciler.import_cli:import_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler import config
-from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, reader
+from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, load_text, reader
 from reconciler.errors import ConfigError
 from reconciler.models import VERTICALS, VERTICALS_SOURCE, DesiredState, SendersFile
 from tests.factories import FIXTURES, REPO_ROOT
@@ -854,3 +854,14 @@ def test_a_nested_reference_in_a_fallback_is_refused_where_it_stands(tmp_path: P
         load_desired([path], environ={"B": "b"})
     (issue,) = caught.value.issues
     assert str(issue.location) == f"{path}:3:21" and "nests a reference in its fallback" in issue.message
+
+
+def test_load_text_checks_a_text_at_hand_as_a_file_named_so() -> None:
+    model, state = load_text(f"defaults:\n  profile: {{about: Hi}}\nsenders:\n  - sender_id: {A}\n", "mine.yaml",
+                             environ={}, default_account="AC" + "1" * 32)
+    assert model.defaults is not None and model.senders[0].profile is None  # as written
+    assert state.account == "AC" + "1" * 32 and state.sources == ("mine.yaml",)
+    assert state.senders[0].profile is not None and state.senders[0].profile.about == "Hi"  # defaults merged
+    with pytest.raises(ConfigError) as info:
+        load_text(f"senders:\n  - sender_id: {A}\n  - sender_id: {A}\n", "mine.yaml", environ={})
+    assert str(info.value.issues[0]).startswith(f"mine.yaml:2:16: sender {A}: duplicate sender")

@@ -45,6 +45,8 @@ ALLOWED: dict[str, set[str]] = {
                 "interrupts", "runtime"},
     "options": {"defaults", "models"},
     "offline_cli": {"offline", "options", "errors", "models", "render"},
+    "importing": {"session", "config", "export", "fs", "models", "plan", "errors", "text"},
+    "import_cli": {"cli", "importing", "options", "defaults", "render", "session"},
     "cli": {"session", "render", "errors", "emulator", "demo", "progress", "defaults", "options", "accounts.run",
             "accounts.record", "offline", "apply", "models"},
     "progress": {"apply", "models", "render", "errors", "session", "accounts.record"},

@@ -30,7 +30,15 @@ The parts, each importing only those before it:
 """
 
 from reconciler.config.interpolate import escape
-from reconciler.config.loader import DEFAULT_FILE, YAML_SUFFIXES, load_accounts, load_desired, load_file, merge_defaults
+from reconciler.config.loader import (
+    DEFAULT_FILE,
+    YAML_SUFFIXES,
+    load_accounts,
+    load_desired,
+    load_file,
+    load_text,
+    merge_defaults,
+)
 from reconciler.config.reader import MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_FILE_BYTES
 from reconciler.defaults import STDIN_NAME, STDIO
 
@@ -46,5 +54,6 @@ __all__ = [
     "load_accounts",
     "load_desired",
     "load_file",
+    "load_text",
     "merge_defaults",
 ]

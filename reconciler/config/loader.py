@@ -3,6 +3,7 @@ then the checks across files (duplicates, ignored and protected senders, ``safet
 
     state = load_desired(["senders.yaml", "conf.d/"], environ={"HOOKS": "https://hooks.example.com"})
     model = load_file("senders.yaml")               # one file as written: defaults not merged
+    model, state = load_text(text, "senders.yaml")  # the same, from a text at hand, with its state
 """
 
 from __future__ import annotations
@@ -126,6 +127,19 @@ def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> Sen
         raise ConfigError(issues)
     assert item.model is not None
     return item.model
+
+
+def load_text(text: str, name: str, environ: Mapping[str, str] | None = None,
+              default_account: str | None = None) -> tuple[SendersFile, DesiredState]:
+    """One file whose text is at hand, checked as :func:`load_accounts` checks it (messages name ``name``): the
+    file as written, and its state. Raises :class:`ConfigError`."""
+    item = _load_one(None, Variables.from_environ(os.environ if environ is None else environ), text, name)
+    _check_across_files([item])
+    issues = item.located_issues()
+    if issues:
+        raise ConfigError(issues)
+    assert item.model is not None
+    return item.model, _merged(_account_of(item, default_account), [item])
 
 
 def merge_defaults(file: SendersFile) -> list[DesiredSender]:
@@ -273,9 +287,10 @@ class _Loaded:
         return issues
 
 
-def _load_one(path: Path | None, variables: Variables) -> _Loaded:
-    item = _Loaded(path, STDIN_NAME if path is None else str(path))
-    text = _read_text(item)
+def _load_one(path: Path | None, variables: Variables, text: str | None = None, name: str | None = None) -> _Loaded:
+    """One file read (or ``text``, read already), parsed, validated and located; named ``name`` when given."""
+    item = _Loaded(path, name or (STDIN_NAME if path is None else str(path)))
+    text = _read_text(item) if text is None else text
     if text is None:
         return item
     item.text = text

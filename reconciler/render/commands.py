@@ -107,3 +107,16 @@ def export_output(text: str, count: int, skipped: Sequence[Skipped], path: str |
     if path and path != STDIO:
         return Output("", (*lines, f"Wrote {plural(count, 'sender')} to {escape_control(path)}"))
     return Output(text, tuple(lines))
+
+
+def import_output(path: str, sender_ids: Sequence[str], skipped: Sequence[Skipped],
+                  remaining: Sequence[tuple[str, Sequence[str]]]) -> Output:
+    """``reconciler import``: what was added to which file; the values written as comments, and what the next plan
+    would still change (a ``defaults:`` value the file cannot override for a sender), on stderr."""
+    lines = [export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored)
+             for s in skipped]
+    lines += [escape_control(f"Warning: sender {sender_id}: the next plan still updates {', '.join(paths)}: the "
+                             "file's defaults: set a value for it that this sender does not have, and the file cannot "
+                             "write it empty") for sender_id, paths in remaining]
+    said = escape_control(f"Imported {plural(len(sender_ids), 'sender')} into {path}: {', '.join(sender_ids)}")
+    return Output(said + "\n", tuple(lines))

@@ -35,6 +35,7 @@ from reconciler.options import (
     envvar_of,
     files_option,
     force_option,
+    notify_option,
     one_account_option,
     request_log,
     target_option,
@@ -221,21 +222,25 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @target_option
 @accounts_option
+@notify_option
 @api_options
-def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
+def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...],
+          notify: tuple[str, ...], **options: Any) -> int:
     """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted (in any account), 1 error.
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
+    from reconciler.notify import Notifications
     from reconciler.render.commands import drift_output
     from reconciler.session import Session
 
     _json_errors(fmt)
-    with _planning():
+    notifications = Notifications(notify)  # before the run: no Apprise, or a URL it cannot use, is an error
+    with _planning(), notifications.of_errors(_echo_lines):
         run = Session(api_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr)
+    _echo_lines([*output.stderr, *notifications.of_drift(run.plans)])
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK

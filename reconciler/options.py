@@ -138,6 +138,16 @@ api_options = _options(
 )
 
 
+#: Notification URLs for ``drift --notify``, separated by spaces, commas or semicolons (as Apprise's ``APPRISE_URLS``).
+NOTIFY_ENV = "RECONCILER_NOTIFY"
+
+notify_option = click.option(
+    "--notify", "notify", multiple=True, envvar=NOTIFY_ENV, metavar="URL",
+    help=f"Send one message here when drift or an error is found: an Apprise URL (Slack, Teams, Discord, e-mail, "
+         f"json://...); repeatable (env {NOTIFY_ENV}, URLs separated by spaces or commas). Needs the 'notify' extra.",
+)
+
+
 def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
     """The environment variable a refused option value came from: it is set, and the option was not given."""
     if not isinstance(error, click.BadParameter) or error.param is None:

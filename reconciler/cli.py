@@ -20,6 +20,7 @@ import click
 from click.core import ParameterSource
 
 from reconciler import __version__
+from reconciler.defaults import STDIO
 from reconciler.errors import ApplyRefused, Interrupted, ReconcilerError
 from reconciler.options import (
     EXIT_CHANGES,
@@ -34,6 +35,7 @@ from reconciler.options import (
     envvar_of,
     files_option,
     force_option,
+    notify_option,
     one_account_option,
     request_log,
     target_option,
@@ -45,9 +47,9 @@ if TYPE_CHECKING:
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
-def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
+def api_settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
               max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
-    """The API options as settings; ``-v`` turns on the request log."""
+    """The API options as settings; ``-v`` turns on the request log. For the commands of other modules too."""
     from reconciler.session import ApiSettings
 
     request_log(verbose)
@@ -104,7 +106,8 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text for people, json for machines, markdown for pull-request comments.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has any action (gated deletes included).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Save the plan for 'reconciler apply FILE'.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=str),
+              help="Save the plan for 'reconciler apply FILE'; '-': to stdout (the plan shown goes to stderr).")
 @allow_delete_option
 @force_option
 @target_option
@@ -117,17 +120,20 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     from reconciler.render.commands import plan_output
     from reconciler.session import Session
 
-    _json_errors(fmt)
-    session = Session(_settings(**options))
+    to_stdout = out == STDIO  # the saved plan alone on stdout, for 'reconciler apply -'
+    _json_errors("text" if to_stdout else fmt)
+    session = Session(api_settings(**options))
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
-    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stdout), forced=result.forced, out=out,
-                         saved=result.saved)
-    click.echo(output.stdout, nl=False)
+    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stderr if to_stdout else sys.stdout),
+                         forced=result.forced, out=out, saved=result.saved)
+    click.echo(output.stdout, nl=False, err=to_stdout)
     if result.refused is not None:
         raise result.refused
     _echo_lines(output.stderr, result.run.plans)
+    if result.document is not None:
+        click.echo(result.document, nl=False)
     if result.run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
@@ -193,7 +199,10 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     if plan_file and (given_files or targets or allow_delete or accounts):
         raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
                                "belong to 'plan'")
-    session = Session(_settings(**options))
+    if STDIO in files and not plan_file and not auto_approve:
+        raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
+                               "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
+    session = Session(api_settings(**options))
     with _planning():
         if plan_file:
             run = session.load_saved_plan(plan_file, force=force)
@@ -219,28 +228,32 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @target_option
 @accounts_option
+@notify_option
 @api_options
-def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
+def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...],
+          notify: tuple[str, ...], **options: Any) -> int:
     """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted (in any account), 1 error.
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
+    from reconciler.notify import Notifications
     from reconciler.render.commands import drift_output
     from reconciler.session import Session
 
     _json_errors(fmt)
-    with _planning():
-        run = Session(_settings(**options)).plan(files, targets=targets, accounts=accounts)
+    notifications = Notifications(notify)  # before the run: no Apprise, or a URL it cannot use, is an error
+    with _planning(), notifications.of_errors(_echo_lines):
+        run = Session(api_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr, run.plans)
+    _echo_lines([*output.stderr, *notifications.of_drift(run.plans)], run.plans)
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here, not to stdout ('-': stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @target_option
 @one_account_option
@@ -253,11 +266,11 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
     from reconciler.render.commands import export_output
     from reconciler.session import Session, write_file
 
-    if output and not force and Path(output).exists():
+    if output and output != STDIO and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning(reading=True):
-        exported = Session(_settings(**options)).export(targets, account=account)
-    if output:
+        exported = Session(api_settings(**options)).export(targets, account=account)
+    if output and output != STDIO:
         write_file(output, exported.text)
     shown = export_output(exported.text, exported.count, exported.skipped, output)
     _echo_lines(shown.stderr)
@@ -279,7 +292,7 @@ def verify(sender_id: str, code: str | None, account: str | None, **options: Any
     from reconciler.render.report import interrupted_verifying
     from reconciler.session import Session
 
-    session = Session(_settings(**options))
+    session = Session(api_settings(**options))
     with _planning(reading=True):
         sender, reached = session.pending_verification(sender_id, account)
     if not code:

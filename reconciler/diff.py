@@ -46,7 +46,7 @@ ActionKind = Literal["create", "update", "delete"]
 NoticeKind = Literal[
     "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
 ]
-ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field"]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field", "protected"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ class Problem:
     """A sender the tool will not change as the file asks; apply skips it and exits 1.
 
     ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
-    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant.
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant; ``protected`` (a live
+    sender the files protect but no longer declare: never deleted) carries there where they protect it.
     """
 
     sender_id: str

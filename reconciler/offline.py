@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.config import load_accounts, reader
-from reconciler.errors import AccountError, CredentialsError, Location
+from reconciler.config import STDIN_NAME, load_accounts, reader
+from reconciler.errors import AccountError, ConfigError, ConfigIssue, CredentialsError, Location
 from reconciler.models import ACCOUNT_SID, DesiredState, account_sid_problem, senders_file_json_schema
 
 #: Where ``reconciler schema`` says its JSON Schema dialect is.
@@ -49,6 +49,16 @@ def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredSta
         raise AccountError(f"--account {', '.join(missing)}: no file names this account "
                            f"(the files name: {', '.join(str(a) for a in named if a) or 'none'})")
     return [s for s in states if s.account in accounts]
+
+
+def protections(files: Sequence[str], account: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Sender id → where ``files`` protect it, for ``account``, as the files are now (a saved plan's files at apply).
+
+    Standard input is not read again: :class:`ConfigError` says so, as for a file that is gone.
+    """
+    if STDIN_NAME in files:
+        raise ConfigError(ConfigIssue(Location(STDIN_NAME), "standard input cannot be read a second time"))
+    return {k: v for state in validate_files(files, environ, accounts=[account]) for k, v in state.protect.items()}
 
 
 def json_schema() -> dict[str, Any]:

@@ -146,6 +146,16 @@ def github_workspace() -> str | None:
     return os.environ.get("GITHUB_WORKSPACE", "")
 
 
+#: Notification URLs for ``drift --notify``, separated by spaces, commas or semicolons (as Apprise's ``APPRISE_URLS``).
+NOTIFY_ENV = "RECONCILER_NOTIFY"
+
+notify_option = click.option(
+    "--notify", "notify", multiple=True, envvar=NOTIFY_ENV, metavar="URL",
+    help=f"Send one message here when drift or an error is found: an Apprise URL (Slack, Teams, Discord, e-mail, "
+         f"json://...); repeatable (env {NOTIFY_ENV}, URLs separated by spaces or commas). Needs the 'notify' extra.",
+)
+
+
 def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
     """The environment variable a refused option value came from: it is set, and the option was not given."""
     if not isinstance(error, click.BadParameter) or error.param is None:
@@ -159,7 +169,7 @@ def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
 
 class LazyGroup(click.Group):
     """A command's module is imported only when that command is looked up: the emulator's options and faults, the
-    demo's, and the offline commands' (so that the others import none of them)."""
+    demo's, the offline commands' and import's (so that the others import none of them)."""
 
     lazy: ClassVar[dict[str, str]] = {
         "emulator": "reconciler.emulator.cli:emulator_command",
@@ -167,6 +177,7 @@ class LazyGroup(click.Group):
         "validate": "reconciler.offline_cli:validate",
         "schema": "reconciler.offline_cli:schema",
         "accounts": "reconciler.offline_cli:accounts_command",
+        "import": "reconciler.import_cli:import_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

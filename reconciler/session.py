@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -39,7 +40,7 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY
+from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY, STDIO
 from reconciler.errors import (
     AccountError,
     ApiError,
@@ -54,9 +55,10 @@ from reconciler.interrupts import Interrupts as Interrupts  # re-exported for th
 from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import protections
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
-from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
 
@@ -201,7 +203,8 @@ class Session:
     def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
                  force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
         """``reconciler plan``: the run planned and passed through the safety gate, then saved to ``out`` when it
-        has no problems. A refusal of the gate is returned, not raised, so the plan can be shown before it."""
+        has no problems (``-``: returned as the ``document`` for standard output). A refusal of the gate is returned,
+        not raised, so the plan can be shown before it."""
         run = self.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
         try:
             forced = run.check_safety(saved=False if out else None)
@@ -209,7 +212,8 @@ class Session:
             return PlanResult(run, refused=refused)
         saved = bool(out) and not run.problems
         if saved and out:
-            self.save_plan(out, run)
+            document = self.save_plan(out, run)
+            return PlanResult(run, forced, saved=saved, document=document if out == STDIO else None)
         return PlanResult(run, forced, saved=saved)
 
     async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
@@ -295,11 +299,14 @@ class Session:
 
     # ---- saved plans
 
-    def save_plan(self, path: str | Path, run: Run) -> None:
-        """The run's plans, signed, bound to the accounts their credentials were proven to reach."""
+    def save_plan(self, path: str | Path, run: Run) -> str:
+        """The run's plans, signed, bound to the accounts their credentials were proven to reach; the text is
+        written to ``path``, or only returned for ``-`` (standard output)."""
         self.usable()
         text = dump_plan(run.accounts, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
-        atomic_write(path, text)
+        if not (isinstance(path, str) and path == STDIO):
+            atomic_write(path, text)
+        return text
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
         """A saved plan, verified (signature, endpoint, accounts) and checked fresh against live state, before any write."""
@@ -321,6 +328,7 @@ class Session:
         check_distinct([(who.account, live) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live)
+            check_protected(saved, entry, partial(protections, entry.sources, entry.account.sid, self._environ_for_files()))
         planned = tuple(entry.named(who.account.friendly_name).forcing(force)
                         for entry, (who, _) in zip(saved.accounts, reached, strict=True))
         return Run(planned, tuple(who for who, _ in reached))

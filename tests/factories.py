@@ -167,8 +167,10 @@ def live(sender_id: str = A, sid: str | None = None, status: str = "ONLINE", **f
     return LiveSender.model_validate({"sid": sid or sid_of(sender_id), "sender_id": sender_id, "status": status, **fields})
 
 
-def state(*senders: DesiredSender, ignore: tuple[str, ...] | list[str] = (), safety: Safety | None = None) -> DesiredState:
-    return DesiredState(senders=tuple(senders), ignore=frozenset(ignore), safety=safety or Safety())
+def state(*senders: DesiredSender, ignore: tuple[str, ...] | list[str] = (), safety: Safety | None = None,
+          protect: dict[str, str] | None = None) -> DesiredState:
+    """A desired state; ``protect``: sender id → where a file protects it."""
+    return DesiredState(senders=tuple(senders), ignore=frozenset(ignore), safety=safety or Safety(), protect=protect or {})
 
 
 def api_sender(i: int) -> dict[str, Any]:

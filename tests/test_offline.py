@@ -9,7 +9,14 @@ import pytest
 from reconciler import __version__
 from reconciler.errors import AccountError, ConfigError, Location
 from reconciler.models import DesiredState
-from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, sender_places, validate_files
+from reconciler.offline import (
+    JSON_SCHEMA_DIALECT,
+    account_matrix,
+    json_schema,
+    protections,
+    sender_places,
+    validate_files,
+)
 from tests.factories import A, B, C, D, desired
 
 SID = "AC" + "1" * 32
@@ -43,6 +50,23 @@ def test_validate_lists_every_problem_of_every_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         validate_files([one, two], environ={})
     assert sorted(Path(i.location.path).name for i in caught.value.issues) == ["one.yaml", "two.yaml"]
+
+
+def test_protections_are_read_from_the_files_of_one_account_as_they_are_now(tmp_path):
+    mine = write(tmp_path, "mine.yaml", f"senders: []\nprotect: [{A}]\n")
+    theirs = write(tmp_path, "theirs.yaml", f"account: {OTHER}\nprotect:\n  - {B}\n")
+    assert protections([mine, theirs], SID, environ={"TWILIO_ACCOUNT_SID": SID}) == {A: f"{mine}:2:11"}
+    assert protections([mine, theirs], OTHER, environ={"TWILIO_ACCOUNT_SID": SID}) == {B: f"{theirs}:3:5"}
+    with pytest.raises(ConfigError, match="standard input cannot be read a second time"):
+        protections(["<stdin>"], SID, environ={})
+    with pytest.raises(ConfigError, match="no such file or directory"):
+        protections([str(tmp_path / "gone.yaml")], SID, environ={"TWILIO_ACCOUNT_SID": SID})
+
+
+def test_the_schema_describes_protect_as_a_list_of_sender_ids():
+    protect = json_schema()["properties"]["protect"]
+    assert protect["type"] == "array" and protect["items"] == {"type": "string", "pattern": r"^whatsapp:\S+$"}
+    assert "no plan may delete" in protect["description"]
 
 
 def test_the_schema_names_its_dialect_and_the_version():

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.core import ParameterSource
 
 from reconciler import __version__
 from reconciler.defaults import STDIO
@@ -31,6 +30,7 @@ from reconciler.options import (
     accounts_option,
     allow_delete_option,
     api_options,
+    check_apply_usage,
     concurrency_option,
     envvar_of,
     files_option,
@@ -192,16 +192,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     from reconciler.session import Session
 
     _json_errors(fmt)
-    if fmt == "json" and not (auto_approve or plan_file):
-        raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
-                               "(review it with 'plan', or save it with 'plan --out' and apply that file)")
-    given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
-    if plan_file and (given_files or targets or allow_delete or accounts):
-        raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
-                               "belong to 'plan'")
-    if STDIO in files and not plan_file and not auto_approve:
-        raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
-                               "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
+    check_apply_usage(plan_file, files, fmt=fmt, auto_approve=auto_approve, planning=bool(targets or allow_delete or accounts))
     session = Session(api_settings(**options))
     with _planning():
         if plan_file:

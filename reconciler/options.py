@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from reconciler.defaults import (
     DEFAULT_ACCOUNT_CONCURRENCY,
@@ -24,6 +25,7 @@ from reconciler.defaults import (
     DEFAULT_CONCURRENCY,
     DEFAULT_FILE,
     DEFAULT_TIMEOUT,
+    STDIO,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -154,6 +156,22 @@ notify_option = click.option(
     help=f"Send one message here when drift or an error is found: an Apprise URL (Slack, Teams, Discord, e-mail, "
          f"json://...); repeatable (env {NOTIFY_ENV}, URLs separated by spaces or commas). Needs the 'notify' extra.",
 )
+
+
+def check_apply_usage(plan_file: str | None, files: tuple[str, ...], *, fmt: str, auto_approve: bool,
+                      planning: bool) -> None:
+    """``apply``'s options that cannot go together, refused before anything is read: ``planning`` is any of
+    ``--target``, ``--account`` or ``--allow-delete``, which choose what a plan holds."""
+    if fmt == "json" and not (auto_approve or plan_file):
+        raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
+                               "(review it with 'plan', or save it with 'plan --out' and apply that file)")
+    given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
+    if plan_file and (given_files or planning):
+        raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
+                               "belong to 'plan'")
+    if STDIO in files and not plan_file and not auto_approve:
+        raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
+                               "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
 
 
 def envvar_of(error: click.ClickException, args: list[str]) -> str | None:

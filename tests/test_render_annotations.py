@@ -90,6 +90,13 @@ def test_plan_problems_and_notices_are_marked_at_their_senders_entries() -> None
     assert found[1].message.startswith(f"{B}: ")
 
 
+def test_a_protected_sender_no_file_declares_is_marked_at_its_protection() -> None:
+    plan = _account(AC1, state(protect={B: "team a/senders.yaml:9:5", C: "odd place"}), [live(B), live(C)])
+    found = plan_annotations([plan], {})
+    assert [(a.level, str(a.location)) for a in found] == [("error", "team a/senders.yaml:9:5")], "C: no place to mark"
+    assert found[0].message.startswith(f"sender {B}: protected at team a/senders.yaml:9:5")
+
+
 def test_in_a_run_of_several_accounts_each_annotation_names_its_account() -> None:
     one = _account(AC1, state(desired(A, profile={"about": "x"})), [], "Shop")
     two = _account(AC2, state(desired(A, profile={"about": "x"})), [])

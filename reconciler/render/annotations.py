@@ -15,6 +15,7 @@ where a sender stands in its file is looked up by the caller (:func:`reconciler.
 from __future__ import annotations
 
 import os.path
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -25,6 +26,7 @@ from reconciler.text import escape_control
 
 if TYPE_CHECKING:
     from reconciler.accounts.record import AccountPlan
+    from reconciler.diff import Problem
 
 Level = Literal["error", "warning", "notice"]
 
@@ -95,21 +97,36 @@ def wanted_senders(plan: AccountPlan) -> set[str]:
 def plan_annotations(plans: Sequence[AccountPlan], places: Mapping[tuple[str, str], Location]) -> list[Annotation]:
     """Each problem (an error) and notice of the plans whose sender's entry ``places`` knows, at that entry.
 
-    ``places`` maps ``(account SID, sender id)`` to where the sender is declared; a problem about a sender no
-    file declares (a live sender listed twice, an unmatched ``--target``) has no line to mark.
+    ``places`` maps ``(account SID, sender id)`` to where the sender is declared; a protected sender no file
+    declares is marked at its ``protect:`` entry; another problem about a sender no file declares (a live
+    sender listed twice, an unmatched ``--target``) has no line to mark.
     """
     several = len(plans) > 1
     found: list[Annotation] = []
     for p in plans:
         prefix = f"account {p.account.label}: " if several else ""
         for problem in p.plan.problems:
-            if (where := places.get((p.account.sid, problem.sender_id))) is not None:
+            if (where := places.get((p.account.sid, problem.sender_id)) or _protection(problem)) is not None:
                 found.append(Annotation("error", where, f"{prefix}sender {problem.sender_id}: {problem_message(problem)}"))
         for notice in p.plan.notices:
             if (where := places.get((p.account.sid, notice.sender_id))) is not None:
                 level: Level = "warning" if notice.kind in WARNING_NOTICES else "notice"
                 found.append(Annotation(level, where, f"{prefix}{notice.sender_id}: {notice_message(notice)}"))
     return found
+
+
+_PLACE = re.compile(r"(?P<path>.+?):(?P<line>[0-9]+)(?::(?P<column>[0-9]+))?")
+
+
+def _protection(problem: Problem) -> Location | None:
+    """Where the files protect the sender of a ``protected`` problem (its ``after``, ``PATH:LINE:COL``)."""
+    if problem.kind != "protected" or not isinstance(problem.after, str):
+        return None
+    found = _PLACE.fullmatch(problem.after)
+    if found is None:
+        return None
+    column = found["column"]
+    return Location(found["path"], int(found["line"]), int(column) if column else None)
 
 
 def workflow_commands(annotations: Iterable[Annotation], workspace: str, cwd: str) -> list[str]:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.core import ParameterSource
 
 from reconciler import __version__
+from reconciler.defaults import STDIO
 from reconciler.errors import ApplyRefused, Interrupted, ReconcilerError
 from reconciler.options import (
     EXIT_CHANGES,
@@ -30,23 +30,26 @@ from reconciler.options import (
     accounts_option,
     allow_delete_option,
     api_options,
+    check_apply_usage,
     concurrency_option,
     envvar_of,
     files_option,
     force_option,
+    notify_option,
     one_account_option,
     request_log,
     target_option,
 )
 
 if TYPE_CHECKING:
+    from reconciler.accounts.record import AccountPlan
     from reconciler.session import ApiSettings
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
-def _settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
+def api_settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
               max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
-    """The API options as settings; ``-v`` turns on the request log."""
+    """The API options as settings; ``-v`` turns on the request log. For the commands of other modules too."""
     from reconciler.session import ApiSettings
 
     request_log(verbose)
@@ -54,7 +57,12 @@ def _settings(base_url: str | None, api_base_url: str | None, account_concurrenc
                        account_concurrency, adaptive, stats_file or None)
 
 
-def _echo_lines(lines: Sequence[str]) -> None:
+def _echo_lines(lines: Sequence[str], plans: Sequence[AccountPlan] = (), error: ReconcilerError | None = None) -> None:
+    """Lines on stderr; then, in GitHub Actions, the problems of ``plans`` or ``error`` as annotations on their lines."""
+    if plans or error is not None:
+        from reconciler.offline_cli import annotation_lines
+
+        lines = [*lines, *annotation_lines(plans, error)]
     for line in lines:
         click.echo(line, err=True)
 
@@ -98,7 +106,8 @@ def cli() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
               help="text for people, json for machines, markdown for pull-request comments.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has any action (gated deletes included).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=str), help="Save the plan for 'reconciler apply FILE'.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=str),
+              help="Save the plan for 'reconciler apply FILE'; '-': to stdout (the plan shown goes to stderr).")
 @allow_delete_option
 @force_option
 @target_option
@@ -111,18 +120,20 @@ def plan(files: tuple[str, ...], fmt: str, detailed_exitcode: bool, out: str | N
     from reconciler.render.commands import plan_output
     from reconciler.session import Session
 
-    _json_errors(fmt)
-    session = Session(_settings(**options))
+    to_stdout = out == STDIO  # the saved plan alone on stdout, for 'reconciler apply -'
+    _json_errors("text" if to_stdout else fmt)
+    session = Session(api_settings(**options))
     with _planning():
         result = session.plan_run(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts,
                                   out=out)
-    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stdout), forced=result.forced, out=out,
-                         saved=result.saved)
-    click.echo(output.stdout, nl=False)
+    output = plan_output(result.run.plans, fmt, color=render.wants_color(sys.stderr if to_stdout else sys.stdout),
+                         forced=result.forced, out=out, saved=result.saved)
+    click.echo(output.stdout, nl=False, err=to_stdout)
     if result.refused is not None:
         raise result.refused
-    for line in output.stderr:
-        click.echo(line, err=True)
+    _echo_lines(output.stderr, result.run.plans)
+    if result.document is not None:
+        click.echo(result.document, nl=False)
     if result.run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if detailed_exitcode and result.run.has_changes else EXIT_OK
@@ -181,14 +192,8 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     from reconciler.session import Session
 
     _json_errors(fmt)
-    if fmt == "json" and not (auto_approve or plan_file):
-        raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
-                               "(review it with 'plan', or save it with 'plan --out' and apply that file)")
-    given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
-    if plan_file and (given_files or targets or allow_delete or accounts):
-        raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
-                               "belong to 'plan'")
-    session = Session(_settings(**options))
+    check_apply_usage(plan_file, files, fmt=fmt, auto_approve=auto_approve, planning=bool(targets or allow_delete or accounts))
+    session = Session(api_settings(**options))
     with _planning():
         if plan_file:
             run = session.load_saved_plan(plan_file, force=force)
@@ -203,7 +208,7 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
     output = apply_output(run.plans, result.reports, fmt, blocked=result.blocked, settled=result.settled,
                           wait_stopped=result.wait_stopped, timeout=timeout)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr)
+    _echo_lines(output.stderr, run.plans if result.blocked else ())
     if output.error is not None:
         raise ApplyRefused(output.error)
     return EXIT_OK if result.ok else EXIT_ERROR
@@ -214,28 +219,32 @@ def apply(plan_file: str | None, files: tuple[str, ...], auto_approve: bool, fmt
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @target_option
 @accounts_option
+@notify_option
 @api_options
-def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...], **options: Any) -> int:
+def drift(files: tuple[str, ...], fmt: str, targets: tuple[str, ...], accounts: tuple[str, ...],
+          notify: tuple[str, ...], **options: Any) -> int:
     """Read-only drift check for cron jobs: exit 0 in sync, 2 drifted (in any account), 1 error.
 
     Every planned action counts, gated deletes included; a rename waiting for Meta's review does not.
     """
+    from reconciler.notify import Notifications
     from reconciler.render.commands import drift_output
     from reconciler.session import Session
 
     _json_errors(fmt)
-    with _planning():
-        run = Session(_settings(**options)).plan(files, targets=targets, accounts=accounts)
+    notifications = Notifications(notify)  # before the run: no Apprise, or a URL it cannot use, is an error
+    with _planning(), notifications.of_errors(_echo_lines):
+        run = Session(api_settings(**options)).plan(files, targets=targets, accounts=accounts)
     output = drift_output(run.plans, fmt)
     click.echo(output.stdout, nl=False)
-    _echo_lines(output.stderr)
+    _echo_lines([*output.stderr, *notifications.of_drift(run.plans)], run.plans)
     if run.problems:
         return EXIT_ERROR
     return EXIT_CHANGES if run.drifted else EXIT_OK
 
 
 @cli.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), help="Write here, not to stdout ('-': stdout).")
 @click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
 @target_option
 @one_account_option
@@ -248,11 +257,11 @@ def export(output: str | None, force: bool, targets: tuple[str, ...], account: s
     from reconciler.render.commands import export_output
     from reconciler.session import Session, write_file
 
-    if output and not force and Path(output).exists():
+    if output and output != STDIO and not force and Path(output).exists():
         raise click.UsageError(f"{output} exists: pass --force to overwrite it (its comments would be lost)")
     with _planning(reading=True):
-        exported = Session(_settings(**options)).export(targets, account=account)
-    if output:
+        exported = Session(api_settings(**options)).export(targets, account=account)
+    if output and output != STDIO:
         write_file(output, exported.text)
     shown = export_output(exported.text, exported.count, exported.skipped, output)
     _echo_lines(shown.stderr)
@@ -274,7 +283,7 @@ def verify(sender_id: str, code: str | None, account: str | None, **options: Any
     from reconciler.render.report import interrupted_verifying
     from reconciler.session import Session
 
-    session = Session(_settings(**options))
+    session = Session(api_settings(**options))
     with _planning(reading=True):
         sender, reached = session.pending_verification(sender_id, account)
     if not code:
@@ -306,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
         if meta.get(_JSON_ERRORS):
             with contextlib.suppress(OSError):
                 click.echo(render.render_error_json(exc), nl=False)
-        _echo_lines(render.error_lines(exc))
+        _echo_lines(render.error_lines(exc), error=exc)
         sys.exit(EXIT_ERROR)
     except click.exceptions.Abort:  # Ctrl-C or Ctrl-D outside the places that say more
         from reconciler.progress import interrupted_words

@@ -1,4 +1,5 @@
-"""The documented defaults, in one place that imports nothing, so ``--help`` can show them cheaply."""
+"""The documented defaults, and what ``-`` means as a path, in one place that imports nothing, so ``--help`` can
+show them cheaply."""
 
 from __future__ import annotations
 
@@ -19,3 +20,8 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_ATTEMPTS = 6
 #: Base seconds of the jittered exponential backoff between attempts.
 DEFAULT_BACKOFF = 0.5
+#: ``-`` as a path on the command line: standard input (``-f -``, ``apply -``) or output (``--out -``, ``-o -``).
+#: Only this string: ``./-`` names a file called ``-``.
+STDIO = "-"
+#: Standard input's name in messages (``<stdin>:3:5: ...``).
+STDIN_NAME = "<stdin>"

@@ -48,8 +48,8 @@ NoticeKind = Literal[
     "status", "verification", "offline", "rename_pending", "rename_failed", "rename_blocked", "unmatched_live",
     "several_services",
 ]
-ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field", "service_unknown",
-                      "service_ambiguous"]
+ProblemKind = Literal["listed_twice", "target_unmatched", "name_required", "immutable_field", "protected",
+                      "service_unknown", "service_ambiguous"]
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,10 @@ class Problem:
     """A sender the tool will not change as the file asks; apply skips it and exits 1.
 
     ``listed_twice`` names the two ``sids``; ``immutable_field`` the ``path`` and its ``before``/``after``;
-    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant. ``service_unknown`` and
-    ``service_ambiguous``: the file's ``messaging_service`` (``after``) names no service of the account, or several
-    (their ``sids``); ``where`` is the place in the file (``senders.yaml:12:24``) when known.
+    ``target_unmatched`` may carry in ``after`` the sender id the target probably meant; ``protected`` (a live
+    sender the files protect but no longer declare: never deleted) carries there where they protect it.
+    ``service_unknown`` and ``service_ambiguous``: the file's ``messaging_service`` (``after``) names no service of
+    the account, or several (their ``sids``); ``where`` is the place in the file (``senders.yaml:12:24``) when known.
     """
 
     sender_id: str

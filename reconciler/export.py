@@ -34,6 +34,7 @@ from reconciler.models import (
     LivePools,
     LiveSender,
     Profile,
+    SenderDefaults,
     SendersFile,
     Webhook,
 )
@@ -100,8 +101,12 @@ def _checked(model: Any, name: str, value: Any) -> str | None:
     return None
 
 
-def export_sender(live: LiveSender) -> tuple[dict[str, Any], list[Skipped]]:
-    """One sender as a desired-state mapping, and the fields that had to be left out (written as comments)."""
+def export_sender(live: LiveSender, defaults: SenderDefaults | None = None) -> tuple[dict[str, Any], list[Skipped]]:
+    """One sender as a desired-state mapping, and the fields that had to be left out (written as comments).
+
+    ``defaults``: the ``defaults:`` of the file the sender goes into. A field they set that the live sender
+    has no value for is written empty (``''``, ``[]``), so the default does not plan a change of it.
+    """
     out: dict[str, Any] = {"sender_id": live.sender_id}
     skipped: list[Skipped] = []
 
@@ -122,9 +127,22 @@ def export_sender(live: LiveSender) -> tuple[dict[str, Any], list[Skipped]]:
         fields: dict[str, Any] = {}
         for name in model.model_fields:
             take(model, f"{section}.{name}", name, block.get(name), fields)
+        fields.update(_emptied(model, getattr(defaults, section, None), fields, skipped, f"{live.sender_id} {section}."))
         if fields:
             out[section] = fields
     return out, skipped
+
+
+def _emptied(model: Any, default: Any, written: dict[str, Any], skipped: list[Skipped], where: str) -> dict[str, Any]:
+    """The fields a section of ``defaults:`` sets and the sender has no value for, written empty where the file
+    takes an empty value (a field whose live value was left out as a comment keeps the default)."""
+    left_out = {f"{s.sender_id} {s.path}" for s in skipped}
+    out: dict[str, Any] = {}
+    for name in getattr(default, "model_fields_set", ()):
+        empty: Any = [] if name in LIST_ITEM_KEYS else ""
+        if name not in written and where + name not in left_out and _checked(model, name, empty) is None:
+            out[name] = empty
+    return out
 
 
 def _shown(value: Any) -> str:
@@ -178,6 +196,11 @@ def _service_of(live: LiveSender, pools: LivePools, into: dict[str, Any], names:
     return []
 
 
+def note(skipped: Skipped) -> str:
+    """The comment a value the file cannot hold becomes, under its sender."""
+    return f"not managed: {skipped.path} is {skipped.value} live; {clip(skipped.reason, 200)}"
+
+
 def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str] = (),
             skipped: Iterable[Skipped] = (), account: str | None = None, services: Mapping[str, str] | None = None,
             ) -> str:
@@ -193,7 +216,7 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str]
     notes: dict[str, list[str]] = {}
     for s in skipped:
         if s.value is not None:
-            notes.setdefault(s.sender_id, []).append(f"not managed: {s.path} is {s.value} live; {clip(s.reason, 200)}")
+            notes.setdefault(s.sender_id, []).append(note(s))
     documents = []
     for sender in senders:
         mapping = CommentedMap(sender)

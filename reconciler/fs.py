@@ -1,6 +1,8 @@
 """The one way reconciler writes a file: atomically, next to the real target, and nothing but the file.
 
     atomic_write("plan.json", text)
+    read_regular("plan.json", limit=2**20)      # a regular file's bytes, never a FIFO's or a device's
+    read_stdin(limit=2**20)                     # ``-``: standard input's bytes
 
 The text goes to a temporary file in the target's own directory (a symlink's target: the link stays), then
 ``os.replace`` puts it in place; on any failure the temporary file is removed and the target is left as it
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -86,6 +89,19 @@ def read_regular(path: str | Path, *, limit: int) -> bytes:
     if len(data) > limit:
         raise FileTooLarge(f"larger than {limit:,} bytes")
     return data
+
+
+def read_stdin(*, limit: int) -> bytes:
+    """Standard input's bytes until its end, at most ``limit`` of them; OSError when there is no standard input,
+    :class:`FileTooLarge` when there is more."""
+    stream = sys.stdin
+    if stream is None:
+        raise OSError(0, "there is no standard input")
+    raw = getattr(stream, "buffer", None)
+    data = raw.read(limit + 1) if raw is not None else stream.read(limit + 1).encode()
+    if len(data) > limit:
+        raise FileTooLarge(f"larger than {limit:,} bytes")
+    return bytes(data)
 
 
 def file_kind(mode: int) -> str:

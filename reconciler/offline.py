@@ -2,6 +2,7 @@
 
     states = validate_files(["senders.yaml"])     # one per account; ConfigError lists every problem
     document = json_schema()
+    places = sender_places(["senders.yaml"], {"whatsapp:+15017122661"})   # where each is declared
 
 Apart from :mod:`reconciler.session` so that ``reconciler validate`` and ``reconciler schema`` (a
 pre-commit hook runs the first on every commit) import neither the HTTP client nor the planner.
@@ -10,13 +11,13 @@ pre-commit hook runs the first on every commit) import neither the HTTP client n
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.config import load_accounts
-from reconciler.errors import AccountError, CredentialsError
+from reconciler.config import STDIN_NAME, load_accounts, reader
+from reconciler.errors import AccountError, ConfigError, ConfigIssue, CredentialsError, Location
 from reconciler.models import ACCOUNT_SID, DesiredState, account_sid_problem, senders_file_json_schema
 
 #: Where ``reconciler schema`` says its JSON Schema dialect is.
@@ -50,6 +51,16 @@ def only(states: list[DesiredState], accounts: Sequence[str]) -> list[DesiredSta
     return [s for s in states if s.account in accounts]
 
 
+def protections(files: Sequence[str], account: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Sender id → where ``files`` protect it, for ``account``, as the files are now (a saved plan's files at apply).
+
+    Standard input is not read again: :class:`ConfigError` says so, as for a file that is gone.
+    """
+    if STDIN_NAME in files:
+        raise ConfigError(ConfigIssue(Location(STDIN_NAME), "standard input cannot be read a second time"))
+    return {k: v for state in validate_files(files, environ, accounts=[account]) for k, v in state.protect.items()}
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of the desired-state file, for editors."""
     return {"$schema": JSON_SCHEMA_DIALECT, "$id": f"urn:whatsapp-senders-reconciler:senders.yaml:{__version__}",
@@ -81,3 +92,35 @@ def account_matrix(states: Sequence[DesiredState], shards: int | None = None) ->
         min(groups, key=lambda g: sum(len(s.senders) for s in g)).append(state)
     return [{"shard": i + 1, "accounts": [s.account for s in group], "senders": sum(len(s.senders) for s in group),
              "args": args(s.account for s in group)} for i, group in enumerate(groups)]
+
+
+def sender_places(sources: Sequence[str], sender_ids: Collection[str]) -> dict[str, Location]:
+    """Where each of ``sender_ids`` is declared in the files ``sources`` (the line and column of its ``sender_id``).
+
+    The files are read again, as they are now; a file that cannot be read, or a sender written through a
+    ``${VAR}``, is left out: a place is a help (an annotation on the line), never needed.
+    """
+    places: dict[str, Location] = {}
+    for source in sources:
+        wanted = set(sender_ids) - places.keys()
+        if not wanted:
+            break
+        try:
+            text = reader.read_text(Path(source))
+            document = reader.parse(text)
+        except reader.InputError:
+            continue
+        index = _entries(document.data, wanted)
+        marks = reader.positions(text, fast=document.fast) if index else None
+        for sender_id, i in index.items():
+            line, column = reader.locate(marks, ("senders", i, "sender_id")) if marks is not None else (None, None)
+            if line is not None:
+                places[sender_id] = Location(source, line, column)
+    return places
+
+
+def _entries(data: Any, wanted: Collection[str]) -> dict[str, int]:
+    """The index under ``senders:`` of each wanted sender a file's data declares."""
+    senders = data.get("senders") if isinstance(data, dict) else None
+    return {entry["sender_id"]: i for i, entry in enumerate(senders if isinstance(senders, list) else ())
+            if isinstance(entry, dict) and isinstance(entry.get("sender_id"), str) and entry["sender_id"] in wanted}

@@ -7,15 +7,17 @@ pre-commit hook runs on every commit, and imports neither the HTTP client nor th
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.errors import ConfigError
-from reconciler.options import EXIT_ERROR, EXIT_OK, files_option
+from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.options import EXIT_ERROR, EXIT_OK, files_option, github_workspace
 
 if TYPE_CHECKING:
+    from reconciler.accounts.record import AccountPlan
     from reconciler.models import DesiredState
 
 # The files' modules (pydantic, ruamel.yaml) are imported by the commands, not by ``--help``.
@@ -29,9 +31,26 @@ def _valid(files: Sequence[str]) -> list[DesiredState]:
     try:
         return validate_files(files)
     except ConfigError as exc:
-        for line in config_error_lines(exc):
+        for line in [*config_error_lines(exc), *annotation_lines(error=exc)]:
             click.echo(line, err=True)
         raise click.exceptions.Exit(EXIT_ERROR) from None
+
+
+def annotation_lines(plans: Sequence[AccountPlan] = (), error: ReconcilerError | None = None) -> list[str]:
+    """In a GitHub Actions step, what has a place in a file, as annotations on its line (stderr); elsewhere none.
+
+    The errors of invalid files at their places; the problems and notices of ``plans`` at their senders'
+    entries, found by reading the files again (only when there are some).
+    """
+    workspace = github_workspace()
+    if workspace is None:
+        return []
+    from reconciler.offline import sender_places
+    from reconciler.render.annotations import error_annotations, plan_annotations, wanted_senders, workflow_commands
+
+    places = {(p.account.sid, sender_id): where for p in plans if (wanted := wanted_senders(p))
+              for sender_id, where in sender_places(p.sources, wanted).items()}
+    return workflow_commands([*error_annotations(error), *plan_annotations(plans, places)], workspace, os.getcwd())
 
 
 @click.command()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from reconciler.defaults import (
     DEFAULT_ACCOUNT_CONCURRENCY,
@@ -24,6 +25,7 @@ from reconciler.defaults import (
     DEFAULT_CONCURRENCY,
     DEFAULT_FILE,
     DEFAULT_TIMEOUT,
+    STDIO,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -138,6 +140,40 @@ api_options = _options(
 )
 
 
+def github_workspace() -> str | None:
+    """In a GitHub Actions step (``GITHUB_ACTIONS=true``): ``GITHUB_WORKSPACE``, the root annotations' paths are
+    relative to ("" when unset); None elsewhere, where no annotation is printed."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    return os.environ.get("GITHUB_WORKSPACE", "")
+
+
+#: Notification URLs for ``drift --notify``, separated by spaces, commas or semicolons (as Apprise's ``APPRISE_URLS``).
+NOTIFY_ENV = "RECONCILER_NOTIFY"
+
+notify_option = click.option(
+    "--notify", "notify", multiple=True, envvar=NOTIFY_ENV, metavar="URL",
+    help=f"Send one message here when drift or an error is found: an Apprise URL (Slack, Teams, Discord, e-mail, "
+         f"json://...); repeatable (env {NOTIFY_ENV}, URLs separated by spaces or commas). Needs the 'notify' extra.",
+)
+
+
+def check_apply_usage(plan_file: str | None, files: tuple[str, ...], *, fmt: str, auto_approve: bool,
+                      planning: bool) -> None:
+    """``apply``'s options that cannot go together, refused before anything is read: ``planning`` is any of
+    ``--target``, ``--account`` or ``--allow-delete``, which choose what a plan holds."""
+    if fmt == "json" and not (auto_approve or plan_file):
+        raise click.UsageError("--format json needs --auto-approve: a JSON run shows no plan to review before it asks "
+                               "(review it with 'plan', or save it with 'plan --out' and apply that file)")
+    given_files = click.get_current_context().get_parameter_source("files") == ParameterSource.COMMANDLINE
+    if plan_file and (given_files or planning):
+        raise click.UsageError("a saved plan is applied as it is: -f, --target, --account and --allow-delete "
+                               "belong to 'plan'")
+    if STDIO in files and not plan_file and not auto_approve:
+        raise click.UsageError("-f - reads the file from standard input, so there is none left to confirm on: pass "
+                               "--auto-approve, or save the plan with 'plan -f - --out FILE' and apply that file")
+
+
 def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
     """The environment variable a refused option value came from: it is set, and the option was not given."""
     if not isinstance(error, click.BadParameter) or error.param is None:
@@ -151,7 +187,7 @@ def envvar_of(error: click.ClickException, args: list[str]) -> str | None:
 
 class LazyGroup(click.Group):
     """A command's module is imported only when that command is looked up: the emulator's options and faults, the
-    demo's, and the offline commands' (so that the others import none of them)."""
+    demo's, the offline commands' and import's (so that the others import none of them)."""
 
     lazy: ClassVar[dict[str, str]] = {
         "emulator": "reconciler.emulator.cli:emulator_command",
@@ -159,6 +195,7 @@ class LazyGroup(click.Group):
         "validate": "reconciler.offline_cli:validate",
         "schema": "reconciler.offline_cli:schema",
         "accounts": "reconciler.offline_cli:accounts_command",
+        "import": "reconciler.import_cli:import_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

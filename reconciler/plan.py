@@ -162,7 +162,9 @@ def build_plan(
     if pools is not None:
         draft.pools(wanted, have, pools, desired.service_declarations)
     for sender_id in sorted(have.keys() - wanted.keys()):
-        if _managed(sender_id, desired.ignore):
+        if sender_id in desired.protect:  # whatever deletes are allowed or forced
+            draft.problems.append(Problem(sender_id, "protected", after=desired.protect[sender_id]))
+        elif _managed(sender_id, desired.ignore):
             draft.delete(have[sender_id], allowed=allow_delete)
     return draft.plan(live_count=len(live), managed_count=managed_count, targets=target_set)
 

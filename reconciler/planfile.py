@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +22,10 @@ from pydantic import ValidationError
 
 from reconciler import __version__
 from reconciler.accounts.record import AccountPlan, AccountRef
+from reconciler.defaults import STDIN_NAME, STDIO
 from reconciler.diff import fingerprint
-from reconciler.errors import PlanFileError, StalePlanError
-from reconciler.fs import read_regular
+from reconciler.errors import PlanFileError, ReconcilerError, StalePlanError
+from reconciler.fs import read_regular, read_stdin
 from reconciler.models import ACCOUNT_SID, LivePools, LiveSender, Safety
 from reconciler.plan import plan_from_data, plan_to_data
 
@@ -85,8 +86,9 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
     """Read and verify a saved plan; :class:`PlanFileError` if it is unreadable, edited or foreign.
 
     ``key=None`` reads it without checking the signature (``reconciler show`` without a key): never for apply.
+    ``-`` reads it from standard input, named ``<stdin>`` in messages.
     """
-    name = str(path)
+    name = STDIN_NAME if _stdin(path) else str(path)
     doc = _document(path, name)
     _verify(doc, key, name)
     try:
@@ -95,17 +97,23 @@ def load_plan(path: str | Path, *, key: bytes | None) -> SavedPlan:
         raise PlanFileError(f"{name}: the saved plan is incomplete or malformed: {exc}") from None
 
 
+def _stdin(path: str | Path) -> bool:
+    """``-`` (the string, not a path to a file named so): standard input."""
+    return isinstance(path, str) and path == STDIO
+
+
 def _document(path: str | Path, name: str) -> dict[str, Any]:
     """The file's JSON object, of this kind and format; its signature not checked yet."""
-    if name == "-":
-        raise PlanFileError("a saved plan is read from a file, not from standard input: give its path")
     try:
-        raw = read_regular(path, limit=MAX_PLAN_BYTES)
+        raw = read_stdin(limit=MAX_PLAN_BYTES) if _stdin(path) else read_regular(path, limit=MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"{name}: no such plan file") from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PlanFileError(f"{name}: cannot read the plan file ({reason})") from None
+    if not raw.strip() and _stdin(path):
+        raise PlanFileError(f"{name}: standard input is empty; pipe a saved plan into it "
+                            "(reconciler plan --out - ... | reconciler apply -)")
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -192,3 +200,27 @@ def check_fresh(saved: SavedPlan, account: AccountPlan, live: Sequence[LiveSende
             f"the saved plan {saved.path} is stale{where}; nothing was changed. Live senders differ from when it was "
             f"made ({saved.created_at}): " + ", ".join(stale) + ". Run plan again."
         )
+
+
+def check_protected(saved: SavedPlan, account: AccountPlan, protected_now: Callable[[], Mapping[str, str]]) -> None:
+    """Refuse a saved plan that deletes a sender its files protect now (``protect:`` added after the plan was made).
+
+    ``protected_now`` reads the ``protect:`` lists of the plan's files as they are (sender id → where), and is
+    called only when the plan deletes something. Files that cannot be read refuse the plan too: a delete is
+    not undone, so it waits for a protection that can be checked.
+    """
+    deletes = [a.sender_id for a in account.plan.allowed_actions if a.action == "delete"]
+    if not deletes:
+        return
+    try:
+        protect = protected_now()
+    except ReconcilerError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlanFileError(f"{saved.path}: the plan deletes senders, and the files it was made from "
+                            f"({', '.join(account.sources)}) cannot be read to check that none is protected now: "
+                            f"{first}; nothing was changed") from None
+    hit = [f"{sender_id} (protected at {protect[sender_id]})" for sender_id in deletes if sender_id in protect]
+    if hit:
+        where = f" (account {account.account.sid})" if len(saved.accounts) > 1 else ""
+        raise StalePlanError(f"the saved plan {saved.path} deletes senders the files protect now{where}; nothing was "
+                             "changed: " + ", ".join(hit) + ". Run plan again.")

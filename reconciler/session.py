@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -39,7 +40,7 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY
+from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY, STDIO
 from reconciler.errors import (
     AccountError,
     ApiError,
@@ -54,9 +55,10 @@ from reconciler.interrupts import Interrupts as Interrupts  # re-exported for th
 from reconciler.models import ACCOUNT_SID, DesiredState, LivePools, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import protections
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.plan import build_plan
-from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
 from reconciler.pool_reads import placed, read_account
 from reconciler.services import ServicePools
 
@@ -159,18 +161,15 @@ class Session:
         """The live senders of an account (None: the parent's)."""
         return self._read_one(account)[1]
 
-    def _read_one(self, account: str | None, pools: dict[str, LivePools] | None = None,
-                  ) -> tuple[Reached, list[LiveSender]]:
-        """An account reached and its live senders read (its pools into ``pools``): the proven credentials that
-        reached it come along."""
+    def _read_one(self, account: str | None, pools: dict[str, LivePools] | None = None) -> tuple[Reached, list[LiveSender]]:
+        """An account reached, its live senders read (its pools into ``pools``), with the proven credentials."""
         self.usable()
         sid = account or self.parent.require().account_sid
         return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None, pools)))[0]
 
     async def _list(self, who: Reached, several: bool, pools: dict[str, LivePools] | None = None,
                     senders: list[LiveSender] | None = None) -> list[LiveSender]:
-        """The live senders of a reached account (and its pools into ``pools``: :func:`read_account`); a failure
-        said for the account in a run of ``several``."""
+        """A reached account's live senders (and pools: :func:`read_account`); a failure said for it among ``several``."""
         async with self.client(credentials=who.credentials) as api:
             try:
                 return await read_account(api, pools, who.account.sid, senders)
@@ -208,7 +207,8 @@ class Session:
     def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
                  force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
         """``reconciler plan``: the run planned and passed through the safety gate, then saved to ``out`` when it
-        has no problems. A refusal of the gate is returned, not raised, so the plan can be shown before it."""
+        has no problems (``-``: returned as the ``document`` for standard output). A refusal of the gate is returned,
+        not raised, so the plan can be shown before it."""
         run = self.plan(files, allow_delete=allow_delete, targets=targets, force=force, accounts=accounts)
         try:
             forced = run.check_safety(saved=False if out else None)
@@ -216,13 +216,13 @@ class Session:
             return PlanResult(run, refused=refused)
         saved = bool(out) and not run.problems
         if saved and out:
-            self.save_plan(out, run)
+            document = self.save_plan(out, run)
+            return PlanResult(run, forced, saved=saved, document=document if out == STDIO else None)
         return PlanResult(run, forced, saved=saved)
 
     async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None, pools: dict[str, LivePools],
                      ) -> list[tuple[Reached, list[LiveSender]]]:
-        """Each state's account reached (credentials, friendly name) and its live senders read, side by side; the
-        pools of an account whose files declare a Messaging Service, into ``pools``."""
+        """Each state's account reached and its live senders read, side by side (its pools too, if its files name one)."""
         several = len(states) > 1 or any(s.account != self.parent.sid for s in states)
         pooled = {self._account_of(s) for s in states if s.declares_services}
 
@@ -306,11 +306,14 @@ class Session:
 
     # ---- saved plans
 
-    def save_plan(self, path: str | Path, run: Run) -> None:
-        """The run's plans, signed, bound to the accounts their credentials were proven to reach."""
+    def save_plan(self, path: str | Path, run: Run) -> str:
+        """The run's plans, signed, bound to the accounts their credentials were proven to reach; the text is
+        written to ``path``, or only returned for ``-`` (standard output)."""
         self.usable()
         text = dump_plan(run.accounts, base_url=self.base_url, key=self.plan_key(), forced=run.forced)
-        atomic_write(path, text)
+        if not (isinstance(path, str) and path == STDIO):
+            atomic_write(path, text)
+        return text
 
     def load_saved_plan(self, path: str | Path, *, force: bool = False) -> Run:
         """A saved plan, verified (signature, endpoint, accounts) and checked fresh against live state, before any write."""
@@ -319,8 +322,7 @@ class Session:
         if saved.base_url != self.base_url:
             raise PlanFileError(f"{path}: the plan was made against {saved.base_url}, not {self.base_url}")
 
-        pooled = {a.account.sid for a in saved.accounts if a.plan.summary()["pool"]}
-        pools: dict[str, LivePools] = {}  # read for an account whose plan moves senders between pools
+        pooled, pools = {a.account.sid for a in saved.accounts if a.plan.summary()["pool"]}, dict[str, LivePools]()
 
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
             several = len(saved.accounts) > 1
@@ -335,6 +337,7 @@ class Session:
         check_distinct([(who.account, live) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live, pools.get(entry.account.sid))
+            check_protected(saved, entry, partial(protections, entry.sources, entry.account.sid, self._environ_for_files()))
         planned = tuple(entry.named(who.account.friendly_name).forcing(force)
                         for entry, (who, _) in zip(saved.accounts, reached, strict=True))
         return Run(planned, tuple(who for who, _ in reached))

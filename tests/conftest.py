@@ -10,7 +10,9 @@ naming any property test whose own settings bring a time limit back.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -27,10 +29,15 @@ from tests.factories import (
     url_of,
 )
 from tests.gate import Gate
-from tests.prism import prism_proxy
+from tests.github_stand_in import GitHubStandIn, Runner
+from tests.prism import SPEC_V1_FIXTURE, prism_proxy
 
 #: The health checks that time something; the others (a fixture reused across examples ...) stay on.
 TIMED_HEALTH_CHECKS = (HealthCheck.too_slow,)
+
+# The suite runs in GitHub Actions too, where the CLI would add annotations to what a test reads: a test of
+# them sets GITHUB_ACTIONS itself.
+os.environ.pop("GITHUB_ACTIONS", None)
 
 settings.register_profile("untimed", deadline=None, suppress_health_check=TIMED_HEALTH_CHECKS)
 settings.load_profile("untimed")
@@ -50,6 +57,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if timed:
         raise pytest.UsageError("property tests timed by the wall clock (a deadline, or a timed health check "
                                 "left on; see tests/conftest.py): " + ", ".join(timed))
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    """GitHub's API as a stand-in on a loopback port (tests/github_stand_in.py)."""
+    with GitHubStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def runner(tmp_path: Path, emulator_env: dict[str, str], github: GitHubStandIn) -> Runner:
+    """One workflow job running the action against ``github`` and the emulator."""
+    return Runner(tmp_path, emulator_env, github)
 
 
 @pytest.fixture
@@ -87,6 +107,13 @@ def prism_relay() -> Iterator[tuple[Gate, str]]:
         yield relay, url
 
 
+@pytest.fixture(scope="session")
+def prism_v1_relay() -> Iterator[tuple[Gate, str]]:
+    """The same for Messaging v1: Prism with the Services and ChannelSenders extract of Twilio's v1 spec."""
+    with Gate("http://127.0.0.1:9", hold=frozenset()) as relay, prism_proxy(url_of(relay), SPEC_V1_FIXTURE) as url:
+        yield relay, url
+
+
 @pytest.fixture
 def prism_url(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterator[str]:
     """Stoplight Prism validating every request and response between a client and ``emulator``.
@@ -94,6 +121,16 @@ def prism_url(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterat
     Yields the proxy's base URL; while it runs, the emulator's absolute URLs point at the proxy.
     Prism comes from ``.ci/prism`` (``npm ci --prefix .ci/prism``); without it the test fails.
     """
+    yield from _behind(emulator, prism_relay)
+
+
+@pytest.fixture
+def prism_v1_url(emulator: EmulatorServer, prism_v1_relay: tuple[Gate, str]) -> Iterator[str]:
+    """``prism_url`` for Messaging v1 (``/v1/Services...``), validated against Twilio's v1 spec extract."""
+    yield from _behind(emulator, prism_v1_relay)
+
+
+def _behind(emulator: EmulatorServer, prism_relay: tuple[Gate, str]) -> Iterator[str]:
     relay, url = prism_relay
     relay.upstream = url_of(emulator)
     # Absolute URLs in responses (next_page_url ...) lead back through the proxy, as behind any gateway.

@@ -56,8 +56,9 @@ class CliResult:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The parent environment without any real Twilio settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_"))}
+    """The parent environment without any real Twilio settings, nor GitHub Actions' (the CLI annotates problems
+    in a workflow step: a test that wants it says so), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "RECONCILER_", "GITHUB_"))}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("NO_COLOR", None)
     env.update(extra)
@@ -166,8 +167,10 @@ def live(sender_id: str = A, sid: str | None = None, status: str = "ONLINE", **f
     return LiveSender.model_validate({"sid": sid or sid_of(sender_id), "sender_id": sender_id, "status": status, **fields})
 
 
-def state(*senders: DesiredSender, ignore: tuple[str, ...] | list[str] = (), safety: Safety | None = None) -> DesiredState:
-    return DesiredState(senders=tuple(senders), ignore=frozenset(ignore), safety=safety or Safety())
+def state(*senders: DesiredSender, ignore: tuple[str, ...] | list[str] = (), safety: Safety | None = None,
+          protect: dict[str, str] | None = None) -> DesiredState:
+    """A desired state; ``protect``: sender id → where a file protects it."""
+    return DesiredState(senders=tuple(senders), ignore=frozenset(ignore), safety=safety or Safety(), protect=protect or {})
 
 
 def api_sender(i: int) -> dict[str, Any]:

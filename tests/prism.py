@@ -3,6 +3,8 @@
     with prism_proxy(emulator.base_url) as url:      # conftest's ``prism_url`` fixture
         r = httpx.get(url + "/v2/Channels/Senders", params={"Channel": "whatsapp"})
         assert not violations(r)
+    with prism_proxy(emulator.base_url, SPEC_V1_FIXTURE) as url:   # ``prism_v1_url``: Messaging v1's extract
+        conforms(httpx.get(url + "/v1/Services", auth=...), 200)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +26,10 @@ from tests.factories import FIXTURES, REPO_ROOT, free_port
 
 PRISM_BIN = REPO_ROOT / ".ci" / "prism" / "node_modules" / ".bin" / "prism"
 SPEC_FIXTURE = FIXTURES / "twilio_messaging_v2.yaml"
+#: Twilio's Messaging v1 spec, the Services and ChannelSenders paths only (its header says where each block is from).
+SPEC_V1_FIXTURE = FIXTURES / "twilio_messaging_v1_services.yaml"
+#: The one warning an error answer gets: Twilio's specs declare no error responses.
+UNDECLARED_STATUS = "Unable to match the returned status code"
 STARTUP_SECONDS = 60
 
 
@@ -42,9 +49,35 @@ def violations(r: httpx.Response) -> list[dict[str, Any]]:
     return found
 
 
+def conforms(r: httpx.Response, status: int) -> httpx.Response:
+    """A success answer with no violation at all, of ``status``."""
+    found = violations(r)
+    assert not found, (
+        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(found, indent=1)}"
+    )
+    assert r.status_code == status, r.text
+    return r
+
+
+def refused_conforming(r: httpx.Response, status: int, code: int) -> dict[str, Any]:
+    """An error answer from the server (not from Prism) in Twilio's shape, whose only violation is the status
+    the spec does not declare."""
+    found = violations(r)
+    unexpected = [
+        v for v in found if not (v.get("severity") == "Warning" and v.get("message", "").startswith(UNDECLARED_STATUS))
+    ]
+    assert not unexpected, (
+        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(unexpected, indent=1)}"
+    )
+    assert r.status_code == status, r.text
+    err: dict[str, Any] = r.json()
+    assert set(err) == {"code", "message", "more_info", "status"} and err["code"] == code and err["status"] == status
+    return err
+
+
 @contextmanager
-def prism_proxy(upstream: str) -> Iterator[str]:
-    """Prism in front of ``upstream`` on a free loopback port; yields its base URL.
+def prism_proxy(upstream: str, spec: Path = SPEC_FIXTURE) -> Iterator[str]:
+    """Prism in front of ``upstream`` on a free loopback port, validating against ``spec``; yields its base URL.
 
     Without Prism installed the test fails: the check against Twilio's spec must not be skipped silently.
     """
@@ -56,7 +89,7 @@ def prism_proxy(upstream: str) -> Iterator[str]:
         )
     port = free_port()
     proc = subprocess.Popen(
-        [str(PRISM_BIN), "proxy", str(SPEC_FIXTURE), upstream, "--errors", "--port", str(port), "--host", "127.0.0.1"],
+        [str(PRISM_BIN), "proxy", str(spec), upstream, "--errors", "--port", str(port), "--host", "127.0.0.1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler import config
-from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, reader
+from reconciler.config import DEFAULT_FILE, escape, load_desired, load_file, load_text, reader
 from reconciler.errors import ConfigError
 from reconciler.models import VERTICALS, VERTICALS_SOURCE, DesiredState, SendersFile
 from tests.factories import FIXTURES, REPO_ROOT
@@ -218,6 +218,40 @@ def test_a_sender_both_managed_and_ignored(here: Path) -> None:
         f"a.yaml:2:16: sender {A}: declared under senders but also listed under ignore at b.yaml:3:5",
         f"b.yaml:3:5: ignore[1]: {A} is ignored but also declared under senders at a.yaml:2:16",
     ]
+
+
+def test_protected_senders_carry_where_they_are_protected(here: Path) -> None:
+    write("a.yaml", f"senders:\n  - sender_id: {A}\nprotect:\n  - {A}\n  - {B}\n")
+    write("b.yaml", f"# more\nprotect: [{C}, {B}]\n")
+    state = load_desired(["a.yaml", "b.yaml"], environ={})
+    # Declared and protected is the usual case; a sender protected twice keeps its first place.
+    assert state.protect == {A: "a.yaml:4:5", B: "a.yaml:5:5", C: "b.yaml:2:11"}
+
+
+def test_a_sender_both_protected_and_ignored(here: Path) -> None:
+    write("a.yaml", f"senders: []\nprotect:\n  - {B}\n")
+    write("b.yaml", f"ignore: [{A}, {B}]\n")
+    with pytest.raises(ConfigError) as info:
+        load_desired(["a.yaml", "b.yaml"], environ={})
+    assert [str(i) for i in info.value.issues] == [
+        f"a.yaml:3:5: protect[0]: {B} is protected but also listed under ignore at b.yaml:1:33: a sender the files "
+        "leave alone cannot also be protected by them; keep one",
+        f"b.yaml:1:33: ignore[1]: {B} is ignored but also listed under protect at a.yaml:3:5",
+    ]
+
+
+def test_a_protect_entry_must_be_a_sender_id(here: Path) -> None:
+    assert errors("protect: [whatsapp:+1 501 712 2661]\n") == [
+        "senders.yaml:1:11: protect[0]: 'whatsapp:+1 501 712 2661' is not in E.164 form; write 'whatsapp:+15017122661'"
+    ]
+
+
+def test_protection_is_per_account(here: Path) -> None:
+    sub = "AC" + "1" * 32
+    write("a.yaml", f"protect: [{A}]\n")
+    write("b.yaml", f"account: {sub}\nignore: [{A}]\n")  # another account's sender: no conflict
+    parent, other = config.load_accounts(["a.yaml", "b.yaml"], environ={})
+    assert parent.protect == {A: "a.yaml:1:11"} and other.protect == {} and other.ignore == {A}
 
 
 def test_the_sandbox_number_cannot_be_managed(here: Path) -> None:
@@ -478,7 +512,7 @@ def test_interpolation_reaches_numbers_written_as_variables(here: Path) -> None:
 
 def test_keys_are_not_interpolated(here: Path) -> None:
     assert errors("senders: []\n${X}: 1\n", env={"X": "ignore"}) == [
-        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: account, defaults, senders, ignore, safety"
+        "senders.yaml:2:1: ${X}: unknown key '${X}'; expected one of: account, defaults, senders, ignore, protect, safety"
     ]
 
 
@@ -821,3 +855,14 @@ def test_a_nested_reference_in_a_fallback_is_refused_where_it_stands(tmp_path: P
         load_desired([path], environ={"B": "b"})
     (issue,) = caught.value.issues
     assert str(issue.location) == f"{path}:3:21" and "nests a reference in its fallback" in issue.message
+
+
+def test_load_text_checks_a_text_at_hand_as_a_file_named_so() -> None:
+    model, state = load_text(f"defaults:\n  profile: {{about: Hi}}\nsenders:\n  - sender_id: {A}\n", "mine.yaml",
+                             environ={}, default_account="AC" + "1" * 32)
+    assert model.defaults is not None and model.senders[0].profile is None  # as written
+    assert state.account == "AC" + "1" * 32 and state.sources == ("mine.yaml",)
+    assert state.senders[0].profile is not None and state.senders[0].profile.about == "Hi"  # defaults merged
+    with pytest.raises(ConfigError) as info:
+        load_text(f"senders:\n  - sender_id: {A}\n  - sender_id: {A}\n", "mine.yaml", environ={})
+    assert str(info.value.issues[0]).startswith(f"mine.yaml:2:16: sender {A}: duplicate sender")

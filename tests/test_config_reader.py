@@ -4,6 +4,7 @@ refusals as located one-line errors, and no models imported."""
 from __future__ import annotations
 
 import ast
+import io
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,16 @@ def test_read_text_refuses_what_is_not_yaml_text(tmp_path: Path) -> None:
         "this is a binary file (it holds NUL bytes), not YAML", 2, 6)
     with pytest.raises(reader.InputError, match=r"^cannot read the file: "):
         reader.read_text(tmp_path / "absent.yaml")
+
+
+def test_read_text_of_none_reads_stdin_with_the_same_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\xef\xbb\xbfsenders: []\n")))
+    assert reader.read_text(None) == "senders: []\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"senders:\n  x: \xff\n")))
+    with pytest.raises(reader.InputError) as info:
+        reader.read_text(None)
+    assert (info.value.message, info.value.line, info.value.column) == (
+        "the file is not UTF-8 (byte 0xff at offset 14)", 2, 6)
 
 
 def test_read_text_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:

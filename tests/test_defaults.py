@@ -72,4 +72,9 @@ def test_the_defaults_import_nothing():
     assert out.strip() == "[]"
     assert {name for name in vars(defaults) if name.isupper()} == {
         "DEFAULT_FILE", "DEFAULT_BASE_URL", "DEFAULT_API_BASE_URL", "DEFAULT_ACCOUNT_CONCURRENCY", "DEFAULT_CONCURRENCY",
-        "DEFAULT_TIMEOUT", "DEFAULT_ATTEMPTS", "DEFAULT_BACKOFF"}
+        "DEFAULT_TIMEOUT", "DEFAULT_ATTEMPTS", "DEFAULT_BACKOFF", "STDIO", "STDIN_NAME"}
+
+
+def test_dash_is_documented_as_standard_input_and_output():
+    assert defaults.STDIO == "-"
+    assert f"`-f {defaults.STDIO}` reads a file from standard input, named `{defaults.STDIN_NAME}`" in CLI_DOC

@@ -31,6 +31,8 @@ DEFAULTS = {
     "api_key": None,
     "api_secret": None,
     "subaccounts": 0,
+    "services": (),
+    "services_in": (),
     "public_url": None,
     "transition_delay": 0.0,
     "review_delay": None,
@@ -103,12 +105,14 @@ def test_every_option_reaches_run_emulator(calls, tmp_path):
         "--rate-drop": "0.3", "--slow-rate": "0.4", "--slow-seconds": "5", "--fault-seed": "7",
         "--max-in-flight": "8",
     }  # fmt: skip
-    result = invoke("emulator", *[part for pair in args.items() for part in pair])
+    services = ["--service", "Support line", "--service", "Sales", "--service-in", "Subaccount 1", "Their line"]
+    result = invoke("emulator", *[part for pair in args.items() for part in pair], *services)
     assert result.exit_code == 0, result.output
     assert calls == [
         {
             "host": "::1", "port": 0, "state_file": str(tmp_path / "state.json"), "seed_file": str(seed),
             "account_sid": "AC1", "auth_token": "t", "api_key": "SK1", "api_secret": "s", "subaccounts": 3,
+            "services": ("Support line", "Sales"), "services_in": (("Subaccount 1", "Their line"),),
             "public_url": "http://proxy:9", "transition_delay": 1.5, "review_delay": 4.0,
             "latency": 0.25, "rate_429": 0.1, "retry_after": 2.0, "rate_5xx": 0.2,
             "rate_drop": 0.3, "slow_rate": 0.4, "slow_seconds": 5.0, "fault_seed": 7,
@@ -163,6 +167,15 @@ def test_an_account_sid_of_the_wrong_shape_is_a_usage_error():
         ({"accounts": [{"senders": []}]}, ["accounts[0]", "friendly_name"]),
         ({"accounts": {"friendly_name": "A"}}, ["lists of objects"]),
         ({"nothing": []}, ["expected"]),
+        ({"services": [{"friendly_name": "A", "colour": "red"}]}, ["services[0]", "'colour'"]),
+        ({"services": [{"friendly_name": "A", "senders": "whatsapp:+15005550001"}]}, ["services[0]", "sender ids"]),
+        ({"services": [{"friendly_name": ""}]}, ["services[0]", "1 to 64"]),
+        ({"services": [{"friendly_name": "A", "sid": "MG1"}]}, ["services[0]", "32 hex digits"]),
+        ({"services": [{"friendly_name": "A", "senders": ["whatsapp:+15005550001"]}]},
+         ["services[0]: senders[0]", 'no sender "whatsapp:+15005550001" in this account']),
+        ({"accounts": [{"friendly_name": "A", "services": [{"friendly_name": "B", "sid": 5}]}]},
+         ["accounts[0]: services[0]"]),
+        ({"accounts": [{"friendly_name": "A", "services": {}}]}, ["accounts[0]", '"services"']),
     ],
 )  # fmt: skip
 def test_a_bad_seed_account_is_named(tmp_path, seed, words):
@@ -173,6 +186,49 @@ def test_a_bad_seed_account_is_named(tmp_path, seed, words):
     for word in words:
         assert word in str(result.exception)
     assert result.output == ""
+
+
+def test_seeded_services_join_their_senders_by_number_or_sid_and_are_not_made_twice():
+    from reconciler.emulator.server import EmulatorServer
+
+    server = EmulatorServer(subaccounts=1)
+    given = "XE" + "ab" * 16
+    seed = {
+        "senders": [{"sender_id": "whatsapp:+15005550001", "profile": {"name": "A"}},
+                    {"sender_id": "whatsapp:+15005550002", "profile": {"name": "B"}, "sid": given}],
+        "services": [{"friendly_name": "Support line", "senders": ["whatsapp:+15005550001", given]},
+                     {"friendly_name": "Sales", "sid": "MG" + "cd" * 16, "senders": [given]}],
+        "accounts": [{"friendly_name": "Subaccount 1",
+                      "senders": [{"sender_id": "whatsapp:+15005550003", "profile": {"name": "C"}}],
+                      "services": [{"friendly_name": "Their line", "senders": ["whatsapp:+15005550003"]}]}],
+    }  # fmt: skip
+    emulator_cli.seed_server(server, seed, "seed.json")
+    emulator_cli.seed_server(server, {"services": [{"friendly_name": "Support line", "senders": [given]}]})
+    support, sales = server.services()
+    assert (support["friendly_name"], sales["sid"]) == ("Support line", "MG" + "cd" * 16)
+    assert [m["sender"] for m in server.channel_senders(support["sid"])] == ["whatsapp:+15005550001",
+                                                                             "whatsapp:+15005550002"]
+    assert server.services_of(given) == [support["sid"], sales["sid"]]  # a seed may say so; the API never does
+    sub = server.accounts()[1]
+    [theirs] = server.services(sub.sid)
+    assert [m["sender"] for m in server.channel_senders(theirs["sid"])] == ["whatsapp:+15005550003"]
+
+
+def test_service_options_make_each_service_once_in_the_account_named():
+    from reconciler.emulator.server import EmulatorServer
+
+    server = EmulatorServer(subaccounts=2)
+    sub1, sub2 = server.accounts()[1:]
+    for _ in range(2):  # a restart with the same options makes nothing twice
+        emulator_cli.create_services(server, ("Support line", "Sales"),
+                                     (("Subaccount 1", "Their line"), (sub2.sid, "Their line")))  # fmt: skip
+    assert [s["friendly_name"] for s in server.services()] == ["Support line", "Sales"]
+    assert [s["friendly_name"] for s in server.services(sub1.sid)] == ["Their line"]
+    assert [s["friendly_name"] for s in server.services(sub2.sid)] == ["Their line"]
+    with pytest.raises(ReconcilerError, match='--service-in "Nobody": no such account'):
+        emulator_cli.create_services(server, (), (("Nobody", "X"),))
+    with pytest.raises(ReconcilerError, match="--service \"\": friendly_name must be"):
+        emulator_cli.create_services(server, ("",), ())
 
 
 def test_a_bad_seed_file_is_a_reconciler_error_before_anything_listens(tmp_path):

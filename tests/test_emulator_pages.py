@@ -1,4 +1,4 @@
-"""The list endpoint's query and meta without HTTP: page sizes, tokens, absolute page URLs."""
+"""The list endpoints' query and meta without HTTP: page sizes, tokens, absolute page URLs, page bounds."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from reconciler.emulator.pages import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    V1_DEFAULT_PAGE_SIZE,
     ListQuery,
     decode_token,
     encode_token,
+    page_bounds,
     page_meta,
     parse_list_query,
+    parse_v1_query,
 )
 from reconciler.emulator.validation import CODE_INVALID_PARAMETER, ApiProblem
 
@@ -77,3 +80,44 @@ def test_meta_of_the_first_and_last_pages():
     assert first["url"] == first["first_page_url"]
     second = page_meta(BASE, ListQuery("whatsapp", 20, 1, 19), next_after=None, previous_after=-1)
     assert params(second["previous_page_url"]) == {"Channel": "whatsapp", "PageSize": "20", "Page": "0"}
+
+
+# --------------------------------------------------------------------------- Messaging v1 lists
+
+V1_BASE = "http://127.0.0.1:8080/v1/Services"
+
+
+def test_a_v1_query_has_no_channel_and_50_by_default():
+    assert parse_v1_query({}) == ListQuery(None, V1_DEFAULT_PAGE_SIZE, 0, None) and V1_DEFAULT_PAGE_SIZE == 50
+    assert parse_v1_query({"PageSize": "1000", "Page": "7", "PageToken": encode_token(2, 5)}) == ListQuery(None, 1000, 2, 5)
+    for size in ("0", "1001", "x"):
+        with pytest.raises(ApiProblem) as info:
+            parse_v1_query({"PageSize": size})
+        assert (info.value.status, info.value.code) == (400, CODE_INVALID_PARAMETER)
+
+
+def test_v1_meta_carries_no_channel_and_the_lists_key():
+    meta = page_meta(V1_BASE, ListQuery(None, 20, 1, 19), next_after=39, previous_after=-1, key="services")
+    assert meta["key"] == "services"
+    assert meta["first_page_url"] == V1_BASE + "?PageSize=20&Page=0"  # as Twilio's example writes it
+    assert {k: v[0] for k, v in parse_qs(urlsplit(meta["next_page_url"]).query).items()} == {
+        "PageSize": "20", "Page": "2", "PageToken": encode_token(2, 39)}
+    assert meta["previous_page_url"] == V1_BASE + "?PageSize=20&Page=0"
+
+
+@given(
+    seqs=st.lists(st.integers(min_value=0, max_value=200), unique=True).map(sorted),
+    size=st.integers(min_value=1, max_value=9),
+)
+def test_page_bounds_walk_every_item_once_and_back(seqs, size):
+    seen, after, starts = [], None, []
+    while True:
+        start, next_after, previous_after = page_bounds(seqs, after, size)
+        starts.append((after, start, previous_after))
+        seen += seqs[start : start + size]
+        if next_after is None:
+            break
+        after = next_after
+    assert seen == seqs
+    for (_, _, previous_after), (before_after, _, _) in zip(starts[1:], starts[:-1], strict=True):
+        assert (None if previous_after == -1 else previous_after) == before_after

@@ -183,3 +183,85 @@ def test_sdk_sees_63128_and_63124_with_status_and_code(senders, emulator):
         senders(sid).update(L.MessagingV2ChannelsSenderRequestsUpdate({"profile": {"name": "Second"}}))
     assert (declined.value.status, declined.value.code) == (400, 63124)
     assert "Too generic" in declined.value.msg
+
+
+# --------------------------------------------------------------------------- Messaging v1: sender pools
+
+
+@pytest.fixture
+def messaging_v1(emulator, monkeypatch):
+    for var in ("TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(var, raising=False)
+    client = Client(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    client.messaging.base_url = emulator.base_url
+    return client.messaging.v1
+
+
+def test_sdk_lists_services_and_manages_a_pool(messaging_v1, emulator):
+    seeded = [emulator.add_service(f"Seeded {n}") for n in range(3)]
+    made = messaging_v1.services.create(friendly_name="Support line", sticky_sender=False)
+    assert made.sid.startswith("MG") and (made.friendly_name, made.sticky_sender) == ("Support line", False)
+    assert made.account_sid == TEST_ACCOUNT_SID and made.date_created.tzinfo is not None
+    assert made.links["channel_senders"] == f"{emulator.base_url}/v1/Services/{made.sid}/ChannelSenders"
+    listed = messaging_v1.services.list(page_size=2)  # follows meta.next_page_url
+    assert [s.sid for s in listed] == [s["sid"] for s in seeded] + [made.sid]
+    assert emulator.stats()["GET /v1/Services"] == 2
+    assert messaging_v1.services(made.sid).fetch().friendly_name == "Support line"
+
+    sids = [emulator.add_sender({"sender_id": f"whatsapp:+1500555{n:04d}", "profile": {"name": f"S{n}"}})["sid"]
+            for n in range(3)]  # fmt: skip
+    pool = messaging_v1.services(made.sid).channel_senders
+    added = [pool.create(sid=sid) for sid in sids]
+    assert [(a.sid, a.messaging_service_sid, a.sender_type) for a in added] == [(s, made.sid, "WhatsApp") for s in sids]
+    assert added[0].sender == "whatsapp:+15005550000" and added[0].country_code == "US"
+    assert added[0].date_created is not None and added[0].account_sid == TEST_ACCOUNT_SID
+    assert [m.sid for m in pool.list(page_size=2)] == sids
+    assert emulator.stats()["GET /v1/Services/{MessagingServiceSid}/ChannelSenders"] == 2
+    fetched = pool(sids[1]).fetch()
+    assert (fetched.sid, fetched.sender) == (sids[1], "whatsapp:+15005550001")
+    assert pool(sids[1]).delete() is True
+    assert [m.sid for m in pool.list()] == [sids[0], sids[2]]
+    with pytest.raises(TwilioRestException) as gone:
+        pool(sids[1]).fetch()
+    assert (gone.value.status, gone.value.code) == (404, 20404)
+    assert messaging_v1.services(made.sid).delete() is True
+    assert emulator.services_of(sids[0]) == []
+
+
+def test_sdk_sees_the_pool_rules_with_status_and_code(messaging_v1, emulator):
+    sid = emulator.add_sender({"sender_id": "whatsapp:+15005550006", "profile": {"name": "Acme"}})["sid"]
+    support = messaging_v1.services.create(friendly_name="Support line").sid
+    sales = messaging_v1.services.create(friendly_name="Sales").sid
+    messaging_v1.services(support).channel_senders.create(sid=sid)
+    with pytest.raises(TwilioRestException) as same:
+        messaging_v1.services(support).channel_senders.create(sid=sid)
+    assert (same.value.status, same.value.code) == (409, 21710)
+    with pytest.raises(TwilioRestException) as other:
+        messaging_v1.services(sales).channel_senders.create(sid=sid)
+    assert (other.value.status, other.value.code) == (409, 21712) and support in other.value.msg
+    with pytest.raises(TwilioRestException) as unknown:
+        messaging_v1.services(sales).channel_senders.create(sid="XE" + "0" * 32)
+    assert (unknown.value.status, unknown.value.code) == (404, 20404)
+    with pytest.raises(TwilioRestException) as no_service:
+        messaging_v1.services("MG" + "0" * 32).fetch()
+    assert (no_service.value.status, no_service.value.code) == (404, 20404)
+    with pytest.raises(TwilioException):  # a list page the SDK cannot fetch: a plain exception, as the notes say
+        messaging_v1.services("MG" + "0" * 32).channel_senders.list()
+
+
+def test_sdk_with_a_subaccounts_key_reaches_its_pools_only(emulator, monkeypatch):
+    for var in ("TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(var, raising=False)
+    customer = emulator.add_account("Bakery Ltd")
+    emulator.add_api_key(customer.sid, "SK" + "ab" * 16, "their-secret")
+    theirs = emulator.add_sender({"sender_id": "whatsapp:+15005550101", "profile": {"name": "T"}}, account=customer.sid)
+    ours = emulator.add_sender({"sender_id": "whatsapp:+15005550102", "profile": {"name": "O"}})
+    client = Client("SK" + "ab" * 16, "their-secret", customer.sid)
+    client.messaging.base_url = emulator.base_url
+    service = client.messaging.v1.services.create(friendly_name="Orders")
+    assert service.account_sid == customer.sid
+    client.messaging.v1.services(service.sid).channel_senders.create(sid=theirs["sid"])
+    with pytest.raises(TwilioRestException) as foreign:
+        client.messaging.v1.services(service.sid).channel_senders.create(sid=ours["sid"])
+    assert (foreign.value.status, foreign.value.code) == (404, 20404)
+    assert emulator.services() == [] and [s["sid"] for s in emulator.services(customer.sid)] == [service.sid]

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from reconciler.config import load_desired
-from reconciler.export import export_account, to_yaml
-from reconciler.models import LiveSender
+from reconciler.export import export_account, export_sender, note, to_yaml
+from reconciler.models import LiveSender, SenderDefaults
 from reconciler.plan import build_plan
 from tests.factories import SANDBOX, A, B, C, live, number, sid_of
 
@@ -152,3 +152,19 @@ def live_sender(draw: st.DrawFn, i: int) -> LiveSender:
 def test_any_export_plans_to_no_change(tmp_path: Path, senders: tuple[LiveSender, ...]) -> None:
     text, left = round_trip(tmp_path, list(senders))
     assert left == [], text
+
+
+def test_a_field_the_file_s_defaults_set_and_the_sender_lacks_is_written_empty() -> None:
+    defaults = SenderDefaults.model_validate({
+        "webhook": {"fallback_url": "https://hooks.example.com/f", "callback_url": "https://hooks.example.com/c"},
+        "profile": {"emails": ["all@acme.example"], "vertical": "Other", "about": "Default about"},
+    })
+    sender = live(A, webhook={"callback_url": "https://own.example.com"}, profile={"name": "Acme", "about": "x" * 200})
+    entry, skipped = export_sender(sender, defaults)
+    # Its own callback_url stays; the fallback_url and the emails it lacks are written empty; a vertical cannot be
+    # (the file refuses ''), and an about left out as a comment keeps the default: the plan says so.
+    assert entry["webhook"] == {"callback_url": "https://own.example.com", "fallback_url": ""}
+    assert entry["profile"] == {"name": "Acme", "emails": []}
+    assert [s.path for s in skipped] == ["profile.about"]
+    assert note(skipped[0]).startswith("not managed: profile.about is 'xxxx") and "139 characters" in note(skipped[0])
+    assert export_sender(sender)[0]["webhook"] == {"callback_url": "https://own.example.com"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import OutputError
-from reconciler.fs import FileTooLarge, NotRegularFile, atomic_write, file_kind, read_regular
+from reconciler.fs import FileTooLarge, NotRegularFile, atomic_write, file_kind, read_regular, read_stdin
 
 
 def test_a_file_is_written_whole_and_nothing_else_is_left(tmp_path: Path) -> None:
@@ -56,3 +57,14 @@ def test_a_fifo_or_a_directory_is_refused_without_waiting(tmp_path: Path) -> Non
     with pytest.raises(NotRegularFile, match="a directory"):
         read_regular(tmp_path, limit=100)
     assert file_kind(os.stat(tmp_path / "pipe").st_mode) == "a FIFO"
+
+
+def test_stdin_is_read_to_its_end_up_to_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"senders: []\n")))
+    assert read_stdin(limit=12) == b"senders: []\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"senders: []\n")))
+    with pytest.raises(FileTooLarge, match="larger than 11 bytes"):
+        read_stdin(limit=11)
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(OSError, match="there is no standard input"):
+        read_stdin(limit=10)

@@ -2,9 +2,9 @@
 
 Each test gives the module GitHub's environment files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY), an
 event (GITHUB_EVENT_PATH), and GitHub's API as a small stateful stand-in on 127.0.0.1
-(:class:`GitHubStandIn`, at GITHUB_API_URL and GITHUB_GRAPHQL_URL) that knows which identity each
-token is, writes comments under that identity and records every request. The CLI underneath talks
-to the emulator on 127.0.0.1.
+(:class:`~tests.github_stand_in.GitHubStandIn`, at GITHUB_API_URL and GITHUB_GRAPHQL_URL) that knows
+which identity each token is, writes comments under that identity and records every request. The CLI
+underneath talks to the emulator on 127.0.0.1. The drift issue has its tests in test_action_issue.py.
 """
 
 from __future__ import annotations
@@ -13,238 +13,26 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-import textwrap
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from ruamel.yaml import YAML
 
 from reconciler import __version__
-from reconciler.action.github import COMMENT_LIMIT, fenced, fit_comment, is_own_comment
-from tests.factories import REPO_ROOT, SECRETS, clean_env, url_of
-
-A, B, C = (f"whatsapp:+1501712266{i}" for i in range(1, 4))
-REPO = "acme/senders"
-PR_NUMBER = 7
-HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
-ACTION = YAML(typ="safe").load((REPO_ROOT / "action.yml").read_text())
-#: The workflow's own token, and who GitHub says it is.
-TOKEN = "ghs_not_a_real_token"
-BOT = {"login": "github-actions[bot]", "type": "Bot"}
-MALLORY = {"login": "mallory", "type": "User"}
-
-
-class GitHubStandIn:
-    """The few endpoints of GitHub's API the action uses, on a loopback port.
-
-    ``tokens`` maps each token to the user it acts as; a comment is written under its token's user.
-    ``refuse`` maps ``"METHOD /path"`` to an answer (status, message) given instead. Lists come a few
-    items a page (``page_size``), linked with ``Link: rel="next"`` as GitHub links them.
-    """
-
-    def __init__(self, repo: str = REPO, number: int = PR_NUMBER):
-        self.repo, self.number = repo, number
-        self.tokens: dict[str, dict[str, str]] = {TOKEN: BOT}
-        self.comments: list[dict[str, Any]] = [
-            {"id": 900, "body": "Looks good to me.", "user": {"login": "reviewer", "type": "User"}},
-        ]
-        self.refuse: dict[str, tuple[int, str]] = {}
-        self.page_size = 2
-        self.calls: list[dict[str, Any]] = []
-        self.next_id = 1001
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="github-stand-in", daemon=True)
-
-    def __enter__(self) -> GitHubStandIn:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-    def add_comment(self, body: str, user: dict[str, str]) -> dict[str, Any]:
-        comment = {"id": self.next_id, "body": body, "user": dict(user),
-                   "html_url": f"https://github.com/{self.repo}/pull/{self.number}#issuecomment-{self.next_id}"}
-        self.next_id += 1
-        self.comments.append(comment)
-        return comment
-
-    def writes(self) -> list[tuple[str, str]]:
-        return [(c["method"], c["path"]) for c in self.calls if c["method"] in ("POST", "PATCH") and c["path"] != "/graphql"]
-
-    def answer(self, method: str, target: str, token: str | None, body: Any) -> tuple[int, Any, dict[str, str]]:
-        path, query = urlsplit(target).path, parse_qs(urlsplit(target).query)
-        user = self.tokens.get(token or "")
-        self.calls.append({"method": method, "path": path, "user": user and user["login"]})
-        if user is None:
-            return 401, {"message": "Bad credentials"}, {}
-        if f"{method} {path}" in self.refuse:
-            status, message = self.refuse[f"{method} {path}"]
-            return status, {"message": message}, {}
-        listing = f"/repos/{self.repo}/issues/{self.number}/comments"
-        if (method, path) == ("POST", "/graphql"):
-            assert "viewer" in body["query"]
-            return 200, {"data": {"viewer": {"login": user["login"]}}}, {}
-        if (method, path) == ("GET", listing):
-            page, size = int(query.get("page", ["1"])[0]), self.page_size
-            items = self.comments[(page - 1) * size: page * size]
-            more = len(self.comments) > page * size
-            link = {"Link": f'<{self.url}{listing}?per_page=100&page={page + 1}>; rel="next"'} if more else {}
-            return 200, items, link
-        if (method, path) == ("POST", listing):
-            return 201, self.add_comment(body["body"], user), {}
-        if method == "PATCH" and path.startswith(f"/repos/{self.repo}/issues/comments/"):
-            wanted = int(path.rsplit("/", 1)[1])
-            found = [c for c in self.comments if c["id"] == wanted]
-            if not found:
-                return 404, {"message": "Not Found"}, {}
-            found[0]["body"] = body["body"]
-            return 200, found[0], {}
-        return 404, {"message": f"stand-in: no {method} {path}"}, {}
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                auth = self.headers.get("Authorization", "")
-                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-                with stand_in.lock:
-                    status, doc, headers = stand_in.answer(self.command, self.path, token,
-                                                           json.loads(raw) if raw else None)
-                data = json.dumps(doc).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PATCH = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-
-class Runner:
-    """One workflow job: a workspace, GitHub's files and API, and the emulator's environment."""
-
-    def __init__(self, tmp_path: Path, base_env: dict[str, str], github: GitHubStandIn):
-        self.dir = tmp_path
-        self.github = github
-        self.base_env = {k: v for k, v in base_env.items() if not k.startswith(("GITHUB_", "INPUT_", "GH_", "RUNNER_"))}
-        self.workspace = tmp_path / "workspace"
-        self.workspace.mkdir()
-        self.runs = 0
-        self.token = TOKEN  # what action.yml passes from the github-token input
-
-    def comments(self) -> list[dict[str, Any]]:
-        return self.github.comments
-
-    def write(self, name: str, text: str) -> Path:
-        path = self.workspace / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-        return path
-
-    def run(self, event: str = "pull_request", **inputs: str) -> Step:
-        """Run one step of the action with these inputs (``plan_file="x"`` is input ``plan-file``)."""
-        self.runs += 1
-        step = self.dir / f"step{self.runs}"
-        step.mkdir()
-        event_path = step / "event.json"
-        payload = {"pull_request": {"number": PR_NUMBER, "head": {"sha": HEAD_SHA}}} if event == "pull_request" else {}
-        event_path.write_text(json.dumps(payload))
-        env = {
-            **self.base_env,
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(step / "output"),
-            "GITHUB_STEP_SUMMARY": str(step / "summary.md"),
-            "GITHUB_EVENT_NAME": event,
-            "GITHUB_EVENT_PATH": str(event_path),
-            "GITHUB_REPOSITORY": REPO,
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_API_URL": self.github.url,
-            "GITHUB_GRAPHQL_URL": f"{self.github.url}/graphql",
-            "GITHUB_RUN_ID": "4242",
-            "GITHUB_SHA": "f" * 40,
-            "GH_TOKEN": self.token,
-        }
-        env.update({"INPUT_" + name.upper(): value for name, value in inputs.items()})
-        proc = subprocess.run([sys.executable, "-m", "reconciler.action"], env=env, cwd=self.workspace,
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
-        return Step(proc, step, env.get("GH_TOKEN", ""))
-
-
-class Step:
-    def __init__(self, proc: subprocess.CompletedProcess[str], step: Path, token: str):
-        self.returncode, self.stdout, self.stderr = proc.returncode, proc.stdout, proc.stderr
-        self.outputs = parse_outputs(step / "output")
-        summary = step / "summary.md"
-        self.summary = summary.read_text() if summary.exists() else ""
-        everything = self.stdout + self.stderr + self.summary + json.dumps(self.outputs)
-        assert not any(secret in everything for secret in (*SECRETS, token) if secret)
-        assert "Traceback" not in everything, everything
-        assert set(self.outputs) <= set(ACTION["outputs"]), "every output is declared in action.yml"
-
-
-def parse_outputs(path: Path) -> dict[str, str]:
-    """GITHUB_OUTPUT as the runner reads it: ``name=value`` lines and ``name<<DELIM`` blocks."""
-    if not path.exists():
-        return {}
-    outputs, lines = {}, iter(path.read_text().splitlines())
-    for line in lines:
-        if "<<" in line:
-            name, delimiter = line.split("<<", 1)
-            value = []
-            for body in lines:
-                if body == delimiter:
-                    break
-                value.append(body)
-            else:
-                raise AssertionError(f"output {name}: delimiter {delimiter} never closes")
-            outputs[name] = "\n".join(value)
-        elif line:
-            name, value = line.split("=", 1)
-            outputs[name] = value
-    return outputs
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubStandIn]:
-    with GitHubStandIn() as stand_in:
-        yield stand_in
-
-
-@pytest.fixture
-def runner(tmp_path, emulator_env, github):
-    return Runner(tmp_path, emulator_env, github)
-
-
-def senders_file(runner: Runner, about: str, name: str = "accounts/prod/senders.yaml") -> str:
-    runner.write(name, f"""
-        senders:
-          - sender_id: "{A}"
-            profile: {{name: Acme, about: "{about}"}}
-          - sender_id: "{B}"
-            profile: {{name: Beta}}
-        """)
-    return name
-
+from reconciler.action.github import ANNOTATION, COMMENT_LIMIT, fenced, fit_comment, is_own_comment
+from tests.factories import REPO_ROOT, clean_env, url_of
+from tests.github_stand_in import (
+    ACTION,
+    BOT,
+    HEAD_SHA,
+    MALLORY,
+    PR_NUMBER,
+    REPO,
+    A,
+    B,
+    C,
+    GitHubStandIn,
+    Runner,
+    senders_file,
+)
 
 # --------------------------------------------------------------------------- plan
 
@@ -380,9 +168,14 @@ def test_a_broken_file_fails_the_plan_and_says_why_in_the_comment(runner):
     assert "::error::reconciler plan failed (exit 1)" in step.stdout
     body = runner.comments()[1]["body"]
     assert "The plan failed" in body and "senders.yaml:2:16: senders[0].sender_id" in body
-    # The CLI's own output is never read as workflow commands.
+    # The CLI's own output is never read as workflow commands; its annotations alone are issued once it ended.
     token = re.search(r"^::stop-commands::(\w+)$", step.stdout, re.M)
     assert token and step.stdout.index("senders.yaml:2:16") < step.stdout.index(f"::{token[1]}::")
+    annotation = ("::error file=senders.yaml,line=2,col=16::senders[0].sender_id: 'whatsapp:+1 501 712 2661' is not "
+                  "in E.164 form; write 'whatsapp:+15017122661'")
+    assert step.stdout.splitlines().count(annotation) == 1
+    assert step.stdout.index(f"::{token[1]}::") < step.stdout.index(annotation)
+    assert "::error file=" not in body, "the comment quotes the errors, not the commands"
 
 
 def test_comment_false_posts_nothing(runner, emulator, github):
@@ -509,12 +302,31 @@ def test_action_yml_templates_inputs_only_into_env():
     steps = ACTION["runs"]["steps"]
     assert ACTION["runs"]["using"] == "composite"
     for step in steps:
-        assert "${{" not in step["run"], f"template injection: {step['name']}"
+        assert "${{" not in step.get("run", ""), f"template injection: {step['name']}"
     run = next(s for s in steps if s.get("id") == "run")
     passed = {v for v in run["env"].values() if "inputs." in v}
     assert passed == {f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"] if name != "python"}
     assert "-m reconciler.action" in run["run"]
-    assert '"$GITHUB_ACTION_PATH"' in steps[0]["run"], "installed from the action's own checkout"
+    install = next(s for s in steps if s.get("id") == "install")
+    assert '"$GITHUB_ACTION_PATH/reconciler/action/install.py" install' in install["run"], "from its own checkout"
+
+
+def test_action_yml_installs_once_and_caches_by_the_actions_code():
+    """Issue 24: a second use in a job finds the environment; a later job restores it; actions pinned by SHA."""
+    steps = {s.get("id") or s["name"]: s for s in ACTION["runs"]["steps"]}
+    assert "install.py\" locate" in steps["venv"]["run"]
+    restore, save = steps["Restore reconciler from the cache"], steps["Save reconciler to the cache"]
+    for step in (restore, save):
+        action, _, ref = step["uses"].partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} pinned by its full commit SHA"
+        assert step["with"] == {"path": "${{ steps.venv.outputs.dir }}", "key": "${{ steps.venv.outputs.key }}"}
+    assert restore["uses"].startswith("actions/cache/restore@") and save["uses"].startswith("actions/cache/save@")
+    # A second use in the same job: the environment is ready, and nothing is restored, installed or saved.
+    assert restore["if"] == steps["install"]["if"] == "steps.venv.outputs.ready != 'true'"
+    assert save["if"] == "steps.install.outputs.installed == 'true'"
+    assert steps["run"]["env"]["RECONCILER_ACTION_PYTHON"] == "${{ steps.venv.outputs.python }}"
+    source = (REPO_ROOT / "action.yml").read_text()
+    assert re.search(r"actions/cache/restore@[0-9a-f]{40}  # v\d+\.\d+\.\d+", source)
 
 
 def test_env_names_match_what_the_module_reads():
@@ -613,3 +425,19 @@ def test_only_the_tokens_own_identity_writes_the_actions_comment(user, me, own):
     assert is_own_comment({"id": 1, "body": f"{marker}\nplan", "user": user}, me, marker) is own
     assert not is_own_comment({"id": 1, "body": f"quoting {marker}", "user": user}, me, marker)
     assert not is_own_comment({"body": f"{marker}\nplan", "user": user}, me, marker)
+
+
+@pytest.mark.parametrize(("line", "issued"), [
+    ("::error file=senders.yaml,line=2,col=16::senders[0].sender_id: not E.164", True),
+    ("::warning file=a%2Cb%3A.yaml,line=5,col=16::whatsapp:+15017122662: OFFLINE", True),
+    ("::notice file=senders.yaml,line=5::waiting for its verification code", True),
+    ("::error::no file", False),
+    ("::add-mask::secret", False),
+    ("::stop-commands::token", False),
+    ("::set-output name=x::y", False),
+    ("::error file=x:y::a property with a colon is not one the CLI writes", False),
+    ("senders.yaml:2:16: ::error file=x::y", False),
+])
+def test_only_the_clis_annotations_are_issued_again(line, issued):
+    """The CLI's output runs under stop-commands; of it, only annotations of a file are issued once it ended."""
+    assert bool(ANNOTATION.fullmatch(line)) is issued

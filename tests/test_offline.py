@@ -7,10 +7,17 @@ from pathlib import Path
 import pytest
 
 from reconciler import __version__
-from reconciler.errors import AccountError, ConfigError
+from reconciler.errors import AccountError, ConfigError, Location
 from reconciler.models import DesiredState
-from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, validate_files
-from tests.factories import A, B, C, desired
+from reconciler.offline import (
+    JSON_SCHEMA_DIALECT,
+    account_matrix,
+    json_schema,
+    protections,
+    sender_places,
+    validate_files,
+)
+from tests.factories import A, B, C, D, desired
 
 SID = "AC" + "1" * 32
 OTHER = "AC" + "2" * 32
@@ -43,6 +50,23 @@ def test_validate_lists_every_problem_of_every_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         validate_files([one, two], environ={})
     assert sorted(Path(i.location.path).name for i in caught.value.issues) == ["one.yaml", "two.yaml"]
+
+
+def test_protections_are_read_from_the_files_of_one_account_as_they_are_now(tmp_path):
+    mine = write(tmp_path, "mine.yaml", f"senders: []\nprotect: [{A}]\n")
+    theirs = write(tmp_path, "theirs.yaml", f"account: {OTHER}\nprotect:\n  - {B}\n")
+    assert protections([mine, theirs], SID, environ={"TWILIO_ACCOUNT_SID": SID}) == {A: f"{mine}:2:11"}
+    assert protections([mine, theirs], OTHER, environ={"TWILIO_ACCOUNT_SID": SID}) == {B: f"{theirs}:3:5"}
+    with pytest.raises(ConfigError, match="standard input cannot be read a second time"):
+        protections(["<stdin>"], SID, environ={})
+    with pytest.raises(ConfigError, match="no such file or directory"):
+        protections([str(tmp_path / "gone.yaml")], SID, environ={"TWILIO_ACCOUNT_SID": SID})
+
+
+def test_the_schema_describes_protect_as_a_list_of_sender_ids():
+    protect = json_schema()["properties"]["protect"]
+    assert protect["type"] == "array" and protect["items"] == {"type": "string", "pattern": r"^whatsapp:\S+$"}
+    assert "no plan may delete" in protect["description"]
 
 
 def test_the_schema_names_its_dialect_and_the_version():
@@ -81,3 +105,17 @@ def test_shards_take_the_largest_accounts_first_each_to_the_lightest_shard():
     ]
     assert len(account_matrix([_state(SID, 1)], shards=4)) == 1  # never an empty shard
     assert account_matrix([], shards=3) == []  # no row: an empty one would run every account
+
+
+def test_sender_places_finds_each_senders_entry_across_the_files(tmp_path: Path) -> None:
+    """Where an annotation marks a plan's problem: the line of the sender's ``sender_id``, in the file declaring it."""
+    one = tmp_path / "one.yaml"
+    one.write_text(f'# main\nsenders:\n  - sender_id: "{A}"\n    profile: {{name: A}}\n  -   sender_id: {B}\n')
+    two = tmp_path / "two.yaml"
+    two.write_text(f"senders: [{{sender_id: '{C}'}}, {{sender_id: '${{NUMBER}}'}}, {{sender_id: [{D}]}}, x]\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("senders: [\n")
+    sources = [str(broken), str(one), str(two), str(tmp_path / "gone.yaml")]
+    assert sender_places(sources, {A, B, C, D}) == {
+        A: Location(str(one), 3, 16), B: Location(str(one), 5, 18), C: Location(str(two), 1, 23)}
+    assert sender_places(sources, set()) == {} and sender_places([], {A}) == {}

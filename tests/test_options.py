@@ -24,6 +24,7 @@ from reconciler.options import (
     envvar_of,
     files_option,
     force_option,
+    github_workspace,
     one_account_option,
     target_option,
 )
@@ -148,3 +149,18 @@ def test_a_refusal_of_an_option_with_no_variable_names_none(monkeypatch):
     assert envvar_of(_refusal(["--concurrency", "500"]), ["--concurrency", "500"]) is None
     assert envvar_of(_refusal(["--account", "AC1"]), ["--account", "AC1"]) is None
     assert envvar_of(_refusal(["--no-such-option"]), ["--no-such-option"]) is None
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": "/home/runner/work/r/r"}, "/home/runner/work/r/r"),
+    ({"GITHUB_ACTIONS": "true"}, ""),
+    ({"GITHUB_WORKSPACE": "/home/runner/work/r/r"}, None),   # not a workflow step: no annotation
+    ({"GITHUB_ACTIONS": "false", "GITHUB_WORKSPACE": "/w"}, None),
+])
+def test_annotations_only_in_a_github_actions_step(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                   expected: str | None) -> None:
+    for name in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert github_workspace() == expected

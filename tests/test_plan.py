@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.accounts.run import Run
-from reconciler.diff import NoticeKind
+from reconciler.diff import NoticeKind, Problem
 from reconciler.errors import UnsafePlanError
 from reconciler.models import LiveSender, Safety
 from reconciler.plan import FIELD_PATHS, Plan, build_plan, plan_from_data, plan_to_data
@@ -40,6 +40,25 @@ def test_no_changes_is_an_empty_plan() -> None:
 def test_ignored_and_sandbox_senders_are_never_deleted() -> None:
     plan = build_plan(state(ignore=[D]), [live(D), live(SANDBOX)], allow_delete=True)
     assert plan.actions == ()
+
+
+@pytest.mark.parametrize("allow_delete", [False, True])
+def test_a_protected_sender_the_files_no_longer_declare_is_a_problem_never_a_delete(allow_delete: bool) -> None:
+    plan = build_plan(state(protect={A: "senders.yaml:7:5"}), [live(A), live(B)], allow_delete=allow_delete)
+    assert [(a.action, a.sender_id) for a in plan.actions] == [("delete", B)]
+    assert plan.problems == (Problem(A, "protected", after="senders.yaml:7:5"),) and not plan.applyable
+    assert problem_message(plan.problems[0]).startswith("protected at senders.yaml:7:5, so never deleted")
+
+
+def test_a_protected_sender_that_is_declared_or_not_live_plans_as_usual() -> None:
+    plan = build_plan(state(desired(A, profile={"about": "x"}), protect={A: "s.yaml:3:5", B: "s.yaml:4:5"}),
+                      [live(A, profile={"about": "y"})], allow_delete=True)
+    assert [(a.action, a.sender_id) for a in plan.actions] == [("update", A)] and plan.problems == ()
+
+
+def test_a_protected_sender_outside_the_targets_is_left_out_like_the_others() -> None:
+    plan = build_plan(state(protect={A: "s.yaml:3:5"}), [live(A), live(B)], allow_delete=True, targets=[B])
+    assert [(a.action, a.sender_id) for a in plan.actions] == [("delete", B)] and plan.problems == ()
 
 
 def test_waba_id_change_is_a_problem_not_an_action() -> None:

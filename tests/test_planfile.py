@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -10,10 +11,10 @@ from typing import Any
 import pytest
 
 from reconciler.accounts.record import AccountPlan, AccountRef
-from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.errors import ConfigError, ConfigIssue, Location, PlanFileError, StalePlanError
 from reconciler.models import LivePools, Safety, Service
 from reconciler.plan import Plan, build_plan
-from reconciler.planfile import SavedPlan, check_fresh, dump_plan, load_plan, signing_key
+from reconciler.planfile import SavedPlan, check_fresh, check_protected, dump_plan, load_plan, signing_key
 from tests.factories import TEST_API_SECRET, TEST_AUTH_TOKEN, A, B, C, D, desired, live, state
 
 BASE_URL = "http://127.0.0.1:8080"
@@ -180,6 +181,56 @@ def test_a_file_that_is_not_a_saved_plan_is_one_clear_error(tmp_path: Path, cont
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError, match=r"plan\.json: no such plan file$"):
         load_plan(tmp_path / "plan.json", key=KEY)
+
+
+def test_a_plan_read_from_stdin_is_named_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = saved(tmp_path).read_text()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    loaded = load_plan("-", key=KEY)
+    assert loaded.path == "<stdin>" and loaded.accounts[0].plan == sample_plan()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with pytest.raises(PlanFileError, match=r"^<stdin>: standard input is empty; pipe a saved plan into it"):
+        load_plan("-", key=KEY)
+
+
+def test_only_the_string_dash_is_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    saved(tmp_path).rename(tmp_path / "-")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert load_plan(Path("-"), key=KEY).path == "-" and load_plan("./-", key=KEY).path == "./-"
+
+
+def test_a_plan_that_deletes_a_sender_protected_now_is_refused(tmp_path: Path) -> None:
+    loaded = load_plan(saved(tmp_path), key=KEY)  # the sample plan deletes C
+    entry = loaded.accounts[0]
+    check_protected(loaded, entry, lambda: {A: "senders.yaml:9:5"})  # A is updated, not deleted: no matter
+    with pytest.raises(StalePlanError) as caught:
+        check_protected(loaded, entry, lambda: {C: "senders.yaml:12:5"})
+    assert str(caught.value) == (f"the saved plan {loaded.path} deletes senders the files protect now; nothing was "
+                                 f"changed: {C} (protected at senders.yaml:12:5). Run plan again.")
+
+
+def test_the_protections_are_read_only_for_a_plan_that_deletes(tmp_path: Path) -> None:
+    loaded = load_plan(saved(tmp_path, build_plan(state(desired(A, profile={"name": "Acme"})), LIVE)), key=KEY)
+    assert not any(a.action == "delete" for a in loaded.accounts[0].plan.allowed_actions)
+
+    def unreadable() -> dict[str, str]:
+        raise AssertionError("read although nothing is deleted")
+
+    check_protected(loaded, loaded.accounts[0], unreadable)
+
+
+def test_a_plan_that_deletes_is_refused_when_its_files_cannot_be_read(tmp_path: Path) -> None:
+    loaded = load_plan(saved(tmp_path), key=KEY)
+
+    def gone() -> dict[str, str]:
+        raise ConfigError(ConfigIssue(Location("senders.yaml"), "no such file or directory"))
+
+    with pytest.raises(PlanFileError) as caught:
+        check_protected(loaded, loaded.accounts[0], gone)
+    assert str(caught.value) == (f"{loaded.path}: the plan deletes senders, and the files it was made from "
+                                 "(senders.yaml) cannot be read to check that none is protected now: senders.yaml: no "
+                                 "such file or directory; nothing was changed")
 
 
 def test_a_plan_that_moves_a_sender_goes_stale_when_its_pools_change(tmp_path: Path) -> None:

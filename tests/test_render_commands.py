@@ -13,7 +13,7 @@ from reconciler.apply import ApplyReport, Outcome, Settled
 from reconciler.diff import Action, Problem
 from reconciler.errors import SafetyViolation
 from reconciler.export import Skipped
-from reconciler.plan import Plan
+from reconciler.plan import Plan, build_plan
 from reconciler.render.accounts import render_plans_markdown, render_plans_text
 from reconciler.render.commands import (
     Output,
@@ -25,7 +25,7 @@ from reconciler.render.commands import (
     show_output,
 )
 from reconciler.render.report import NOTHING_TO_APPLY, STOPPED_WAITING
-from tests.factories import A, B, live
+from tests.factories import A, B, desired, live, state
 
 SUB1, SUB2 = "AC" + "1" * 32, "AC" + "2" * 32
 CREATE = Plan(actions=(Action("create", A),))
@@ -114,3 +114,32 @@ def test_export_prints_the_file_or_says_where_it_went_escaped() -> None:
     assert out.stderr[0] == f"Warning: sender {A}: profile.x: not managed, written as a comment under the sender (unknown field)"
     written = export_output("senders: []\n", 1, [], "out\x1b[2J.yaml")
     assert written == Output("", ("Wrote 1 sender to out\\x1b[2J.yaml",))
+
+
+# --------------------------------------------------------------------------- standard output
+
+MAIN = AccountRef("AC" + "1" * 32, "Main")
+
+
+def _created() -> list[AccountPlan]:
+    return [AccountPlan(MAIN, build_plan(state(desired(A, profile={"name": "Acme"})), []))]
+
+
+def test_a_saved_plan_names_the_command_that_applies_it_as_a_shell_reads_it() -> None:
+    said = plan_output(_created(), "text", out="plans/plan.json", saved=True).stderr
+    assert said == ("Saved the plan to plans/plan.json; apply it with: reconciler apply plans/plan.json",)
+    assert plan_output(_created(), "text", out="my plan.json", saved=True).stderr[-1].endswith("reconciler apply 'my plan.json'")
+    # A name that starts with '-' would be read as an option, and '-' alone as standard input.
+    assert plan_output(_created(), "text", out="-x.json", saved=True).stderr[-1].endswith("reconciler apply ./-x.json")
+
+
+def test_a_plan_on_stdout_says_how_to_pipe_it() -> None:
+    output = plan_output(_created(), "text", out="-", saved=True)
+    assert output.stderr == ("Wrote the saved plan to standard output; apply it with: ... | reconciler apply -",)
+    assert f"+ {A}" in output.stdout  # the CLI sends it to stderr; the words stay the same
+
+
+def test_export_to_stdout_prints_the_file() -> None:
+    skipped = [Skipped(A, "profile.about", "too long", value="'x'")]
+    assert export_output("senders: []\n", 0, skipped, "-").stdout == "senders: []\n"
+    assert export_output("senders: []\n", 0, skipped, "out.yaml").stderr[-1] == "Wrote 0 senders to out.yaml"

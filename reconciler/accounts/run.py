@@ -106,12 +106,13 @@ def _held(targets: tuple[str, ...], state: DesiredState, live: Sequence[LiveSend
 @dataclass(frozen=True)
 class PlanResult:
     """What ``reconciler plan`` did: the run, the thresholds crossed under ``--force``, the gate's refusal
-    (nothing saved), and whether the plan was saved."""
+    (nothing saved), whether the plan was saved, and the saved plan's text when it goes to standard output."""
 
     run: Run
     forced: tuple[SafetyViolation, ...] = ()
     refused: UnsafePlanError | None = None
     saved: bool = False
+    document: str | None = None
 
 
 class ApplyFront(Protocol):

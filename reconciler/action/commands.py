@@ -12,11 +12,15 @@ results go where GitHub reads them:
   report (``--format json``) saved to ``report-file``; outputs ``exitcode``, ``report-file``, ``summary``.
 - ``drift``: outputs ``exitcode``, ``drifted``, ``summary``, ``report-file``; fails on drift, or
   only warns with ``fail-on-drift: false``. A failed check (exit 1, an error document) always fails
-  the step, and its summary says it failed.
+  the step, and its summary says it failed. With ``issue: true``, one GitHub issue per key
+  (``issue-id``) and account is opened on drift, kept up to date while it lasts and closed once the
+  senders are back in sync (:mod:`reconciler.action.issue`); outputs ``issue-number``, ``issue-url``.
+  A failed check leaves the issue as it is, and says so.
 
 Environment (set by action.yml from the inputs): ``INPUT_COMMAND``, ``INPUT_FILES``,
 ``INPUT_PLAN_FILE``, ``INPUT_REPORT_FILE``, ``INPUT_ARGS``, ``INPUT_FAIL_ON_DRIFT``,
-``INPUT_COMMENT``, ``INPUT_COMMENT_ID``; ``GH_TOKEN`` for the comment; GitHub's own
+``INPUT_COMMENT``, ``INPUT_COMMENT_ID``, ``INPUT_ISSUE``, ``INPUT_ISSUE_ID``; ``GH_TOKEN`` for the comment and
+the issue; GitHub's own
 ``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_EVENT_PATH``, ``GITHUB_API_URL``, ``GITHUB_GRAPHQL_URL``, ...
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.action.github import ActionError, CliRun, Workflow, fenced, md_cell, run_cli, sticky_comment
+from reconciler.action.issue import IssueOutcome, sync_drift_issues
 
 COMMANDS = ("plan", "apply", "drift")
 DEFAULT_PLAN_FILE = "reconciler-plan.json"
@@ -40,7 +45,7 @@ MARKER = "<!-- reconciler-plan -->"
 #: Options the action sets itself; in ``args`` they would contradict the inputs.
 _OWN_OPTIONS = ("-f", "--file", "--format", "--out")
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
-_COMMENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Inputs:
     fail_on_drift: bool
     comment: bool
     marker: str
+    issue: bool = False
+    issue_key: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Inputs:
@@ -64,9 +71,7 @@ class Inputs:
         for arg in args:
             if arg.split("=", 1)[0] in _OWN_OPTIONS or (arg.startswith("-f") and not arg.startswith("--")):
                 raise ActionError(f"input 'args': {arg} is set by the action; use the 'files' or 'plan-file' inputs")
-        comment_id = env.get("INPUT_COMMENT_ID", "").strip()
-        if comment_id and not _COMMENT_ID.fullmatch(comment_id):
-            raise ActionError("input 'comment-id' may hold only letters, digits, '.', '_' and '-' (at most 64)")
+        comment_id = _key(env, "INPUT_COMMENT_ID", "comment-id")
         plan_file = env.get("INPUT_PLAN_FILE", "").strip()
         return cls(
             command=command,
@@ -77,6 +82,8 @@ class Inputs:
             fail_on_drift=_flag(env, "INPUT_FAIL_ON_DRIFT", "fail-on-drift", default=True),
             comment=_flag(env, "INPUT_COMMENT", "comment", default=True),
             marker=f"<!-- reconciler-plan:{comment_id} -->" if comment_id else MARKER,
+            issue=_flag(env, "INPUT_ISSUE", "issue", default=False),
+            issue_key=_key(env, "INPUT_ISSUE_ID", "issue-id"),
         )
 
     def file_args(self) -> list[str]:
@@ -89,6 +96,14 @@ def _split(name: str, value: str) -> list[str]:
         return [word for line in value.splitlines() for word in shlex.split(line)]
     except ValueError as exc:
         raise ActionError(f"input '{name}': {exc}") from None
+
+
+def _key(env: Mapping[str, str], variable: str, name: str) -> str:
+    """A name that goes into a hidden marker: a few safe characters, or none."""
+    key = env.get(variable, "").strip()
+    if key and not _ID.fullmatch(key):
+        raise ActionError(f"input '{name}' may hold only letters, digits, '.', '_' and '-' (at most 64)")
+    return key
 
 
 def _flag(env: Mapping[str, str], key: str, name: str, *, default: bool) -> bool:
@@ -282,8 +297,11 @@ def do_drift(inputs: Inputs, wf: Workflow) -> int:
         "summary": summary,
         "report-file": inputs.report_file if doc is not None else "",
     })
+    issues_ok = _drift_issues(inputs, wf, doc if error is None else None)
     if error is not None:
         wf.error(f"reconciler drift failed (exit {result.returncode}): {error}")
+        return 1
+    if not issues_ok:
         return 1
     if drifted:
         if inputs.fail_on_drift:
@@ -291,6 +309,40 @@ def do_drift(inputs: Inputs, wf: Workflow) -> int:
             return 1
         wf.warning(f"WhatsApp senders drifted from the file: {summary}")
     return 0
+
+
+def _drift_issues(inputs: Inputs, wf: Workflow, doc: Mapping[str, Any] | None) -> bool:
+    """With ``issue: true``, each account's drift issue as the check found it; False when GitHub refused (an
+    error says why). ``doc`` None: the check failed, which says nothing about drift, so no issue is touched."""
+    if not inputs.issue:
+        return True
+    if doc is None:
+        wf.set_outputs({"issue-number": "", "issue-url": ""})
+        note = "The drift issue was left as it is: the check failed, which says nothing about drift."
+        print(note, flush=True)
+        wf.add_summary(note)
+        return True
+    try:
+        outcomes = sync_drift_issues(wf, doc, inputs.issue_key, inputs.files)
+    except ActionError as exc:
+        wf.set_outputs({"issue-number": "", "issue-url": ""})
+        wf.error(f"the drift issue was not updated: {exc}. The job needs 'issues: write' for its token "
+                 "(input github-token); 'issue: false' turns the issue off")
+        return False
+    opened = [o for o in outcomes if o.open]
+    wf.set_outputs({"issue-number": " ".join(str(o.number) for o in opened),
+                    "issue-url": " ".join(o.url for o in opened)})
+    lines = [_issue_line(o) for o in outcomes if o.change != "unchanged"]
+    for line in lines:
+        print(line, flush=True)
+    if lines:
+        wf.add_summary("\n".join(f"- {line}" for line in lines))
+    return True
+
+
+def _issue_line(outcome: IssueOutcome) -> str:
+    verb = {"opened": "Opened", "updated": "Updated", "closed": "Closed"}[outcome.change]
+    return f"{verb} the drift issue of account {outcome.account}: #{outcome.number} {outcome.url}".rstrip()
 
 
 # --------------------------------------------------------------------------- entry point

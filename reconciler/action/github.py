@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -30,6 +31,10 @@ from reconciler.fs import atomic_write
 COMMENT_LIMIT = 65_536
 #: Lines of the CLI's stderr quoted in a failed plan's comment.
 STDERR_LINES = 40
+#: An annotation the CLI prints in a workflow step (reconciler.render.annotations): an error, a warning or a
+#: notice with its file, the properties escaped (no ``:`` inside). The CLI's output is not read as commands
+#: while it runs (see _commands_stopped), so these alone are issued again once it ends; never any other command.
+ANNOTATION = re.compile(r"::(?:error|warning|notice) file=[^:\r\n]+::[^\r\n]*")
 
 
 class ActionError(Exception):
@@ -144,6 +149,8 @@ class CliRun:
     returncode: int
     stdout: str
     stderr: str
+    #: The annotations the CLI printed on stderr (not in ``stderr``): issued by run_cli once the CLI ended.
+    annotations: tuple[str, ...] = ()
 
     def json(self) -> dict[str, Any] | None:
         """stdout as a JSON object, or None when the command printed none (it failed first)."""
@@ -170,7 +177,8 @@ def _commands_stopped() -> Iterator[None]:
 
 
 def run_cli(argv: Sequence[str], wf: Workflow, *, echo_stdout: bool = True) -> CliRun:
-    """Run ``python -m reconciler ARGV``; its stderr is copied to the log as it comes.
+    """Run ``python -m reconciler ARGV``; its stderr is copied to the log as it comes, and its annotations
+    (an invalid file's errors at their lines) are issued once it ends.
 
     The CLI runs in its own session and SIGINT/SIGTERM are forwarded once: a runner that signals
     the whole process group would otherwise deliver each twice, and a second signal aborts apply's
@@ -183,10 +191,14 @@ def run_cli(argv: Sequence[str], wf: Workflow, *, echo_stdout: bool = True) -> C
                                 stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
                                 start_new_session=True)
         err_lines: list[str] = []
+        annotations: list[str] = []
 
         def copy_stderr() -> None:
             assert proc.stderr is not None
             for line in proc.stderr:
+                if ANNOTATION.fullmatch(line.rstrip("\r\n")):
+                    annotations.append(line.rstrip("\r\n"))
+                    continue
                 err_lines.append(line)
                 sys.stdout.write(line)
                 sys.stdout.flush()
@@ -206,7 +218,9 @@ def run_cli(argv: Sequence[str], wf: Workflow, *, echo_stdout: bool = True) -> C
         if echo_stdout and out:
             sys.stdout.write(out if out.endswith("\n") else out + "\n")
             sys.stdout.flush()
-    return CliRun(code, out, "".join(err_lines))
+    for line in annotations:
+        print(line, flush=True)
+    return CliRun(code, out, "".join(err_lines), tuple(annotations))
 
 
 def _quote(arg: str) -> str:
@@ -268,7 +282,7 @@ class GitHubApi:
         GraphQL's ``viewer``: REST's ``GET /user`` refuses installation tokens such as the workflow's.
         """
         answer = self.request("POST", self.graphql_url, {"query": "query { viewer { login } }"})
-        doc = _json(answer)
+        doc = response_json(answer)
         login = ((doc.get("data") or {}).get("viewer") or {}).get("login") if isinstance(doc, dict) else None
         if not isinstance(login, str) or not login:
             errors = doc.get("errors") if isinstance(doc, dict) else None
@@ -281,7 +295,7 @@ class GitHubApi:
         url: str | None = f"{self.base}/{path}"
         while url:
             answer = self.request("GET", url)
-            items = _json(answer)
+            items = response_json(answer)
             if not isinstance(items, list):
                 raise ActionError(f"GET {urlsplit(url).path}: GitHub's answer is not a list")
             yield from items
@@ -290,7 +304,8 @@ class GitHubApi:
                 raise ActionError(f"GET {path}: the next page is on another host; not followed")
 
 
-def _json(answer: httpx.Response) -> Any:
+def response_json(answer: httpx.Response) -> Any:
+    """The answer's JSON; an ActionError when it is none."""
     try:
         return answer.json()
     except ValueError:
@@ -357,5 +372,5 @@ def sticky_comment(wf: Workflow, number: int, marker: str, body: str) -> str:
         answer = api.request("PATCH", f"repos/{repo}/issues/comments/{own.get('id')}", payload)
     else:
         answer = api.request("POST", f"repos/{repo}/issues/{number}/comments", payload)
-    doc = _json(answer)
+    doc = response_json(answer)
     return str(doc.get("html_url") or "") if isinstance(doc, dict) else ""

@@ -30,18 +30,30 @@ The parts, each importing only those before it:
 """
 
 from reconciler.config.interpolate import escape
-from reconciler.config.loader import DEFAULT_FILE, YAML_SUFFIXES, load_accounts, load_desired, load_file, merge_defaults
+from reconciler.config.loader import (
+    DEFAULT_FILE,
+    YAML_SUFFIXES,
+    load_accounts,
+    load_desired,
+    load_file,
+    load_text,
+    merge_defaults,
+)
 from reconciler.config.reader import MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_FILE_BYTES
+from reconciler.defaults import STDIN_NAME, STDIO
 
 __all__ = [
     "DEFAULT_FILE",
     "MAX_DEPTH",
     "MAX_EXPANDED_VALUES",
     "MAX_FILE_BYTES",
+    "STDIN_NAME",
+    "STDIO",
     "YAML_SUFFIXES",
     "escape",
     "load_accounts",
     "load_desired",
     "load_file",
+    "load_text",
     "merge_defaults",
 ]

@@ -1,8 +1,9 @@
 """Desired-state files → :class:`~reconciler.models.DesiredState`: each file read, validated and located,
-then the checks across files (duplicates, ignored senders, ``safety:`` in one file only).
+then the checks across files (duplicates, ignored and protected senders, ``safety:`` in one file only).
 
     state = load_desired(["senders.yaml", "conf.d/"], environ={"HOOKS": "https://hooks.example.com"})
     model = load_file("senders.yaml")               # one file as written: defaults not merged
+    model, state = load_text(text, "senders.yaml")  # the same, from a text at hand, with its state
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reconciler.config.interpolate import Variables, interpolate
 from reconciler.config.messages import MISSING, kind_of, validation_messages
 from reconciler.config.reader import DataPath, InputError, Position
 from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
+from reconciler.defaults import STDIN_NAME, STDIO
 from reconciler.errors import ConfigError, ConfigIssue, Location
 from reconciler.models import (
     ACCOUNT_SID,
@@ -65,7 +67,7 @@ def load_accounts(
 
     A file's ``account:`` names its account; a file without one belongs to ``default_account`` (the
     SID of the credentials in use, when known; ``None`` otherwise). Files of one account merge
-    (``ignore:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
+    (``ignore:``, ``protect:``, one ``safety:``); a sender declared under two accounts is an issue at both places.
     The states come in the order their accounts first appear in the files.
     """
     variables = Variables.from_environ(os.environ if environ is None else environ)
@@ -95,12 +97,15 @@ def _account_of(item: _Loaded, default: str | None) -> str | None:
 def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
     senders: list[DesiredSender] = []
     ignore: set[str] = set()
+    protect: dict[str, str] = {}
     safety = Safety()
     declared: dict[str, tuple[str, DataPath]] = {}
     for item in group:
         assert item.model is not None
         senders.extend(merge_defaults(item.model))
         ignore.update(item.model.ignore)
+        for sender_id, where in item.protect_ids:  # located now: a plan that would delete one names the place
+            protect.setdefault(sender_id, str(item.location(where)))
         if item.model.safety is not None:
             safety = item.model.safety
         if item.text is not None and "messaging_service" in item.text:
@@ -109,6 +114,7 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
     return DesiredState.model_construct(
         senders=tuple(senders),
         ignore=frozenset(ignore),
+        protect=protect,
         safety=safety,
         sources=tuple(item.name for item in group),
         account=account,
@@ -118,13 +124,26 @@ def _merged(account: str | None, group: list[_Loaded]) -> DesiredState:
 
 def load_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SendersFile:
     """One file as written (``defaults:`` not merged). Raises :class:`ConfigError`."""
-    item = _load_one(Path(path), Variables.from_environ(os.environ if environ is None else environ))
+    item = _load_one(None if path == STDIO else Path(path), Variables.from_environ(os.environ if environ is None else environ))
     _check_across_files([item])
     issues = item.located_issues()
     if issues:
         raise ConfigError(issues)
     assert item.model is not None
     return item.model
+
+
+def load_text(text: str, name: str, environ: Mapping[str, str] | None = None,
+              default_account: str | None = None) -> tuple[SendersFile, DesiredState]:
+    """One file whose text is at hand, checked as :func:`load_accounts` checks it (messages name ``name``): the
+    file as written, and its state. Raises :class:`ConfigError`."""
+    item = _load_one(None, Variables.from_environ(os.environ if environ is None else environ), text, name)
+    _check_across_files([item])
+    issues = item.located_issues()
+    if issues:
+        raise ConfigError(issues)
+    assert item.model is not None
+    return item.model, _merged(_account_of(item, default_account), [item])
 
 
 def merge_defaults(file: SendersFile) -> list[DesiredSender]:
@@ -169,14 +188,20 @@ def service_declarations(file: SendersFile, name: str) -> dict[str, tuple[str, D
     return out
 
 
-def _expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path], list[ConfigIssue]]:
-    """Files to read, in order: a directory gives its ``*.yaml``/``*.yml`` files, sorted by name."""
-    files: list[Path] = []
+def _expand_paths(paths: Sequence[str | Path]) -> tuple[list[Path | None], list[ConfigIssue]]:
+    """Files to read, in order: a directory gives its ``*.yaml``/``*.yml`` files, sorted by name; the string ``-``
+    gives ``None``, standard input (read once)."""
+    files: list[Path | None] = []
     issues: list[ConfigIssue] = []
-    seen: set[Path] = set()
+    seen: set[Path | None] = set()
     if isinstance(paths, (str, Path)):
         paths = [paths]
     for raw in paths:
+        if isinstance(raw, str) and raw == STDIO:
+            if None not in seen:
+                seen.add(None)
+                files.append(None)
+            continue
         path = Path(raw)
         if path.is_dir():
             found = sorted(
@@ -220,15 +245,16 @@ class _Pending:
 
 @dataclass(eq=False)
 class _Loaded:
-    path: Path
+    path: Path | None  # None: standard input
     name: str
     text: str | None = None
     data: Any = None
     model: SendersFile | None = None
     pending: list[_Pending] = field(default_factory=list)
-    #: (sender_id, data path) of every sender with a valid id, and of every ignore entry.
+    #: (sender_id, data path) of every sender with a valid id, and of every ignore and protect entry.
     sender_ids: list[tuple[str, DataPath]] = field(default_factory=list)
     ignore_ids: list[tuple[str, DataPath]] = field(default_factory=list)
+    protect_ids: list[tuple[str, DataPath]] = field(default_factory=list)
     #: True when the C parser read the file: its events can then give positions cheaply.
     fast: bool = False
     _marks: dict[DataPath, Position] | None = None
@@ -282,9 +308,10 @@ class _Loaded:
         return issues
 
 
-def _load_one(path: Path, variables: Variables) -> _Loaded:
-    item = _Loaded(path, str(path))
-    text = _read_text(item)
+def _load_one(path: Path | None, variables: Variables, text: str | None = None, name: str | None = None) -> _Loaded:
+    """One file read (or ``text``, read already), parsed, validated and located; named ``name`` when given."""
+    item = _Loaded(path, name or (STDIN_NAME if path is None else str(path)))
+    text = _read_text(item) if text is None else text
     if text is None:
         return item
     item.text = text
@@ -346,6 +373,7 @@ def _collect_ids(item: _Loaded) -> None:
     if item.model is not None:  # already checked: no need to parse the numbers again
         item.sender_ids = [(s.sender_id, ("senders", i, "sender_id")) for i, s in enumerate(item.model.senders)]
         item.ignore_ids = [(s, ("ignore", i)) for i, s in enumerate(item.model.ignore)]
+        item.protect_ids = [(s, ("protect", i)) for i, s in enumerate(item.model.protect)]
         return
     data = item.data
     senders = data.get("senders")
@@ -353,11 +381,10 @@ def _collect_ids(item: _Loaded) -> None:
         for index, sender in enumerate(senders):
             if isinstance(sender, dict) and _valid_id(sender.get("sender_id")):
                 item.sender_ids.append((sender["sender_id"], ("senders", index, "sender_id")))
-    ignore = data.get("ignore")
-    if isinstance(ignore, list):
-        for index, entry in enumerate(ignore):
-            if _valid_id(entry):
-                item.ignore_ids.append((entry, ("ignore", index)))
+    for key, found in (("ignore", item.ignore_ids), ("protect", item.protect_ids)):
+        entries = data.get(key)
+        if isinstance(entries, list):
+            found.extend((entry, (key, index)) for index, entry in enumerate(entries) if _valid_id(entry))
 
 
 def _valid_id(value: Any) -> bool:
@@ -371,7 +398,8 @@ def _valid_id(value: Any) -> bool:
 
 
 def _check_across_files(loaded: list[_Loaded]) -> None:
-    """Senders unique across all files; none both managed and ignored; ``safety:`` in one file only.
+    """Senders unique across all files; none both managed and ignored, nor both protected and ignored; ``safety:``
+    in one file only.
 
     Each conflict is reported at both places, each message naming the other.
     """
@@ -394,6 +422,7 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                          refs=((other, other_where, False),))
                 other.add("declared under senders but also listed under ignore at {}", other_where,
                           refs=((item, where, False),), label=False)
+    _check_protected(loaded)
     with_safety = [i for i in loaded if isinstance(i.data, dict) and "safety" in i.data]
     for item in with_safety[1:]:
         first_item = with_safety[0]
@@ -401,6 +430,22 @@ def _check_across_files(loaded: list[_Loaded]) -> None:
                  refs=((first_item, ("safety",), True),))
         first_item.add("may be set in one file only; set again at {}", ("safety",), key=True,
                        refs=((item, ("safety",), True),))
+
+
+def _check_protected(loaded: list[_Loaded]) -> None:
+    """None both protected and ignored (across the files of one account), reported at both places."""
+    ignored: dict[str, tuple[_Loaded, DataPath]] = {}
+    for item in loaded:
+        for sender_id, where in item.ignore_ids:
+            ignored.setdefault(sender_id, (item, where))
+    for item in loaded:
+        for sender_id, where in item.protect_ids:
+            if sender_id in ignored:
+                other, other_where = ignored[sender_id]
+                item.add(f"{sender_id} is protected but also listed under ignore at {{}}: a sender the files leave "
+                         "alone cannot also be protected by them; keep one", where, refs=((other, other_where, False),))
+                other.add(f"{sender_id} is ignored but also listed under protect at {{}}", other_where,
+                          refs=((item, where, False),))
 
 
 def _check_across_accounts(groups: Mapping[str | None, list[_Loaded]]) -> None:

@@ -81,6 +81,7 @@ _URL = "not an absolute http(s) URL"
 _EXPECTED: dict[str, str] = {
     "sender_id": "not 'whatsapp:' followed by a valid phone number in E.164 form, e.g. 'whatsapp:+15017122661'",
     "ignore": "not a sender id as the API lists it: 'whatsapp:' followed by a number, e.g. 'whatsapp:+15017122661'",
+    "protect": "not a sender id as the API lists it: 'whatsapp:' followed by a number, e.g. 'whatsapp:+15017122661'",
     "account": "not an account SID: 'AC' followed by 32 hex digits in lower case, as the Twilio Console shows it",
     "callback_url": _URL, "fallback_url": _URL, "status_callback_url": _URL, "logo_url": _URL, "banner_url": _URL,
     "privacy_url": _URL, "terms_of_service_url": _URL, "website": _URL,

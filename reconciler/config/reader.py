@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from reconciler.config.events import HAS_C_PARSER, DataPath, InputError, Position, build, event_source, positions, short
-from reconciler.fs import FileTooLarge, NotRegularFile, read_regular
+from reconciler.fs import FileTooLarge, NotRegularFile, read_regular, read_stdin
 
 __all__ = [
     "MAX_DEPTH",
@@ -34,6 +34,7 @@ __all__ = [
     "InputError",
     "Position",
     "check_aliases",
+    "decode",
     "first_content",
     "locate",
     "parse",
@@ -59,23 +60,33 @@ class Document(NamedTuple):
 # --------------------------------------------------------------------------- bytes → text
 
 
-def read_text(path: Path) -> str:
-    """The file's text, refused when it is not a regular file, too large, binary, not UTF-8 or empty.
+def read_text(path: Path | None) -> str:
+    """The file's text (``None``: standard input's), refused when it is not a regular file, too large, binary,
+    not UTF-8 or empty.
 
-    A FIFO, a device or a socket is refused without waiting on it (it is opened without blocking).
+    A FIFO, a device or a socket is refused without waiting on it (it is opened without blocking); standard
+    input is read to its end, whatever it is.
     """
     too_big = f"at most {MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES / 2**20:g} MiB) are read"
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES and path.is_file():
-            raise InputError(f"the file is {size:,} bytes; {too_big}")
-        raw = read_regular(path, limit=MAX_FILE_BYTES)  # bounded even for a growing file
+        if path is None:
+            raw = read_stdin(limit=MAX_FILE_BYTES)
+        else:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES and path.is_file():
+                raise InputError(f"the file is {size:,} bytes; {too_big}")
+            raw = read_regular(path, limit=MAX_FILE_BYTES)  # bounded even for a growing file
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}") from None
     except FileTooLarge:
         raise InputError(f"the file is larger than {MAX_FILE_BYTES:,} bytes; {too_big}") from None
     except NotRegularFile as exc:
         raise InputError(f"{exc}: only regular files are read (a FIFO or a device could block or never end)") from None
+    return decode(raw)
+
+
+def decode(raw: bytes) -> str:
+    """A file's bytes as text, refused when binary, not UTF-8 or empty (a byte-order mark is dropped)."""
     if b"\0" in raw:
         raise InputError("this is a binary file (it holds NUL bytes), not YAML", *_byte_position(raw, raw.index(b"\0")))
     try:

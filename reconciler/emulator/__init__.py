@@ -1,4 +1,5 @@
-"""A local, stateful emulator of Twilio's Messaging v2 Senders API (WhatsApp senders).
+"""A local, stateful emulator of Twilio's Messaging v2 Senders API (WhatsApp senders), with the v2010
+Accounts resource and Messaging v1 Services and their sender pools (ChannelSenders).
 
 >>> from reconciler.emulator import EmulatorServer, Faults
 >>> with EmulatorServer(faults=Faults(seed=1, rate_429=0.1)) as server:   # doctest: +SKIP

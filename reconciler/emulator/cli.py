@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-_ACCOUNT_KEYS = frozenset({"sid", "friendly_name", "auth_token", "status", "senders"})
+_ACCOUNT_KEYS = frozenset({"sid", "friendly_name", "auth_token", "status", "senders", "services"})
+_SERVICE_KEYS = frozenset({"sid", "friendly_name", "senders"})
 
 
 def _objects(value: Any) -> bool:
@@ -36,25 +37,40 @@ def _objects(value: Any) -> bool:
 
 
 def load_seed(path: str) -> dict[str, Any]:
-    """Read ``{"senders": [...], "accounts": [{"friendly_name", "senders": [...], ...}]}``, both optional.
+    """Read ``{"senders": [...], "services": [...], "accounts": [{"friendly_name", "senders": [...],
+    "services": [...], ...}]}``, each optional.
 
-    Each sender is a create body plus ``status`` and response-only fields; top-level senders are the
-    parent's.
+    Each sender is a create body plus ``status`` and response-only fields; each service
+    ``{"friendly_name", "sid", "senders": ["whatsapp:+…" or "XE…", ...]}``; top-level ones are the parent's.
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ReconcilerError(f"cannot read seed file {path}: {exc}") from None
-    if not isinstance(data, dict) or not ("senders" in data or "accounts" in data):
-        raise ReconcilerError(f'seed file {path}: expected {{"senders": [ {{...}}, ... ], "accounts": [...]}}')
-    if not _objects(data.get("senders", [])) or not _objects(data.get("accounts", [])):
-        raise ReconcilerError(f'seed file {path}: "senders" and "accounts" must be lists of objects')
+    if not isinstance(data, dict) or not {"senders", "services", "accounts"} & set(data):
+        raise ReconcilerError(
+            f'seed file {path}: expected {{"senders": [ {{...}}, ... ], "services": [...], "accounts": [...]}}'
+        )
+    if not all(_objects(data.get(key, [])) for key in ("senders", "services", "accounts")):
+        raise ReconcilerError(f'seed file {path}: "senders", "services" and "accounts" must be lists of objects')
+    _check_services(data.get("services", []), f"seed file {path}: ")
     for i, account in enumerate(data.get("accounts", [])):
         unknown = sorted(set(account) - _ACCOUNT_KEYS)
-        if unknown or not _objects(account.get("senders", [])):
-            what = f"unknown field {unknown[0]!r}" if unknown else '"senders" must be a list of objects'
+        if unknown or not _objects(account.get("senders", [])) or not _objects(account.get("services", [])):
+            what = f"unknown field {unknown[0]!r}" if unknown else '"senders" and "services" must be lists of objects'
             raise ReconcilerError(f"seed file {path}: accounts[{i}]: {what}")
+        _check_services(account.get("services", []), f"seed file {path}: accounts[{i}]: ")
     return data
+
+
+def _check_services(services: list[dict[str, Any]], where: str) -> None:
+    for i, service in enumerate(services):
+        unknown = sorted(set(service) - _SERVICE_KEYS)
+        refs = service.get("senders", [])
+        if unknown:
+            raise ReconcilerError(f"{where}services[{i}]: unknown field {unknown[0]!r}")
+        if not isinstance(refs, list) or not all(isinstance(ref, str) for ref in refs):
+            raise ReconcilerError(f'{where}services[{i}]: "senders" must be a list of sender ids or SIDs')
 
 
 def _seed_senders(server: EmulatorServer, senders: list[dict[str, Any]], where: str, account: str | None) -> None:
@@ -68,10 +84,31 @@ def _seed_senders(server: EmulatorServer, senders: list[dict[str, Any]], where: 
             raise ReconcilerError(f"{where}senders[{i}]: {exc}") from None
 
 
+def _seed_services(server: EmulatorServer, services: list[dict[str, Any]], where: str, account: str | None) -> None:
+    """Add each service (one of that ``sid``, or without one of that name, is not made again) and put the
+    senders it names in its pool; a sender may be named by two services (the API alone refuses that)."""
+    for i, entry in enumerate(services):
+        at = f"{where}services[{i}]: "
+        sid, name = entry.get("sid"), entry.get("friendly_name", "")
+        existing = [s for s in server.services(account) if (s["sid"] == sid if sid else s["friendly_name"] == name)]
+        try:
+            service = existing[0] if existing else server.add_service(name, account=account, sid=sid)
+        except ValueError as exc:
+            raise ReconcilerError(f"{at}{exc}") from None
+        senders = server.senders(account)
+        for j, ref in enumerate(entry.get("senders", [])):
+            sender = next((s["sid"] for s in senders if ref in (s["sid"], s["sender_id"])), None)
+            if sender is None:
+                raise ReconcilerError(f"{at}senders[{j}]: no sender {json.dumps(ref)} in this account")
+            if service["sid"] not in server.services_of(sender):
+                server.add_to_service(service["sid"], sender, exclusive=False)
+
+
 def seed_server(server: EmulatorServer, seed: dict[str, Any], source: str = "seed") -> None:
-    """Add the seed's accounts and senders. An account that exists already (the same ``sid``, or without
-    one the same ``friendly_name``) is not made again; its senders are added to it."""
+    """Add the seed's accounts, senders and services. An account that exists already (the same ``sid``, or
+    without one the same ``friendly_name``) is not made again; its senders and services are added to it."""
     _seed_senders(server, seed.get("senders", []), f"{source}: ", None)
+    _seed_services(server, seed.get("services", []), f"{source}: ", None)
     for i, entry in enumerate(seed.get("accounts", [])):
         where = f"{source}: accounts[{i}]: "
         known = [a for a in server.accounts() if a.sid == entry.get("sid")] if "sid" in entry else [
@@ -86,6 +123,24 @@ def seed_server(server: EmulatorServer, seed: dict[str, Any], source: str = "see
             except ValueError as exc:
                 raise ReconcilerError(f"{where}{exc}") from None
         _seed_senders(server, entry.get("senders", []), where, account.sid)
+        _seed_services(server, entry.get("services", []), where, account.sid)
+
+
+def create_services(server: EmulatorServer, names: tuple[str, ...], named_in: tuple[tuple[str, str], ...]) -> None:
+    """``--service NAME`` (the parent's) and ``--service-in ACCOUNT NAME`` (ACCOUNT: a SID or an account's
+    friendly name): each made unless that account has a service of that name already."""
+    wanted: list[tuple[str | None, str, str]] = [(None, name, f"--service {json.dumps(name)}") for name in names]
+    for account, name in named_in:
+        found = [a.sid for a in server.accounts() if account in (a.sid, a.friendly_name)]
+        if not found:
+            raise ReconcilerError(f"--service-in {json.dumps(account)}: no such account (give its SID or its friendly name)")
+        wanted.append((found[0], name, f"--service-in {json.dumps(account)} {json.dumps(name)}"))
+    for sid, name, option in wanted:
+        if all(s["friendly_name"] != name for s in server.services(sid)):
+            try:
+                server.add_service(name, account=sid)
+            except ValueError as exc:
+                raise ReconcilerError(f"{option}: {exc}") from None
 
 
 def run_emulator(
@@ -99,6 +154,8 @@ def run_emulator(
     api_key: str | None,
     api_secret: str | None,
     subaccounts: int,
+    services: tuple[str, ...],
+    services_in: tuple[tuple[str, str], ...],
     public_url: str | None,
     transition_delay: float,
     review_delay: float | None,
@@ -151,10 +208,11 @@ def run_emulator(
         raise ReconcilerError(f"cannot load state file {state_file}: {exc}") from None
     if seed_file:
         seed = load_seed(seed_file)  # read even when unused, so a broken seed file is noticed
-        if any(server.senders(a.sid) for a in server.accounts()):
-            logger.info("emulator: %s already holds senders; --seed is not applied again", state_file)
+        if any(server.senders(a.sid) or server.services(a.sid) for a in server.accounts()):
+            logger.info("emulator: %s already holds senders or services; --seed is not applied again", state_file)
         else:
             seed_server(server, seed, seed_file)
+    create_services(server, services, services_in)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -168,8 +226,9 @@ def run_emulator(
         for account in accounts:  # SIDs and names, never a token
             kind = "parent account" if account.sid == server.parent.sid else "subaccount"
             logger.info("emulator: %s %s %s (%s)", kind, account.sid, json.dumps(account.friendly_name), account.status)
-        logger.info("emulator: %d sender(s) in %d account(s); Ctrl-C stops",
-                    sum(len(server.senders(a.sid)) for a in accounts), len(accounts))
+        logger.info("emulator: %d sender(s) and %d Messaging Service(s) in %d account(s); Ctrl-C stops",
+                    sum(len(server.senders(a.sid)) for a in accounts),
+                    sum(len(server.services(a.sid)) for a in accounts), len(accounts))
         while not stop.wait(0.5):
             pass
     finally:
@@ -208,6 +267,14 @@ def _seconds(name: str, help: str) -> Callable[[_F], _F]:
 @click.option(
     "--subaccounts", default=0, show_default=True, type=click.IntRange(0, 1000),
     help='Subaccounts "Subaccount 1" ... to serve too, with derived SIDs and tokens (see docs/emulator.md).',
+)
+@click.option(
+    "--service", "services", multiple=True, metavar="NAME",
+    help="A Messaging Service of the parent to serve (repeatable; made unless one of that name exists).",
+)
+@click.option(
+    "--service-in", "services_in", multiple=True, nargs=2, metavar="ACCOUNT NAME",
+    help="A Messaging Service of ACCOUNT (its SID or friendly name, e.g. 'Subaccount 1'); repeatable.",
 )
 @click.option("--public-url", help="Base of the absolute URLs in responses (default: the bound address).")
 @_seconds("--transition-delay", "Seconds a status takes to settle.")

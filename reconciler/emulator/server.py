@@ -4,12 +4,16 @@
 ...     customer = server.accounts()[1]
 ...     httpx.get(server.base_url + "/v2/Channels/Senders", params={"Channel": "whatsapp"},
 ...               auth=(customer.sid, customer.auth_token))      # that subaccount's senders
+...     support = server.add_service("Support line", account=customer.sid)   # a Messaging Service of it
+
+The Senders API's routes are here; Messaging v1 (Services, ChannelSenders) is in :mod:`.v1_routes` and the
+v2010 Accounts resource in :mod:`.v2010_routes`. Every route passes the same middleware: authentication, the
+concurrency limit, faults, statistics.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import os
@@ -22,7 +26,7 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from reconciler.emulator import v2010
+from reconciler.emulator import wire
 from reconciler.emulator.accounts import (
     AUTH_TOKEN,
     PARENT_NAME,
@@ -37,6 +41,8 @@ from reconciler.emulator.pages import page_meta, parse_list_query
 from reconciler.emulator.records import dumps
 from reconciler.emulator.state import AccountStores
 from reconciler.emulator.store import SenderStore
+from reconciler.emulator.v1_routes import ServicesApi
+from reconciler.emulator.v2010_routes import AccountsApi
 from reconciler.emulator.validation import ApiProblem, invalid
 from reconciler.models import SENDERS_PATH
 
@@ -45,31 +51,14 @@ log = logging.getLogger("reconciler.emulator")
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 INSTANCE_PATH = SENDERS_PATH + "/{Sid}"
-_JSON_HEADERS = {"Content-Type": "application/json"}
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
-#: What aiohttp makes of _JSON_HEADERS for a text body; a body given as bytes gets it spelt out.
-_JSON_UTF8_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
-#: Set per request by the middleware (handlers run in the same task): drop the connection after a write.
-_DROP_AFTER_COMMIT: contextvars.ContextVar[bool] = contextvars.ContextVar("drop_after_commit", default=False)
-#: Whom the request speaks for, set by the middleware; None: no middleware ran (a benchmark calling a handler).
-_PRINCIPAL: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
-
-
-def _problem_response(problem: ApiProblem, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=problem.status, text=dumps(problem.body()), headers={**_JSON_HEADERS, **(headers or {})}
-    )
-
-
-class _DropConnection(Exception):
-    """The change is committed; answer by closing the connection without a response."""
 
 
 class EmulatorServer:
-    """A local, stateful Messaging v2 Senders API, for a parent account and its subaccounts.
+    """A local, stateful Messaging v2 Senders API, with Messaging v1 sender pools, for a parent account and its
+    subaccounts.
 
-    The credentials pick the account, and each account has its own senders. With no credentials
-    configured every request is accepted, as the account its Basic user names (the parent otherwise).
+    The credentials pick the account, and each account has its own senders and Messaging Services. With no
+    credentials configured every request is accepted, as the account its Basic user names (the parent otherwise).
     ``subaccounts``: that many subaccounts named "Subaccount 1", ... (those missing from the state
     file), with derived SIDs and tokens. ``clock`` (seconds since the epoch) exists so tests can move
     time forward instead of sleeping.
@@ -253,6 +242,43 @@ class EmulatorServer:
         """
         return self._stores.holding(sid).set_state(sid, **fields)
 
+    # ------------------------------------------------------------------ Messaging Services (test hooks)
+
+    def add_service(
+        self, friendly_name: str, *, account: str | None = None, sid: str | None = None, **settings: Any
+    ) -> dict[str, Any]:
+        """A Messaging Service of ``account`` (None: the parent), as if made in the Console; without ``sid`` one
+        derived from the account and the name. ``settings``: ``sticky_sender=False``, ... Returns its API shape."""
+        return self._stores.services(account).add(friendly_name, sid=sid, **settings)
+
+    def services(self, account: str | None = None) -> list[dict[str, Any]]:
+        """Every Messaging Service of ``account`` (None: the parent), in creation order, as the API shows them."""
+        return self._stores.services(account).all()
+
+    def channel_senders(self, service_sid: str) -> list[dict[str, Any]]:
+        """The pool of service ``service_sid`` (any account's) as ChannelSenders, in joining order; KeyError
+        for no such service."""
+        return self._stores.holding_service(service_sid).members(service_sid)
+
+    def services_of(self, sender_sid: str) -> list[str]:
+        """The SIDs of the services whose pool holds sender ``sender_sid`` (any account's), in joining order."""
+        return self._stores.services_holding(sender_sid)
+
+    def add_to_service(self, service_sid: str, sender_sid: str, *, exclusive: bool = True) -> dict[str, Any]:
+        """Put a sender into a service's pool, both of one account, as the API does; ``exclusive=False`` lets a
+        sender be in a second pool, which the API refuses (21712). ValueError (KeyError: no such service)."""
+        try:
+            return self._stores.holding_service(service_sid).join(service_sid, sender_sid, exclusive=exclusive)
+        except ApiProblem as exc:
+            raise ValueError(exc.message) from None
+
+    def remove_from_service(self, service_sid: str, sender_sid: str) -> None:
+        """Take a sender out of a service's pool, as someone in the Console would; KeyError when it is not in it."""
+        try:
+            self._stores.holding_service(service_sid).leave(service_sid, sender_sid)
+        except ApiProblem:
+            raise KeyError(sender_sid) from None
+
     @property
     def public_url(self) -> str | None:
         """The base of absolute URLs in responses (``url``, ``meta.*_url``)."""
@@ -302,9 +328,8 @@ class EmulatorServer:
         app.router.add_get(INSTANCE_PATH, self._fetch, allow_head=False)
         app.router.add_post(INSTANCE_PATH, self._update)
         app.router.add_delete(INSTANCE_PATH, self._delete)
-        app.router.add_get(v2010.ACCOUNTS_PATH, self._list_accounts, allow_head=False)
-        app.router.add_get(v2010.ACCOUNT_PATH, self._fetch_account, allow_head=False)
-        app.router.add_get(v2010.NUMBERS_PATH, self._list_numbers, allow_head=False)
+        AccountsApi(self._accounts, self._principal).register(app)
+        ServicesApi(self._stores, self._principal).register(app)
         return app
 
     async def _delay(self, seconds: float) -> None:
@@ -334,10 +359,10 @@ class EmulatorServer:
                 await self._delay(faults.faults.latency)
             headers = {"T-Request-Id": request_id}
             if principal is None:
-                return _problem_response(ApiProblem(401, 20003, "Authenticate"), {**headers, **_CHALLENGE})
-            _PRINCIPAL.set(principal)
+                return wire.problem_response(ApiProblem(401, 20003, "Authenticate"), {**headers, **wire.CHALLENGE})
+            wire.PRINCIPAL.set(principal)
             if over:  # Twilio's concurrency limit: 20429 and, as Twilio, no Retry-After
-                return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
+                return wire.problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
             refused = await self._inject_faults(request, faults, headers)
             if refused is not None:
                 return refused
@@ -357,10 +382,10 @@ class EmulatorServer:
             stats["fault 429"] = stats.get("fault 429", 0) + 1
             if faults.faults.retry_after is not None:
                 headers["Retry-After"] = _seconds(faults.faults.retry_after)
-            return _problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
+            return wire.problem_response(ApiProblem(429, 20429, "Too Many Requests"), headers)
         if decision.server_error:
             stats["fault 5xx"] = stats.get("fault 5xx", 0) + 1
-            return _problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
+            return wire.problem_response(ApiProblem(500, 20500, "Internal Server Error"), headers)
         if decision.slow and faults.faults.slow_seconds:
             stats["fault slow"] = stats.get("fault slow", 0) + 1
             # Receive the whole request first (aiohttp keeps the body): a client that gives up meanwhile
@@ -371,7 +396,7 @@ class EmulatorServer:
                 self._client_gone(stats)
             await self._delay(faults.faults.slow_seconds)
         # Awaited, not a task: the handler runs in this context and sees the value.
-        _DROP_AFTER_COMMIT.set(decision.drop_after_commit)
+        wire.DROP_AFTER_COMMIT.set(decision.drop_after_commit)
         return None
 
     async def _handle(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
@@ -379,14 +404,14 @@ class EmulatorServer:
         try:
             return await handler(request)
         except ApiProblem as problem:
-            return _problem_response(problem)
+            return wire.problem_response(problem)
         except web.HTTPException as exc:  # unknown route or method: still Twilio's error shape
             code = 20404 if exc.status == 404 else exc.status
             message = "The requested resource was not found" if exc.status == 404 else exc.reason
-            return _problem_response(ApiProblem(exc.status, code, message))
+            return wire.problem_response(ApiProblem(exc.status, code, message))
         except ConnectionResetError:  # the client left before its request was read in full
             self._client_gone(self._stats)
-        except _DropConnection:
+        except wire.DropConnection:
             self._stats["fault drop"] = self._stats.get("fault drop", 0) + 1
             # The write is committed. Abort the socket and end the handler the way aiohttp ends one
             # whose client went away, so nothing is written and nothing is logged.
@@ -396,7 +421,7 @@ class EmulatorServer:
             raise asyncio.CancelledError() from None
         except Exception:  # a bug of ours: still answer in Twilio's shape, and say what happened
             log.exception("emulator: %s %s failed", request.method, request.path)
-            return _problem_response(ApiProblem(500, 20500, "Internal Server Error"))
+            return wire.problem_response(ApiProblem(500, 20500, "Internal Server Error"))
 
     @staticmethod
     def _client_gone(stats: dict[str, int]) -> NoReturn:
@@ -404,10 +429,6 @@ class EmulatorServer:
         (an exception here would be logged as a server error with a traceback)."""
         stats["client gone"] = stats.get("client gone", 0) + 1
         raise asyncio.CancelledError()
-
-    def _commit_and_maybe_drop(self, request: web.Request) -> None:
-        if _DROP_AFTER_COMMIT.get():
-            raise _DropConnection()
 
     async def _json_body(self, request: web.Request) -> Any:
         raw = await request.read()
@@ -418,7 +439,7 @@ class EmulatorServer:
 
     def _principal(self, request: web.Request) -> Principal:
         """Whom the request speaks for (the parent's token when no middleware ran, as in benchmarks)."""
-        return _PRINCIPAL.get() or Principal(self.parent, AUTH_TOKEN)
+        return wire.PRINCIPAL.get() or Principal(self.parent, AUTH_TOKEN)
 
     def _senders_of(self, request: web.Request) -> SenderStore:
         return self._stores.store(self._principal(request).account.sid)
@@ -433,17 +454,17 @@ class EmulatorServer:
         meta = page_meta(f"{store.base_url}{SENDERS_PATH}", query, next_after, previous_after)
         # What dumps({"senders": [...], "meta": meta}) writes, with the senders' array as the store encoded it.
         body = b'{"senders":' + senders + b',"meta":' + dumps(meta).encode() + b"}"
-        return web.Response(body=body, headers=_JSON_UTF8_HEADERS)
+        return web.Response(body=body, headers=wire.JSON_UTF8_HEADERS)
 
     async def _create(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         sender = self._senders_of(request).create(body)
-        self._commit_and_maybe_drop(request)
-        return web.Response(status=202, text=dumps(sender), headers=_JSON_HEADERS)
+        wire.commit_or_drop()
+        return web.Response(status=202, text=dumps(sender), headers=wire.JSON_HEADERS)
 
     async def _fetch(self, request: web.Request) -> web.Response:
         sender = self._senders_of(request).fetch(request.match_info["Sid"])
-        return web.Response(text=dumps(sender), headers=_JSON_HEADERS)
+        return web.Response(text=dumps(sender), headers=wire.JSON_HEADERS)
 
     async def _update(self, request: web.Request) -> web.Response:
         sid = request.match_info["Sid"]
@@ -451,41 +472,13 @@ class EmulatorServer:
         store.fetch(sid)  # 404 before complaining about the body
         body = await self._json_body(request)
         sender = store.update(sid, body)
-        self._commit_and_maybe_drop(request)
-        return web.Response(status=202, text=dumps(sender), headers=_JSON_HEADERS)
+        wire.commit_or_drop()
+        return web.Response(status=202, text=dumps(sender), headers=wire.JSON_HEADERS)
 
     async def _delete(self, request: web.Request) -> web.Response:
         self._senders_of(request).delete(request.match_info["Sid"])
-        self._commit_and_maybe_drop(request)
+        wire.commit_or_drop()
         return web.Response(status=204)
-
-    def _readable_accounts(self, request: web.Request) -> list[EmulatorAccount]:
-        """The accounts these credentials may read; a 401 for a standard API key, as Twilio answers."""
-        principal = self._principal(request)
-        if not principal.reads_accounts:
-            raise ApiProblem(401, 20003, "Authenticate")
-        return self._accounts.visible(principal)
-
-    async def _list_accounts(self, request: web.Request) -> web.Response:
-        visible = self._readable_accounts(request)
-        body = v2010.accounts_page(visible, v2010.parse_accounts_query(request.query), self._accounts.dates)
-        return web.Response(text=dumps(body), headers=_JSON_HEADERS)
-
-    async def _fetch_account(self, request: web.Request) -> web.Response:
-        sid = request.match_info["Sid"]
-        account = next((a for a in self._readable_accounts(request) if a.sid == sid), None)
-        if account is None:
-            raise v2010.not_found(request.path)
-        return web.Response(text=dumps(v2010.render_account(account, self._accounts.dates)), headers=_JSON_HEADERS)
-
-
-    async def _list_numbers(self, request: web.Request) -> web.Response:
-        """Any credentials may list an account's numbers (a standard key too), for their own account or, for a
-        parent's, a subaccount's; any other account's path is not found for them."""
-        sid = request.match_info["Sid"]
-        if all(a.sid != sid for a in self._accounts.visible(self._principal(request))):
-            raise v2010.not_found(request.path)
-        return web.Response(text=dumps(v2010.numbers_page(sid, request.query)), headers=_JSON_HEADERS)
 
 
 def _seconds(value: float) -> str:

@@ -1,11 +1,14 @@
-"""Every account's senders (a SenderStore each), and the state file that holds them all.
+"""Every account's senders and Messaging Services (a SenderStore and a ServiceStore each), and the state file
+that holds them all.
 
     stores = AccountStores(accounts, state_file="state.json", transition_delay=2)   # loads the file if it exists
-    customer = stores.add("Customer A")            # a subaccount and its (empty) store; the file is written
+    customer = stores.add("Customer A")            # a subaccount and its (empty) stores; the file is written
     stores.store(customer.sid).create({...})       # the file is written after every change
+    stores.services(customer.sid).add("Support")   # its Messaging Services and their pools
 
 Version 2 is ``{"version": 2, "accounts": [{"sid", "friendly_name", "owner_account_sid", "status",
-"date_created", "date_updated", "next_seq", "senders": [...]}, ...]}``, the parent first. An auth token
+"date_created", "date_updated", "next_seq", "senders": [...], "services": [...]}, ...]}``, the parent first
+(``services`` is optional: a file written before the emulator had services loads with none). An auth token
 is saved only when it is not the one the emulator derives from the SID (one given in a seed file),
 so a file of derived accounts holds no credential. Version 1, ``{"version": 1, "next_seq": N,
 "senders": [...]}``, is the parent's senders. No HTTP here.
@@ -16,11 +19,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.accounts import Accounts, EmulatorAccount, derived_token
+from reconciler.emulator.services import ServiceStore
 from reconciler.emulator.store import SenderStore
 from reconciler.fs import atomic_write
 
@@ -67,9 +72,9 @@ def _numbers(*values: object) -> bool:
 
 
 class StateFile:
-    """Writes the state file from each account's description and senders, as they change.
+    """Writes the state file from each account's description, senders and services, as they change.
 
-    Each store hands over its senders as JSON text made under its own lock; this class has a lock of
+    Each store hands over its content as JSON text made under its own lock; this class has a lock of
     its own and takes no store's, so stores changed on different threads cannot deadlock.
     """
 
@@ -78,6 +83,7 @@ class StateFile:
         self._lock = threading.Lock()
         self._accounts: dict[str, str] = {}  # sid -> the account's fields as JSON text, parent first
         self._senders: dict[str, str] = {}  # sid -> {"next_seq": N, "senders": [...]} as JSON text
+        self._services: dict[str, str] = {}  # sid -> {"services": [...]} as JSON text
 
     def put_account(self, account: EmulatorAccount, dates: tuple[float, float], *, write: bool = True) -> None:
         fields: dict[str, Any] = {
@@ -101,6 +107,12 @@ class StateFile:
             if write:
                 self._write()
 
+    def put_services(self, sid: str, services_json: str, *, write: bool = True) -> None:
+        with self._lock:
+            self._services[sid] = services_json
+            if write:
+                self._write()
+
     def write(self) -> None:
         with self._lock:
             self._write()
@@ -109,41 +121,56 @@ class StateFile:
         entries = []
         for sid, fields in self._accounts.items():
             senders = self._senders.get(sid, '{"next_seq": 0, "senders": []}')
-            entries.append(fields[:-1] + ", " + senders[1:])  # one object: the fields, then the senders
+            services = self._services.get(sid, '{"services": []}')
+            # One object: the fields, then the senders, then the services.
+            entries.append(fields[:-1] + ", " + senders[1:-1] + ", " + services[1:])
         text = f'{{"version": {STATE_VERSION}, "accounts": [\n' + ",\n".join(entries) + "\n]}\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(self.path, text)
 
 
 class AccountStores:
-    """A SenderStore per account of ``accounts``, saved together in ``state_file`` (if given), which is
-    loaded first when it exists (raising ValueError or OSError naming what is wrong)."""
+    """A SenderStore and a ServiceStore per account of ``accounts``, saved together in ``state_file`` (if given),
+    which is loaded first when it exists (raising ValueError or OSError naming what is wrong)."""
 
     def __init__(self, accounts: Accounts, *, state_file: str | os.PathLike[str] | None = None, **options: Any):
         self.accounts = accounts
         self._options = options  # SenderStore's: transition_delay, review_delay, clock
         self._base_url: str | None = None
         self._stores: dict[str, SenderStore] = {}
+        self._services: dict[str, ServiceStore] = {}
         self._state = StateFile(state_file) if state_file else None
         self.parent = self._new_store(accounts.parent)
         if state_file and os.path.exists(state_file):
             self._load(state_file)
 
     def _new_store(self, account: EmulatorAccount) -> SenderStore:
-        state = self._state
-        on_save = None if state is None else (lambda store: state.put_senders(account.sid, store.state_json()))
-        store = self._stores[account.sid] = SenderStore(on_save=on_save, **self._options)
+        """The account's senders and its services, which a deleted sender leaves."""
+        state, sid = self._state, account.sid
+        on_save = None if state is None else (lambda store: state.put_senders(sid, store.state_json()))
+
+        def on_delete(sender_sid: str) -> None:
+            self._services[sid].forget_sender(sender_sid)
+
+        store = self._stores[sid] = SenderStore(on_save=on_save, on_delete=on_delete, **self._options)
+        on_services = None if state is None else (lambda services: state.put_services(sid, services.state_json()))
+        clock = self._options.get("clock", time.time)
+        services = self._services[sid] = ServiceStore(sid, store, on_save=on_services, clock=clock)
         if self._base_url:
             store.base_url = self._base_url
+            services.set_base_url(self._base_url)
         if state is not None:
-            state.put_account(account, self.accounts.dates(account.sid), write=False)
-            state.put_senders(account.sid, store.state_json(), write=False)
+            state.put_account(account, self.accounts.dates(sid), write=False)
+            state.put_senders(sid, store.state_json(), write=False)
+            state.put_services(sid, services.state_json(), write=False)
         return store
 
     def _load(self, path: str | os.PathLike[str]) -> None:
         parent_senders, saved, where = read_state(path)
+        parent_sid = self.accounts.parent.sid
         try:
             self.parent.load_state(parent_senders)
+            self._services[parent_sid].load_state(parent_senders)
         except ValueError as exc:
             raise ValueError(f"{where}{exc}") from None
         for i, sub in enumerate(saved, start=1):
@@ -152,10 +179,13 @@ class AccountStores:
                     sub.friendly_name, sid=sub.sid, auth_token=sub.auth_token, status=sub.status, dates=sub.dates
                 )
                 self._new_store(account).load_state(sub.senders)
+                self._services[account.sid].load_state(sub.senders)
             except ValueError as exc:
                 raise ValueError(f"accounts[{i}]: {exc}") from None
         if self._state is not None:
-            self._state.put_senders(self.accounts.parent.sid, self.parent.state_json(), write=False)
+            for sid, store in self._stores.items():
+                self._state.put_senders(sid, store.state_json(), write=False)
+                self._state.put_services(sid, self._services[sid].state_json(), write=False)
 
     def store(self, account: str | None) -> SenderStore:
         """The senders of ``account`` (None: the parent); KeyError for an unknown account."""
@@ -165,10 +195,27 @@ class AccountStores:
         """The store of the account that holds sender ``sid`` (the parent's when none does)."""
         return next((s for s in list(self._stores.values()) if s.get(sid) is not None), self.parent)
 
+    def services(self, account: str | None) -> ServiceStore:
+        """The Messaging Services of ``account`` (None: the parent); KeyError for an unknown account."""
+        return self._services[self.accounts.parent.sid if account is None else account]
+
+    def holding_service(self, sid: str) -> ServiceStore:
+        """The services of the account that has service ``sid``; KeyError when none has."""
+        found = next((s for s in list(self._services.values()) if s.get(sid) is not None), None)
+        if found is None:
+            raise KeyError(sid)
+        return found
+
+    def services_holding(self, sender_sid: str) -> list[str]:
+        """The services (of whichever account) whose pool holds sender ``sender_sid``."""
+        return [sid for services in list(self._services.values()) for sid in services.services_of(sender_sid)]
+
     def set_base_url(self, url: str) -> None:
         self._base_url = url
         for store in list(self._stores.values()):
             store.base_url = url
+        for services in list(self._services.values()):
+            services.set_base_url(url)
 
     def add(self, friendly_name: str, *, write: bool = True, **fields: Any) -> EmulatorAccount:
         """A new subaccount (see :meth:`Accounts.add`) with its own store."""

@@ -58,11 +58,14 @@ class SenderStore:
         review_delay: float | None = None,
         clock: Callable[[], float] = time.time,
         on_save: Callable[[SenderStore], None] | None = None,
+        on_delete: Callable[[str], None] | None = None,
     ):
         self.state_file = Path(state_file) if state_file else None
         #: Called after every change instead of writing ``state_file``: the server's state file holds
         #: every account's store (see :meth:`state_json`).
         self.on_save = on_save
+        #: Called with a deleted sender's SID, after the store's lock is let go (its services take their own).
+        self.on_delete = on_delete
         self.transition_delay = transition_delay
         self.review_delay = review_delay
         self.clock = clock
@@ -293,6 +296,8 @@ class SenderStore:
             self._changed(rec)
             self._order = None
             self._save()
+        if self.on_delete is not None:
+            self.on_delete(sid)
 
     # ------------------------------------------------------------------ paging
 

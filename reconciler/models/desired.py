@@ -276,6 +276,12 @@ class SendersFile(_Strict):
         description="live senders this file does not manage, as the API lists them",
         json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\S+$"}},
     )
+    protect: list[IgnoredId] = Field(
+        default_factory=list,
+        description="live senders no plan may delete, even with --allow-delete and --force; "
+        "lifting a protection is a change of this list",
+        json_schema_extra={"items": {"type": "string", "pattern": r"^whatsapp:\S+$"}},
+    )
     safety: Safety | None = None
 
 
@@ -286,6 +292,8 @@ class DesiredState(BaseModel):
 
     senders: tuple[DesiredSender, ...] = ()
     ignore: frozenset[str] = frozenset()
+    #: Sender id → where a file protects it (``senders.yaml:12:5``): no plan deletes these.
+    protect: dict[str, str] = Field(default_factory=dict)
     safety: Safety = Field(default_factory=Safety)
     sources: tuple[str, ...] = ()
     #: The account SID the files name; None: the account of the credentials in use.

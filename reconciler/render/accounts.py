@@ -17,8 +17,6 @@ from reconciler.render.documents import FORMAT_VERSION, plan_dict, problems_list
 from reconciler.render.markdown import (
     GITHUB_COMMENT_LIMIT,
     TITLE,
-    md_code,
-    md_text,
     render_markdown,
     render_markdown_accounts,
 )
@@ -27,7 +25,7 @@ from reconciler.render.style import styler
 from reconciler.render.text import render_text
 from reconciler.render.values import json_document
 from reconciler.render.words import plural
-from reconciler.text import escape_control
+from reconciler.text import escape_control, md_code, md_text
 
 
 def _heading(account: AccountRef) -> str:

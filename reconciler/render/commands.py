@@ -9,11 +9,13 @@ The CLI echoes it: one call to render a command, so the words of a command live 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.accounts.record import AccountPlan, AccountReport
 from reconciler.apply import Settled
+from reconciler.defaults import STDIO
 from reconciler.errors import SafetyViolation
 from reconciler.export import Skipped
 from reconciler.render.accounts import (
@@ -49,9 +51,16 @@ def plan_output(plans: Sequence[AccountPlan], fmt: str, *, color: bool = False,
     lines = [*forced_lines(forced), *problems(plans)]
     if out and any(p.plan.problems for p in plans):
         lines.append(f"Error: the plan has problems, so it was not saved to {out}")
+    elif out == STDIO and saved:
+        lines.append("Wrote the saved plan to standard output; apply it with: ... | reconciler apply -")
     elif out and saved:
-        lines.append(f"Saved the plan to {out}; apply it with: reconciler apply {out}")
+        lines.append(escape_control(f"Saved the plan to {out}; apply it with: reconciler apply {_argument(out)}"))
     return Output(_plans(plans, fmt, color), tuple(lines))
+
+
+def _argument(path: str) -> str:
+    """A path as a shell takes it back as one argument that is not an option: quoted, ``./`` before a leading ``-``."""
+    return shlex.quote("./" + path if path.startswith("-") else path)
 
 
 def _plans(plans: Sequence[AccountPlan], fmt: str, color: bool) -> str:
@@ -95,6 +104,19 @@ def export_output(text: str, count: int, skipped: Sequence[Skipped], path: str |
     """``reconciler export``: the file on stdout unless it was written to ``path``; what could not be written."""
     lines = [export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored)
              for s in skipped]
-    if path:
+    if path and path != STDIO:
         return Output("", (*lines, f"Wrote {plural(count, 'sender')} to {escape_control(path)}"))
     return Output(text, tuple(lines))
+
+
+def import_output(path: str, sender_ids: Sequence[str], skipped: Sequence[Skipped],
+                  remaining: Sequence[tuple[str, Sequence[str]]]) -> Output:
+    """``reconciler import``: what was added to which file; the values written as comments, and what the next plan
+    would still change (a ``defaults:`` value the file cannot override for a sender), on stderr."""
+    lines = [export_warning(s.sender_id, s.path, s.reason, written=s.value is not None, ignored=s.ignored)
+             for s in skipped]
+    lines += [escape_control(f"Warning: sender {sender_id}: the next plan still updates {', '.join(paths)}: the "
+                             "file's defaults: set a value for it that this sender does not have, and the file cannot "
+                             "write it empty") for sender_id, paths in remaining]
+    said = escape_control(f"Imported {plural(len(sender_ids), 'sender')} into {path}: {', '.join(sender_ids)}")
+    return Output(said + "\n", tuple(lines))

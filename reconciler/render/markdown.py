@@ -13,7 +13,6 @@ sections of as many accounts as fit, and a line counts the accounts left out.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from reconciler.plan import Plan
 from reconciler.render.text import closing_line, summary_line
 from reconciler.render.values import show_field
 from reconciler.render.words import notice_message, plural, problem_message
-from reconciler.text import escape_control
+from reconciler.text import escape_control, md_code, md_text
 
 #: GitHub refuses comments longer than this many characters.
 GITHUB_COMMENT_LIMIT = 65_536
@@ -32,24 +31,6 @@ TITLE = "### reconciler plan"
 #: The least room an account's section gets before accounts are summarised in a table instead.
 MIN_SECTION = 2_000
 _FULL_PLAN = "run `reconciler plan` for the full plan"
-
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]!|~#:])")  # what can start markup mid-line
-
-
-def md_text(text: str) -> str:
-    """Text that renders as itself: no link, image, emphasis, HTML, table cell break or ``@`` mention."""
-    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(escape_control(text), quote=False))
-    return escaped.replace("@", "@\u200b")  # a zero-width space: GitHub makes no mention of it
-
-
-def md_code(text: str) -> str:
-    """A code span that no backtick inside can close, safe in a table cell."""
-    text = escape_control(text).replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
 
 def _html(text: str) -> str:
     return html.escape(escape_control(text))

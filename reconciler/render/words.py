@@ -118,6 +118,9 @@ def problem_message(problem: Problem) -> str:
         return "cannot create: profile.name is required by the API to register a sender"
     if problem.kind in ("service_unknown", "service_ambiguous"):
         return service_problem(problem)
+    if problem.kind == "protected":
+        return (f"protected at {problem.after}, so never deleted (not even with --allow-delete and --force), but no file "
+                "declares it: declare it again, or lift its protection in a change of its own")
     return (
         f"{problem.path} cannot change ({problem.before!r} → {problem.after!r}): "
         "a sender stays in its WhatsApp Business Account; nothing was planned for this sender"
@@ -314,6 +317,7 @@ def valid_lines(states: Sequence[DesiredState]) -> list[str]:
     for state in states:
         names = ", ".join(state.sources) if len(state.sources) <= 3 else f"{len(state.sources)} files"
         where = f" (account {state.account or 'of the credentials'})" if len(states) > 1 else ""
+        protected = f", {len(state.protect)} protected" if state.protect else ""
         lines.append(escape_control(f"{names}{where}: {plural(len(state.senders), 'sender')}, "
-                                    f"{len(state.ignore)} ignored: valid"))
+                                    f"{len(state.ignore)} ignored{protected}: valid"))
     return lines

@@ -203,3 +203,42 @@ def test_seeded_accounts_survive_in_the_state_file(tmp_path: Path):
     assert senders_by_account(again.url) == expected  # loaded, the seed not applied twice
     code, output = again.stop()
     assert code == 0 and "not applied again" in output
+
+
+def test_services_from_options_and_the_seed_are_served_and_kept(tmp_path: Path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({
+        "senders": [{"sender_id": "whatsapp:+15005550001", "profile": {"name": "Parent's"}}],
+        "services": [{"friendly_name": "Support line", "senders": ["whatsapp:+15005550001"]}],
+    }))
+    state = tmp_path / "state.json"
+    args = ("--subaccounts", "1", "--seed", str(seed), "--state", str(state), "--service", "Support line",
+            "--service", "Sales", "--service-in", "Subaccount 1", "Their line")
+
+    def services_by_account(url: str) -> dict[str, list[tuple[str, list[str]]]]:
+        out = {}
+        for account in httpx.get(url + "/2010-04-01/Accounts.json").json()["accounts"]:
+            auth = (account["sid"], "x")
+            services = httpx.get(url + "/v1/Services", auth=auth).json()["services"]
+            out[account["friendly_name"]] = [
+                (s["friendly_name"], [m["sender"] for m in httpx.get(s["links"]["channel_senders"], auth=auth)
+                                      .json()["senders"]])
+                for s in services
+            ]
+        return out
+
+    expected = {"Parent account": [("Support line", ["whatsapp:+15005550001"]), ("Sales", [])],
+                "Subaccount 1": [("Their line", [])]}
+    run = Running(*args, env=clean_env())
+    assert services_by_account(run.url) == expected  # "Support line" of the seed is not made again
+    code, output = run.stop()
+    assert code == 0 and "1 sender(s) and 3 Messaging Service(s) in 2 account(s)" in output
+    again = Running(*args, env=clean_env())
+    assert services_by_account(again.url) == expected  # loaded; neither the seed nor the options add twice
+    assert again.stop()[0] == 0
+
+
+def test_a_service_in_an_unknown_account_is_one_line_error(cli):
+    result = cli("emulator", "--port", "0", "--service-in", "Nobody", "Sales", env=clean_env())
+    assert result.returncode == 1 and '--service-in "Nobody": no such account' in result.stderr
+    assert "Traceback" not in result.output and "http://" not in result.stdout

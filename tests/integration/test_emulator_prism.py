@@ -15,44 +15,17 @@ there: their bodies are checked against Twilio's error shape by the tests themse
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
 from reconciler.emulator import Faults
 from tests.factories import TEST_ACCOUNT_SID, TEST_API_KEY, TEST_API_SECRET, TEST_AUTH_TOKEN
-from tests.prism import violations
+from tests.prism import conforms as ok
+from tests.prism import refused_conforming as refused
 
 pytestmark = pytest.mark.prism
 
 SENDERS = "/v2/Channels/Senders"
-UNDECLARED_STATUS = "Unable to match the returned status code"
-
-
-def ok(r: httpx.Response, status: int) -> httpx.Response:
-    """A success response with no violation at all."""
-    found = violations(r)
-    assert not found, (
-        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(found, indent=1)}"
-    )
-    assert r.status_code == status, r.text
-    return r
-
-
-def refused(r: httpx.Response, status: int, code: int) -> dict:
-    """An error response from the emulator (not from Prism) whose only violation is the undeclared status."""
-    found = violations(r)
-    unexpected = [
-        v for v in found if not (v.get("severity") == "Warning" and v.get("message", "").startswith(UNDECLARED_STATUS))
-    ]
-    assert not unexpected, (
-        f"{r.request.method} {r.request.url} -> {r.status_code}: Prism reports {json.dumps(unexpected, indent=1)}"
-    )
-    assert r.status_code == status, r.text
-    err = r.json()
-    assert set(err) == {"code", "message", "more_info", "status"} and err["code"] == code and err["status"] == status
-    return err
 
 
 @pytest.fixture

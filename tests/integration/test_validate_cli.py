@@ -136,7 +136,7 @@ def test_schema_is_json_schema_of_the_file() -> None:
     schema = json.loads(result.stdout)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "whatsapp-senders-reconciler senders.yaml"
-    assert set(schema["properties"]) == {"account", "defaults", "senders", "ignore", "safety"}
+    assert set(schema["properties"]) == {"account", "defaults", "senders", "ignore", "protect", "safety"}
     assert schema["$defs"]["Profile"]["properties"]["about"]["maxLength"] == 139
 
 

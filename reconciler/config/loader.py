@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from reconciler.config import reader
 from reconciler.config.interpolate import Variables, interpolate
 from reconciler.config.messages import MISSING, kind_of, validation_messages
+from reconciler.config.places import service_declarations
 from reconciler.config.reader import DataPath, InputError, Position
 from reconciler.defaults import DEFAULT_FILE as DEFAULT_FILE
 from reconciler.defaults import STDIN_NAME, STDIO
@@ -170,21 +171,6 @@ def merge_defaults(file: SendersFile) -> list[DesiredSender]:
         if defaults.manages_service and not sender.manages_service:
             update["messaging_service"] = defaults.messaging_service
         out.append(sender.model_copy(update=update) if update else sender)
-    return out
-
-
-def service_declarations(file: SendersFile, name: str) -> dict[str, tuple[str, DataPath]]:
-    """Per sender of the file that names a Messaging Service: the file and where the name is written (the
-    sender's own ``messaging_service``, or the file's ``defaults:``). Positions are looked up only when a
-    message needs one (:func:`reconciler.config.places.locate`)."""
-    default = file.defaults is not None and file.defaults.messaging_service is not None
-    out: dict[str, tuple[str, DataPath]] = {}
-    for index, sender in enumerate(file.senders):
-        if sender.manages_service:
-            if sender.messaging_service is not None:
-                out[sender.sender_id] = (name, ("senders", index, "messaging_service"))
-        elif default:
-            out[sender.sender_id] = (name, ("defaults", "messaging_service"))
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.representer import RoundTripRepresenter
 
 from reconciler.config import escape
 from reconciler.diff import normalise
@@ -210,6 +211,7 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str]
     yaml.default_flow_style = False
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.Representer = _Representer
     buf = io.StringIO()
     for line in header.splitlines():
         buf.write(f"# {line}\n".replace("# \n", "#\n"))
@@ -236,3 +238,11 @@ def to_yaml(senders: list[dict[str, Any]], *, header: str, ignore: Iterable[str]
         data["ignore"] = ignored
     yaml.dump(data, buf)
     return buf.getvalue()
+
+
+class _Representer(RoundTripRepresenter):
+    """Writes ``None`` as ``null`` (``messaging_service: null``: no service, said, not left blank)."""
+
+
+_Representer.add_representer(type(None), lambda representer, _: representer.represent_scalar("tag:yaml.org,2002:null",
+                                                                                               "null"))

@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 
 from reconciler.config import load_desired
 from reconciler.export import export_account, export_sender, note, to_yaml
-from reconciler.models import LiveSender, SenderDefaults
+from reconciler.models import LivePools, LiveSender, SenderDefaults, Service
 from reconciler.plan import build_plan
 from tests.factories import SANDBOX, A, B, C, live, number, sid_of
 
@@ -168,3 +168,36 @@ def test_a_field_the_file_s_defaults_set_and_the_sender_lacks_is_written_empty()
     assert [s.path for s in skipped] == ["profile.about"]
     assert note(skipped[0]).startswith("not managed: profile.about is 'xxxx") and "139 characters" in note(skipped[0])
     assert export_sender(sender)[0]["webhook"] == {"callback_url": "https://own.example.com"}
+
+
+# --------------------------------------------------------------------------- Messaging Services
+
+
+def test_each_sender_is_written_with_its_service_and_plans_no_change(tmp_path: Path) -> None:
+    sales, support = "MG" + "a" * 32, "MG" + "b" * 32
+    pools = LivePools.of([Service(sales, "Sales\nteam"), Service(support)], {sales: [sid_of(A)], support: [sid_of(B)]})
+    senders = [live(A, profile={"name": "Acme"}), live(B, profile={"name": "Beta"}), live(C, profile={"name": "Cafe"})]
+    result = export_account(senders, pools=pools)
+    assert [s["messaging_service"] for s in result.senders] == [sales, support, None]
+    assert result.services == {sales: "Sales\nteam"}
+    text = to_yaml(result.senders, header="x", services=result.services)
+    assert f"    messaging_service: {sales}  # Sales\\nteam\n" in text  # the name in a comment, on its line
+    assert f"    messaging_service: {support}\n" in text and "    messaging_service: null\n" in text
+    path = tmp_path / "exported.yaml"
+    path.write_text(text)
+    assert build_plan(load_desired([path]), senders, pools=pools).actions == ()
+
+
+def test_a_sender_several_pools_hold_gets_a_comment_not_a_guess() -> None:
+    sales, support = "MG" + "a" * 32, "MG" + "b" * 32
+    pools = LivePools.of([Service(sales, "Sales"), Service(support)], {sales: [sid_of(A)], support: [sid_of(A)]})
+    result = export_account([live(A, profile={"name": "Acme"})], pools=pools)
+    assert "messaging_service" not in result.senders[0]
+    [skipped] = result.skipped
+    assert (skipped.path, skipped.value) == ("messaging_service", f"{sales}, {support}")
+    assert "which one is meant is not guessed" in note(skipped)
+
+
+def test_an_account_without_services_gets_no_service_field() -> None:
+    result = export_account([live(A, profile={"name": "Acme"})], pools=LivePools())
+    assert "messaging_service" not in result.senders[0] and result.services == {}

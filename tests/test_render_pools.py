@@ -126,3 +126,8 @@ def test_pool_outcomes_are_worded_with_their_services() -> None:
     error = ApiError("the sender is in another Messaging Service, MG… (Other)", status=409, code=21712, sender_id=A)
     refused = Outcome("pool", A, "failed", "refused", sid=sid_of(A), error=error, change=change)
     assert outcome_line(refused) == f"  ✗ pool {error}"
+
+
+def test_a_pool_action_is_coloured_as_a_change() -> None:
+    text = render_text(pool_plan(), color=True)
+    assert f"  \x1b[33m~ {A} (pool" in text  # yellow, as an update

@@ -6,7 +6,8 @@ and an ignored sender that is never touched. With ``--apply``, the created sende
 verification code, as a number that is not a Twilio number does.
 
 Then two customers, each in its own subaccount of the same parent, as an ISV keeps them: one file
-per customer names its ``account:``, and one plan covers both, grouped by account.
+per customer names its ``account:``, and one plan covers both, grouped by account. Each customer's
+sender joins the sender pool of its Messaging Service, "Appointments" (``messaging_service:``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def seed(server: EmulatorServer, desired: DesiredState) -> None:
         server.add_sender({"sender_id": ignored, "profile": {"name": "Managed elsewhere"}})
 
 
+#: The Messaging Service each customer's sender joins.
+SERVICE = "Appointments"
 CUSTOMERS = (("Rosewood Bakery Ltd", "whatsapp:+15017122671", "Rosewood Bakery"),
              ("Maple Dental Group", "whatsapp:+15017122672", "Maple Dental Care"))
 
@@ -67,12 +70,16 @@ def customer_files(directory: Path, accounts: list[EmulatorAccount]) -> None:
         slug = name.split()[0].lower()
         (directory / f"{slug}.yaml").write_text(
             f"# {account.friendly_name}\naccount: {account.sid}\nsenders:\n  - sender_id: \"{sender_id}\"\n"
-            f"    profile:\n      name: {name}\n      about: Book online, or message us here.\n", encoding="utf-8")
+            f"    profile:\n      name: {name}\n      about: Book online, or message us here.\n"
+            f"    messaging_service: {SERVICE}\n", encoding="utf-8")
 
 
 def seed_customers(server: EmulatorServer) -> list[EmulatorAccount]:
-    """Two subaccounts: the first has its sender already, with an older about text; the second has none yet."""
+    """Two subaccounts, each with its Messaging Service: the first has its sender already, with an older about
+    text and in no service's pool; the second has none yet."""
     accounts = [server.add_account(customer) for customer, _, _ in CUSTOMERS]
+    for account in accounts:
+        server.add_service(SERVICE, account=account.sid)
     _, sender_id, name = CUSTOMERS[0]
     server.add_sender({"sender_id": sender_id, "profile": {"name": name, "about": "Bread."}}, account=accounts[0].sid)
     return accounts

@@ -8,7 +8,7 @@ from typing import IO
 
 Style = Callable[[str, str], str]
 
-_CODES = {"create": "32", "update": "33", "delete": "31", "bold": "1", "dim": "2", "warn": "33", "error": "31"}
+_CODES = {"create": "32", "update": "33", "pool": "33", "delete": "31", "bold": "1", "dim": "2", "warn": "33", "error": "31"}
 
 
 def plain(text: str, _style: str) -> str:

@@ -20,14 +20,17 @@ def test_demo_plans_the_example_against_an_embedded_emulator(tmp_path: Path) -> 
     assert "Plan: 1 to create, 1 to update, 1 to delete (1 gated: pass --allow-delete)." in out
     customers = out.split("$ reconciler plan -f customers/", 1)[1]  # two customers, a subaccount each
     assert "(Rosewood Bakery Ltd):" in customers and "(Maple Dental Group):" in customers
-    assert "\nPlan across 2 accounts: 1 to create, 1 to update, 0 to delete.\n" in customers
+    assert "\nPlan across 2 accounts: 1 to create, 1 to update, 0 to delete, 2 sender-pool changes.\n" in customers
+    assert customers.count("~ messaging_service: none → MG") == 2  # each customer's sender joins its service
+    assert "(Appointments)" in customers and "(pool, joins once the sender is created)" in customers
 
 
 def test_demo_apply_converges_and_works_outside_a_checkout(tmp_path: Path) -> None:
     result = run_cli("demo", "--apply", cwd=tmp_path)  # no senders.yaml.example here: the packaged copy
     assert result.returncode == 0, result.output
     final = result.stdout.rsplit("$ reconciler plan", 1)[1]
-    assert "Apply complete: 2 done." in result.stdout and "Across 3 accounts: 4 done." in result.stdout
+    assert "Apply complete: 2 done." in result.stdout and "Across 3 accounts: 6 done." in result.stdout
+    assert result.stdout.count("✓ pool sender whatsapp:+1501712267") == 2
     assert "Plan: 0 to create, 0 to update, 1 to delete" in final
     assert final.count("No changes. Live senders match the file") == 2  # both customers converged
     assert "reconciler verify whatsapp:+15017122663 --code CODE" in final

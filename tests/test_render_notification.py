@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.errors import ConfigError, ConfigIssue, Location, ReconcilerError
+from reconciler.models import LivePools, Service
 from reconciler.plan import build_plan
 from reconciler.render.notification import CHANGES_LISTED, ERROR_LINES, drift_message, error_message, send_failed
-from tests.factories import A, B, desired, live, number, state
+from tests.factories import A, B, desired, live, number, sid_of, state
 
 MAIN = AccountRef("AC" + "1" * 32, "Main\x1b[31m")
 SUB = AccountRef("AC" + "2" * 32)
@@ -49,6 +50,20 @@ def test_a_declined_rename_is_drift_in_the_message() -> None:
     message = drift_message([AccountPlan(SUB, build_plan(state(desired(B, profile={"name": "New"})), [current]))])
     assert message is not None and "1 display name declined or waiting for another's review" in message.body
     assert f"  ! {B}: display name 'New' was DECLINED by Meta" in message.body
+
+
+def test_a_sender_moved_out_of_its_pool_is_drift_in_the_message() -> None:
+    sales, other = "MG" + "a" * 32, "MG" + "b" * 32
+    pools = LivePools.of([Service(sales, "Sales"), Service(other)], {other: [sid_of(A)], sales: [sid_of(B)]})
+    current = [live(A), live(B)]
+    moved = build_plan(state(desired(A, messaging_service="Sales")), current[:1], pools=pools)
+    message = drift_message([AccountPlan(SUB, moved)])
+    assert message is not None and "0 to create, 0 to update, 0 to delete, 1 sender-pool change." in message.body
+    assert f"  ~ {A}: messaging_service" in message.body
+    held = LivePools.of(pools.services, {other: [sid_of(B)], sales: [sid_of(B)]})
+    twice = build_plan(state(desired(B, messaging_service="Sales")), current[1:], pools=held)
+    message = drift_message([AccountPlan(SUB, twice)])
+    assert message is not None and f"  ! {B}: the pools of several Messaging Services hold this sender" in message.body
 
 
 def test_an_error_is_its_lines_cut_short() -> None:

@@ -65,6 +65,7 @@ def _counts(plan: Plan) -> str:
     """``1 to create, 2 to update, 1 to delete (1 gated); 1 display name declined; 1 sender with a problem``."""
     s = plan.summary()
     parts = [f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete"
+             + (f", {plural(s['pool'], 'sender-pool change')}" if s["pool"] else "")
              + (f" ({len(plan.gated)} gated)" if plan.gated else "")]
     if plan.declined_renames:
         parts.append(f"{plural(len(plan.declined_renames), 'display name')} declined or waiting for another's review")
@@ -79,10 +80,10 @@ def _changes(planned: AccountPlan, *, several: bool) -> list[str]:
     plan = planned.plan
     lines = []
     for action in plan.actions:
-        what = ": " + ", ".join(c.path for c in action.changes) if action.action == "update" else ""
+        what = ": " + ", ".join(c.path for c in action.changes) if action.action in ("update", "pool") else ""
         gated = " (gated)" if not action.allowed else ""
         lines.append(f"  {action.symbol} {action.sender_id}{where}{what}{gated}")
-    lines += [f"  ! {n.sender_id}{where}: {notice_message(n)}" for n in plan.declined_renames]
+    lines += [f"  ! {n.sender_id}{where}: {notice_message(n)}" for n in plan.declined_renames + plan.pool_conflicts]
     lines += [f"  ✗ {p.sender_id}{where}: {problem_message(p)}" for p in plan.problems]
     return [clip(escape_control(line), 300) for line in lines]
 

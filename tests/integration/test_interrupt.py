@@ -334,7 +334,8 @@ def test_a_signal_while_export_or_verify_reads_says_reading_not_planning(
     args = ["export"] if command == "export" else ["verify", pending_sender(emulator), "--code", "123456"]
     with Gate(emulator.base_url or "", hold=READS) as gate:
         run = Running(*args, env=env_for(gate))
-        wait_for(lambda: gate.held == 1, "the read was in flight", run)
+        # export reads the senders and the Messaging Services side by side: one or both in flight
+        wait_for(lambda: gate.held >= 1, "a read was in flight", run)
         run.signal(sig)
         code, stdout, stderr = run.wait()
         assert gate.forwarded == 0

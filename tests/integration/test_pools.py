@@ -17,7 +17,7 @@ from reconciler.client import RetryPolicy, SendersClient
 from reconciler.emulator import EmulatorServer, Faults
 from reconciler.plan import build_plan
 from reconciler.services import ServicePools
-from tests.factories import CREDS, A, B, C, desired, number, run_cli, state, url_of, write_yaml
+from tests.factories import CREDS, TEST_ACCOUNT_SID, A, B, C, desired, number, run_cli, server_env, state, url_of, write_yaml
 
 
 def sid(emulator: EmulatorServer, sender_id: str) -> str:
@@ -262,3 +262,27 @@ def test_faults_on_pool_writes_end_truthful_and_converge(emulator: EmulatorServe
     for i in range(4):
         assert emulator.services_of(sid(emulator, number(3100 + i))) == [services["Sales"]]
     assert run_cli("plan", "-f", f, "--detailed-exitcode", env=emulator_env).returncode == 0
+
+
+def test_a_subaccount_s_pools_are_read_and_changed_with_its_own_credentials(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    sub = emulator.add_account("Acme Bakery")
+    parent_service = emulator.add_service("Sales")["sid"]  # the parent's, of the same name: never the one meant
+    service = emulator.add_service("Sales", account=sub.sid)["sid"]
+    emulator.add_sender({"sender_id": A, "profile": {"name": "Main"}})
+    d = tmp_path / "senders"
+    d.mkdir()
+    (d / "main.yaml").write_text(f"senders:\n  - sender_id: '{A}'\n")  # the parent declares no service
+    (d / "acme.yaml").write_text(f"account: {sub.sid}\nsenders:\n  - sender_id: '{B}'\n    profile: {{name: Acme}}\n"
+                                 "    messaging_service: Sales\n")
+    env = server_env(emulator, TWILIO_API_BASE_URL=url_of(emulator))
+    emulator.reset_stats()
+    applied = run_cli("apply", "-f", str(d), "--auto-approve", env=env)
+    assert applied.returncode == 0, applied.output
+    created = next(s["sid"] for s in emulator.senders(sub.sid) if s["sender_id"] == B)
+    assert emulator.services_of(created) == [service] and emulator.channel_senders(parent_service) == []
+    parent_v1 = {k: n for k, n in emulator.stats(TEST_ACCOUNT_SID).items() if "/v1/" in k}
+    assert emulator.stats(TEST_ACCOUNT_SID)["total"] > 0 and parent_v1 == {}  # the subaccount's only: its files name one
+    assert emulator.stats(sub.sid)["GET /v1/Services"] >= 1
+    assert run_cli("plan", "-f", str(d), "--detailed-exitcode", env=env).returncode == 0

@@ -468,8 +468,8 @@ class EmulatorServer:
 
     async def _list_accounts(self, request: web.Request) -> web.Response:
         visible = self._readable_accounts(request)
-        body = v2010.accounts_page(visible, v2010.parse_accounts_query(request.query), self._accounts.dates)
-        return web.Response(text=dumps(body), headers=_JSON_HEADERS)
+        text = v2010.accounts_page_json(visible, v2010.parse_accounts_query(request.query), self._accounts.dates)
+        return web.Response(text=text, headers=_JSON_HEADERS)
 
     async def _fetch_account(self, request: web.Request) -> web.Response:
         sid = request.match_info["Sid"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from reconciler.accounts.directory import V2010, check_active, look_up, record_or_none
-from reconciler.accounts.environment import Given, account_credentials
+from reconciler.accounts.environment import AccountVariables, Given
 from reconciler.accounts.record import AccountRef
 from reconciler.auth import Credentials
 from reconciler.client import RetryPolicy, SendersClient
@@ -101,7 +101,7 @@ class Resolver:
                  environ: Mapping[str, str] | None, concurrency: int):
         self.parent = parent
         self.v2010 = V2010(api_base_url, retry, concurrency)
-        self.environ = environ
+        self.own = AccountVariables(environ)  # each account's own credentials, read once
         self.concurrency = concurrency
         #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
         self._proven: set[tuple[str, str]] = set()
@@ -165,7 +165,7 @@ class Resolver:
         others = [sid for sid in sids if sid != self.parent.sid]
         if not others:
             return await gather_bounded(list(sids), lambda _: self._parent_then(work), self.concurrency)
-        needs_parent = len(others) < len(sids) or any(account_credentials(sid, self.environ) is None for sid in others)
+        needs_parent = len(others) < len(sids) or any(self.own.of(sid) is None for sid in others)
         if self.parent.given is None and not needs_parent:  # each account has its own credentials: no parent needed
             return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
         parent = self.parent.require()
@@ -192,7 +192,7 @@ class Resolver:
         return await _paired(await self._one(directory, sid), work)
 
     async def _one(self, directory: SendersClient | None, sid: str) -> Reached:
-        own = account_credentials(sid, self.environ)
+        own = self.own.of(sid)
         if own is not None:
             await self.prove(own)
             record = await record_or_none(directory, sid, key=self.parent.require().is_key) if directory else None

@@ -13,8 +13,9 @@ account's v2010 resources and, for a subaccount, must not reach the parent's (a 
 subaccounts' too). A key that cannot be proven is refused, naming its variables, and nothing is read.
 
 Friendly names are read only in a run that names another account than the parent, so a run of one
-account makes no request beyond the proof and the Senders API. Accounts are resolved and read
-``concurrency`` at a time; a token read here lives in memory only, in a
+account makes no request beyond the proof and the Senders API. Records are read one by one for a few
+accounts, from the list in pages for more (:class:`~reconciler.accounts.directory.Lookups`); accounts are
+resolved and read ``concurrency`` at a time. A token read here lives in memory only, in a
 :class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
 """
 
@@ -25,11 +26,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from reconciler.accounts.directory import V2010, check_active, look_up, record_or_none
+from reconciler.accounts.directory import V2010, Lookups, check_active
 from reconciler.accounts.environment import AccountVariables, Given
 from reconciler.accounts.record import AccountRef
 from reconciler.auth import Credentials
-from reconciler.client import RetryPolicy, SendersClient
+from reconciler.client import RetryPolicy
 from reconciler.errors import AccountError, ApiError, CredentialsError, ReconcilerError
 
 _T = TypeVar("_T")
@@ -170,10 +171,11 @@ class Resolver:
             return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
         parent = self.parent.require()
         await self.prove(parent)
-        async with self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as directory:
+        async with (self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as api,
+                    Lookups(api, sids, key=parent.is_key) as directory):
             async def one(sid: str) -> tuple[Reached, _U]:
                 if sid == self.parent.sid:
-                    record = await record_or_none(directory, sid, key=parent.is_key)
+                    record = await directory.record_or_none(sid)
                     return await _paired(self._parent(record.friendly_name if record else None), work)
                 return await self._own_then(sid, directory, work)
 
@@ -187,20 +189,20 @@ class Resolver:
         await self.prove(self.parent.require())
         return await _paired(self._parent(), work)
 
-    async def _own_then(self, sid: str, directory: SendersClient | None, work: Callable[[Reached], Awaitable[_U]],
+    async def _own_then(self, sid: str, directory: Lookups | None, work: Callable[[Reached], Awaitable[_U]],
                         ) -> tuple[Reached, _U]:
         return await _paired(await self._one(directory, sid), work)
 
-    async def _one(self, directory: SendersClient | None, sid: str) -> Reached:
+    async def _one(self, directory: Lookups | None, sid: str) -> Reached:
         own = self.own.of(sid)
         if own is not None:
             await self.prove(own)
-            record = await record_or_none(directory, sid, key=self.parent.require().is_key) if directory else None
+            record = await directory.record_or_none(sid) if directory else None
             return Reached(AccountRef(sid, record.friendly_name if record else None), own.credentials, own.variables)
         if directory is None:
             raise AccountError(f"account {sid}: no credentials for it")
         parent = self.parent.require()
-        record = await look_up(directory, sid, key=parent.is_key)
+        record = await directory.look_up(sid)
         check_active(record)
         if record.owner_account_sid not in (None, parent.account_sid):
             raise AccountError(f"account {sid}: it belongs to {record.owner_account_sid}, not to {parent.account_sid}")

@@ -15,13 +15,12 @@ subaccounts' too). A key that cannot be proven is refused, naming its variables,
 Friendly names are read only in a run that names another account than the parent, so a run of one
 account makes no request beyond the proof and the Senders API. Records are read one by one for a few
 accounts, from the list in pages for more (:class:`~reconciler.accounts.directory.Lookups`); accounts are
-resolved and read ``concurrency`` at a time. A token read here lives in memory only, in a
-:class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
+resolved and read as many at a time as their :class:`~reconciler.accounts.window.Window` allows. A token
+read here lives in memory only, in a :class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -29,11 +28,11 @@ from typing import TypeVar
 from reconciler.accounts.directory import V2010, Lookups, check_active
 from reconciler.accounts.environment import AccountVariables, Given
 from reconciler.accounts.record import AccountRef
+from reconciler.accounts.window import Window, gather_paced
 from reconciler.auth import Credentials
-from reconciler.client import RetryPolicy
+from reconciler.client import DEFAULT_CONCURRENCY, RetryPolicy
 from reconciler.errors import AccountError, ApiError, CredentialsError, ReconcilerError
 
-_T = TypeVar("_T")
 _U = TypeVar("_U")
 
 @dataclass(frozen=True)
@@ -72,38 +71,15 @@ class Parent:
         return self.given
 
 
-async def gather_bounded(items: Sequence[_T], work: Callable[[_T], Awaitable[_U]], limit: int) -> list[_U]:
-    """``work`` on every item, at most ``limit`` at once, results in order; the first failure is raised
-    once every item has finished (one account's failure does not cut the others short)."""
-    gate = asyncio.Semaphore(max(limit, 1))
-
-    async def one(item: _T) -> _U:
-        async with gate:
-            return await work(item)
-
-    results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
-        raise cancelled[0] if cancelled else _combined(failures)
-    return [r for r in results if not isinstance(r, BaseException)]
-
-
-def _combined(failures: list[BaseException]) -> BaseException:
-    if len(failures) == 1 or not all(isinstance(f, ReconcilerError) for f in failures):
-        return failures[0]
-    return AccountError("; ".join(str(f) for f in failures))
-
-
 class Resolver:
     """Finds the credentials of each account a run names, and proves them (see the module's docstring)."""
 
     def __init__(self, parent: Parent, *, api_base_url: str | None, retry: RetryPolicy,
-                 environ: Mapping[str, str] | None, concurrency: int):
+                 environ: Mapping[str, str] | None, concurrency: int = DEFAULT_CONCURRENCY):
+        """``concurrency``: the v2010 requests of one set of credentials (the parent's lookups) at once, at most."""
         self.parent = parent
         self.v2010 = V2010(api_base_url, retry, concurrency)
         self.own = AccountVariables(environ)  # each account's own credentials, read once
-        self.concurrency = concurrency
         #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
         self._proven: set[tuple[str, str]] = set()
         #: Subaccounts the parent's credentials were shown to reach, so to own.
@@ -158,17 +134,17 @@ class Resolver:
             self._owned.add(sid)
         return parent.account_sid
 
-    async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]],
+    async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]], window: Window | int = 1,
                    ) -> list[tuple[Reached, _U]]:
-        """Each account reached and proven, then ``work`` done with it, ``concurrency`` accounts at a time: an
-        account's work starts as soon as its credentials are known, while others are still being looked up.
-        :class:`AccountError` names every account out of reach."""
+        """Each account reached and proven, then ``work`` done with it, as many accounts at a time as ``window``
+        allows: an account's work starts as soon as its credentials are known, while others are still being
+        looked up. :class:`AccountError` names every account out of reach."""
         others = [sid for sid in sids if sid != self.parent.sid]
         if not others:
-            return await gather_bounded(list(sids), lambda _: self._parent_then(work), self.concurrency)
+            return await gather_paced(list(sids), lambda _: self._parent_then(work), window)
         needs_parent = len(others) < len(sids) or any(self.own.of(sid) is None for sid in others)
         if self.parent.given is None and not needs_parent:  # each account has its own credentials: no parent needed
-            return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
+            return await gather_paced(list(sids), lambda sid: self._own_then(sid, None, work), window)
         parent = self.parent.require()
         await self.prove(parent)
         async with (self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as api,
@@ -179,7 +155,7 @@ class Resolver:
                     return await _paired(self._parent(record.friendly_name if record else None), work)
                 return await self._own_then(sid, directory, work)
 
-            return await gather_bounded(list(sids), one, self.concurrency)
+            return await gather_paced(list(sids), one, window)
 
     def _parent(self, name: str | None = None) -> Reached:
         given = self.parent.require()

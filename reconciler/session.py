@@ -27,7 +27,7 @@ from reconciler.accounts.environment import given_credentials, main_credentials,
 from reconciler.accounts.fleet import Fleet
 from reconciler.accounts.reach import Parent, Reached, Resolver, explained
 from reconciler.accounts.record import AccountPlan, AccountReport
-from reconciler.accounts.run import ApplyFront, ApplyResult, PlanResult, Run, check_distinct, targets_per_account
+from reconciler.accounts.run import ApplyFront, ApplyResult, Planner, PlanResult, Run, check_distinct, sids_of
 from reconciler.accounts.window import gather_paced
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
 from reconciler.auth import api_url_beside, is_loopback, twilio_url
@@ -56,7 +56,6 @@ from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
 from reconciler.offline import validate_files as validate_files  # re-exported
-from reconciler.plan import build_plan
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
 
 _T = TypeVar("_T")
@@ -193,19 +192,11 @@ class Session:
                 not wanted or self.parent.sid in wanted)
             states, pages = self._load_while_reading(files, early, wanted)
             self.usable()
-            reached = self._run(self._reach(states, pages))
-            check_distinct([(who.account, live) for who, live in reached])
-            target_list = tuple(targets)
-            per_account = targets_per_account(target_list, [(state, live) for state, (_, live) in
-                                                            zip(states, reached, strict=True)])
-            planned: list[AccountPlan] = []
-            for state, (who, live), local in zip(states, reached, per_account, strict=True):
-                if target_list and not local:
-                    continue
-                plan = build_plan(state, live, allow_delete=allow_delete, targets=local)
-                planned.append(AccountPlan(who.account, plan, state.safety, force, state.sources))
-            kept = {p.account.sid for p in planned}
-            return Run(tuple(planned), tuple(who for who, _ in reached if who.account.sid in kept))
+            accounts = [self._account_of(s) for s in states]
+            planner = Planner(states, accounts, allow_delete=allow_delete, targets=tuple(targets), force=force)
+            del states  # each account's desired state is the planner's now, dropped once planned
+            reached = self._run(self._reach(accounts, pages, planner.plan))
+            return planner.run(reached)
 
     def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
                  force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
@@ -221,17 +212,21 @@ class Session:
             self.save_plan(out, run)
         return PlanResult(run, forced, saved=saved)
 
-    async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None,
-                     ) -> list[tuple[Reached, list[LiveSender]]]:
-        """Each state's account reached (credentials, friendly name) and its live senders read, side by side."""
-        several = len(states) > 1 or any(s.account != self.parent.sid for s in states)
+    async def _reach(self, accounts: Sequence[str], early: list[bytes] | None,
+                     plan: Callable[[Reached, list[LiveSender]], None]) -> list[Reached]:
+        """Each account reached (credentials, friendly name), its live senders read and handed to ``plan``, side by
+        side; the parent's pages read early are decoded, then let go."""
+        several = len(accounts) > 1 or any(sid != self.parent.sid for sid in accounts)
         async with self._fleet() as fleet:
-            async def read(who: Reached) -> list[LiveSender]:
+            async def read(who: Reached) -> None:
                 if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
-                    return senders_from_pages(early)
-                return await self._list(who, several, fleet)
+                    live = senders_from_pages(early)
+                    early.clear()
+                else:
+                    live = await self._list(who, several, fleet)
+                plan(who, live)
 
-            return await self.resolver.each([self._account_of(s) for s in states], read, fleet.window)
+            return [who for who, _ in await self.resolver.each(accounts, read, fleet.window)]
 
     def _account_of(self, state: DesiredState) -> str:
         """The SID of a state's account: the one its files name, else the parent's (an error when it is not known)."""
@@ -328,7 +323,7 @@ class Session:
                                     "nothing was changed") from None
 
         reached = self._run(go())
-        check_distinct([(who.account, live) for who, live in reached])
+        check_distinct([(who.account, sids_of(live)) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live)
         planned = tuple(entry.named(who.account.friendly_name).forcing(force)

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "accounts.fleet": {"accounts.window", "connections"},
     "accounts.reach": {"accounts.directory", "accounts.environment", "accounts.record", "accounts.window", "auth", "client",
                        "errors"},
-    "accounts.run": {"accounts.reach", "accounts.record", "apply", "errors", "interrupts", "models"},
+    "accounts.run": {"accounts.reach", "accounts.record", "apply", "errors", "interrupts", "models", "plan"},
     "render": {"render", "plan", "apply", "models", "errors", "diff", "text", "accounts.record", "export"},
     "planfile": {"plan", "diff", "models", "errors", "fs", "accounts.record"},
     "auth": {"errors", "text"},

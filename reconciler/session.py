@@ -55,6 +55,7 @@ from reconciler.interrupts import Interrupts as Interrupts  # re-exported for th
 from reconciler.models import ACCOUNT_SID, DesiredState, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
+from reconciler.offline import may_name
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, dump_plan, load_plan, signing_key
 
@@ -188,8 +189,8 @@ class Session:
         """
         wanted = tuple(accounts)
         with runtime.tuning().planning():
-            early = self._refused is None and self.parent.credentials is not None and (
-                not wanted or self.parent.sid in wanted)
+            early = self._refused is None and self.parent.credentials is not None and (  # read while loading
+                self.parent.sid in wanted if wanted else may_name(files, self.parent.sid or ""))
             states, pages = self._load_while_reading(files, early, wanted)
             self.usable()
             accounts = [self._account_of(s) for s in states]

@@ -9,7 +9,7 @@ import pytest
 from reconciler import __version__
 from reconciler.errors import AccountError, ConfigError
 from reconciler.models import DesiredState
-from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, validate_files
+from reconciler.offline import JSON_SCHEMA_DIALECT, account_matrix, json_schema, may_name, validate_files
 from tests.factories import A, B, C, desired
 
 SID = "AC" + "1" * 32
@@ -81,3 +81,25 @@ def test_shards_take_the_largest_accounts_first_each_to_the_lightest_shard():
     ]
     assert len(account_matrix([_state(SID, 1)], shards=4)) == 1  # never an empty shard
     assert account_matrix([], shards=3) == []  # no row: an empty one would run every account
+
+
+def test_a_glance_says_whether_files_may_hold_the_default_account_s_senders(tmp_path: Path) -> None:
+    parent, sub, other = "AC" + "a" * 32, "AC" + "b" * 32, "AC" + "c" * 32
+    customers = tmp_path / "customers"
+    customers.mkdir()
+    (customers / "b.yaml").write_text(f"account: {sub}\nsenders: []\n")
+    (customers / "c.yml").write_text(f"senders: []\naccount: '{other.lower().replace('ac', 'AC', 1)}'  # Customer C\n")
+    (customers / ".hidden.yaml").write_text("senders: []\n")  # not read by a load: not glanced at
+    (customers / "notes.txt").write_text("senders: []\n")
+    assert not may_name([customers], parent)
+    assert may_name([customers], other.upper())  # a SID in any case names the account
+    (customers / "d.yaml").write_text("senders: []\n")  # no account: the default one's
+    assert may_name([customers], parent)
+    (customers / "d.yaml").write_text("account: ${CUSTOMER_D}\nsenders: []\n")  # cannot be told without loading
+    assert may_name([customers], parent)
+    (customers / "d.yaml").write_text(f"senders:\n  - account: {sub}\naccount:\n  {sub}\n")  # not plainly
+    assert may_name([customers], parent)
+    (customers / "d.yaml").unlink()
+    assert not may_name([customers / "b.yaml", customers / "c.yml"], parent)
+    assert may_name([customers / "b.yaml", tmp_path / "missing.yaml"], parent)
+    assert may_name(["-"], parent) and may_name([], parent)

@@ -2,7 +2,8 @@
 
 Every sender manages the fields an ISV typically sets (WABA, webhooks, a full profile with a website
 and an email), so validating and diffing a sender costs what it costs in real use. Numbers are
-``+1501712xxxx`` (valid NANP numbers: ``phonenumbers`` accepts all 10,000).
+``+1501712xxxx`` for the first 10,000, then ``+1501713xxxx`` and on, 10,000 an exchange (valid NANP
+numbers: ``phonenumbers`` accepts every exchange from 700 to 799 of area code 501).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import Any
 
 from reconciler.models import VERTICALS
 
-#: Above this many senders, numbers run out of the +1 501 712 exchange.
-MAX_SENDERS = 10_000
+#: Above this many senders, numbers run out of the exchanges 712 to 799 of area code 501.
+MAX_SENDERS = 880_000
 
 
 def sender_id(i: int) -> str:
     if not 0 <= i < MAX_SENDERS:
         raise ValueError(f"sender index {i} is out of range 0..{MAX_SENDERS - 1}")
-    return f"whatsapp:+1501712{i:04d}"
+    return f"whatsapp:+1501{712 + i // 10_000}{i % 10_000:04d}"
 
 
 def sender_body(i: int, *, changed: bool = False) -> dict[str, Any]:

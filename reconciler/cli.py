@@ -47,8 +47,9 @@ if TYPE_CHECKING:
 
 # Heavy modules (pydantic models, httpx, rich, the emulator) are imported by the commands that use them.
 
-def api_settings(base_url: str | None, api_base_url: str | None, account_concurrency: int, request_timeout: float,
-              max_attempts: int, backoff: float, verbose: bool, adaptive: bool, stats_file: str | None) -> ApiSettings:
+def api_settings(base_url: str | None, api_base_url: str | None, account_concurrency: int | None,
+                 request_timeout: float, max_attempts: int, backoff: float, verbose: bool, adaptive: bool,
+                 stats_file: str | None) -> ApiSettings:
     """The API options as settings; ``-v`` turns on the request log. For the commands of other modules too."""
     from reconciler.session import ApiSettings
 

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import json
 import logging
-import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from contextlib import asynccontextmanager
@@ -45,11 +43,11 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base, wait_random_exponential
 
-from reconciler import __version__
 from reconciler.auth import Credentials, check_base_url, is_loopback, same_origin, shown_url
+from reconciler.connections import Connections
 from reconciler.defaults import DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from reconciler.errors import ApiError
-from reconciler.limiter import AdaptiveLimiter, Permit
+from reconciler.limiter import AdaptiveLimiter, Observer, Permit
 from reconciler.models import CHANNEL, SENDERS_PATH, LiveSender
 from reconciler.responses import error_fields, kind_of, live_sender, page_limit, page_parts, retry_after, senders_from_pages
 from reconciler.text import clip, escape_control
@@ -174,27 +172,26 @@ class SendersClient:
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         adaptive: bool = True,
         stats_file: str | None = None,
+        observer: Observer | None = None,
+        connections: Connections | None = None,
     ):
         self.base_url = check_base_url(base_url)
         self._host = urlsplit(self.base_url).netloc
         self.retry = retry
-        self.page_size = page_size
-        self.max_pages = max_pages
-        self.max_answer_bytes = max_answer_bytes
-        # One limiter per client, and one client per account: the account's limit is what it finds.
-        self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=adaptive)
+        self.page_size, self.max_pages, self.max_answer_bytes = page_size, max_pages, max_answer_bytes
+        # One limiter per client, and one client per account: the account's limit is what it finds; ``observer`` hears answers.
+        self._limiter = AdaptiveLimiter(max(concurrency, 1), adaptive=adaptive, observer=observer)
         self.stats = Stats(limit_history=self._limiter.history)
         self._stats_file = stats_file
         self._auth = httpx.BasicAuth(credentials.username, credentials.secret)
         #: What an answer must never carry back into a message: the secret, alone, as user:secret, and as sent.
         pair = f"{credentials.username}:{credentials.secret}"
         self._secrets = tuple(v for v in (pair, base64.b64encode(pair.encode()).decode(), credentials.secret) if len(v) >= 4)
-        self._transport = transport
-        # One single-connection httpx client per request in flight, instead of one client with a pool of
-        # ``concurrency`` connections: httpcore's pool scans every connection for every queued request,
-        # which cost more CPU than the rest of an update at 25 connections. The limiter is the gate.
-        self._idle: list[httpx.AsyncClient] = []
-        self._clients: list[httpx.AsyncClient] = []
+        # A connection per request in flight, its own or, given ``connections``, shared with the run's other accounts.
+        self._owns = connections is None
+        self._connections = connections or Connections(self.base_url, timeout=retry.timeout, transport=transport)
+        if not self._connections.fits(self.base_url, retry.timeout, transport):
+            raise ValueError("these connections lead elsewhere, or wait another time")
 
     async def __aenter__(self) -> SendersClient:
         return self
@@ -203,9 +200,8 @@ class SendersClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients, self._idle = self._clients, [], []
-        for http in clients:
-            await http.aclose()
+        if self._owns:
+            await self._connections.aclose()
         path, self._stats_file = self._stats_file, None
         if path is not None:
             try:
@@ -215,45 +211,23 @@ class SendersClient:
                 log.warning("cannot write the client's stats to %s: %s", escape_control(path), exc.strerror or exc)
 
     def _open(self) -> httpx.AsyncClient:
-        http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self._auth,
-            headers={"User-Agent": f"whatsapp-senders-reconciler/{__version__}", "Accept": "application/json"},
-            timeout=httpx.Timeout(self.retry.timeout),
-            transport=self._transport,
-            verify=self._tls(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            follow_redirects=False,
-        )
-        self._clients.append(http)
-        return http
-
-    def _tls(self) -> ssl.SSLContext | bool:
-        if self._transport is not None:
-            return True
-        if self.base_url.startswith("http:"):
-            # Plain http to loopback (the emulator): no TLS is ever made, and a context that trusts no
-            # certificate at all costs nothing to build and fails closed if one were.
-            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        return _ssl_context()
+        return self._connections.take()
 
     @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[tuple[httpx.AsyncClient, Permit]]:
+    async def _connection(self, kind: str = "") -> AsyncIterator[tuple[httpx.AsyncClient, Permit]]:
         """A client with its own connection, kept for this request, and the limiter's permit for it: at
         most ``concurrency`` at once, fewer while the API refuses. Set the permit's outcome from the answer.
 
         A connection whose request failed midway (timed out, dropped, cancelled) is closed, not reused.
         """
-        async with self._limiter.slot() as permit:
-            http = self._idle.pop() if self._idle else self._open()
+        async with self._limiter.slot(kind) as permit:
+            http = self._open()
             try:
                 yield http, permit
             except BaseException:
-                if http in self._clients:
-                    self._clients.remove(http)
-                    await http.aclose()
+                await self._connections.drop(http)
                 raise
-            self._idle.append(http)
+            self._connections.give(http)
 
     # ---- reads
 
@@ -400,7 +374,7 @@ class SendersClient:
         shown = shown_url(url)
         write = method not in _READS
         try:
-            async with self._connection() as (http, permit):
+            async with self._connection(method) as (http, permit):
                 response = await _within(self._send(http, method, url, kwargs), self.retry.timeout)
                 permit.outcome = "ok" if response.is_success else "throttled" if response.status_code == 429 else "other"
         except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
@@ -430,7 +404,7 @@ class SendersClient:
         """The answer, its body read as it streams in: :class:`ApiError` once a successful one passes
         ``max_answer_bytes`` (by its Content-Length, or as it is read); an error's body is cut there."""
         limit, chunks, size = self.max_answer_bytes, [], 0
-        response = await http.send(http.build_request(method, url, **kwargs), stream=True)
+        response = await http.send(http.build_request(method, url, **kwargs), auth=self._auth, stream=True)
         try:
             declared = response.headers.get("Content-Length", "")
             too_large = response.is_success and declared.isdigit() and int(declared) > limit
@@ -463,14 +437,6 @@ class _Answer:
     @property
     def is_success(self) -> bool:
         return 200 <= self.status_code < 300
-
-
-@functools.cache
-def _ssl_context() -> ssl.SSLContext:
-    """One TLS context for every client of the process: each costs 20-150 ms of CPU to build (reading
-    the CA bundle), and a run across 60 accounts opens a client or two per account. httpx would build
-    one per client, even for a plain-http URL."""
-    return httpx.create_ssl_context()
 
 
 def _hidden(text: str | None, secrets: tuple[str, ...]) -> str | None:

@@ -8,10 +8,10 @@ DEFAULT_FILE = "senders.yaml"
 DEFAULT_BASE_URL = "https://messaging.twilio.com"
 #: Twilio's REST API (the v2010 Accounts resource: subaccounts and their credentials).
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
-#: Accounts read, or applied to, at once in a run that spans several; each has its own write concurrency
-#: (Twilio's limit is per account). The subaccount lookups all go to the parent, whose client adapts to
-#: its limit. 20 keeps a plan across 60 subaccounts near the cost of its slowest account (bench/accounts.py).
-DEFAULT_ACCOUNT_CONCURRENCY = 20
+#: The most accounts read, or applied to, at once in a run that spans several; each has its own write concurrency
+#: (Twilio's limit is per account). None: no cap but the window's own, which starts at 20 and grows while the
+#: answers keep their latency, within the file descriptors the process may open (reconciler/accounts/window.py).
+DEFAULT_ACCOUNT_CONCURRENCY: int | None = None
 #: Writes in flight at once. Twilio limits concurrent requests per account (429 / 20429 past it);
 #: 25 leaves room for the account's other traffic and is enough to keep latency, not the limit, the floor.
 DEFAULT_CONCURRENCY = 25

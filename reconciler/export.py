@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.representer import RoundTripRepresenter
 
+from reconciler import __version__
 from reconciler.config import escape
 from reconciler.diff import normalise
 from reconciler.models import (
@@ -180,6 +181,17 @@ def export_account(live: Iterable[LiveSender], *, targets: Iterable[str] = (), p
         result.senders.append(data)
         result.skipped.extend(more)
     return result
+
+
+def export_file(live: Iterable[LiveSender], *, targets: Iterable[str] = (), pools: LivePools | None = None,
+                where: str, account: str | None = None) -> tuple[str, Export]:
+    """``reconciler export``'s file of the live senders read from ``where`` (a base URL, an account at it), whole:
+    its header, and what :func:`export_account` could not write as fields, as comments."""
+    result = export_account(live, targets=targets, pools=pools)
+    header = (f"Exported by reconciler {__version__} from {where}: {len(result.senders)} senders.\n"
+              "Every field below is managed; remove a field to stop managing it.")
+    return to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped, account=account,
+                   services=result.services), result
 
 
 def _service_of(live: LiveSender, pools: LivePools, into: dict[str, Any], names: dict[str, str]) -> list[Skipped]:

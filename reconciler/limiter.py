@@ -18,7 +18,10 @@ two round trips wrote 1.2× slower than a fixed 8; halving would sit below 8 lon
 (bench/concurrency.py, docs/performance.md).
 
 Permits are handed out first come, first served. ``history`` records ``(seconds since the limiter was
-made, limit)`` at the start and at every change. Imports nothing of reconciler's and no HTTP library.
+made, limit)`` at the start and at every change. ``observer``, when given, hears each answered request as it is
+released: its kind (the permit's, say the HTTP method), its seconds from grant to release, and whether it was
+refused (a run's window of accounts in flight listens to every account's client). Imports nothing of
+reconciler's and no HTTP library.
 
 >>> limiter = AdaptiveLimiter(25)
 >>> async with limiter.slot() as permit:      # doctest: +SKIP
@@ -38,7 +41,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["INITIAL_LIMIT", "AdaptiveLimiter", "Outcome", "Permit"]
+__all__ = ["INITIAL_LIMIT", "AdaptiveLimiter", "Observer", "Outcome", "Permit"]
 
 #: Where an adaptive limit starts (or ``maximum``, if lower). An account that allows 8 meets the same
 #: 4 refusals as with a start at 8, whose first round grows the limit to 12; one without a low limit
@@ -46,6 +49,8 @@ __all__ = ["INITIAL_LIMIT", "AdaptiveLimiter", "Outcome", "Permit"]
 INITIAL_LIMIT = 12
 
 Outcome = Literal["ok", "throttled", "other"]
+#: ``(kind, seconds, throttled)`` of an answered request.
+Observer = Callable[[str, float, bool], None]
 
 
 @dataclass(eq=False)
@@ -56,6 +61,8 @@ class Permit:
     epoch: int
     limit: int  # the limit when the permit was granted
     outcome: Outcome = "other"
+    granted: float = 0.0  # when, on the limiter's clock
+    kind: str = ""  # what the request was, for the observer
 
 
 class AdaptiveLimiter:
@@ -75,6 +82,7 @@ class AdaptiveLimiter:
         window: int = 3,
         adaptive: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        observer: Observer | None = None,
     ):
         if maximum < 1 or not 1 <= minimum <= maximum:
             raise ValueError(f"need 1 <= minimum <= maximum, not {minimum} and {maximum}")
@@ -85,6 +93,7 @@ class AdaptiveLimiter:
         start = (min(maximum, INITIAL_LIMIT) if initial is None else initial) if adaptive else maximum
         self.maximum, self.minimum, self.decrease, self.window = maximum, minimum, decrease, window
         self.adaptive = adaptive
+        self.observer = observer
         self._limit = min(max(start, minimum), maximum)
         self._clock = clock
         self._started = clock()
@@ -133,6 +142,8 @@ class AdaptiveLimiter:
     def release(self, permit: Permit) -> None:
         """Give ``permit`` back; its ``outcome`` adapts the limit."""
         self._in_flight -= 1
+        if self.observer is not None and permit.outcome != "other":
+            self.observer(permit.kind, self._clock() - permit.granted, permit.outcome == "throttled")
         if self.adaptive:
             if permit.outcome == "throttled":
                 self._throttled(permit)
@@ -141,9 +152,10 @@ class AdaptiveLimiter:
         self._grant()
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[Permit]:
-        """``acquire`` … ``release``, whatever happens in between."""
+    async def slot(self, kind: str = "") -> AsyncIterator[Permit]:
+        """``acquire`` … ``release``, whatever happens in between; ``kind`` is told to the observer."""
         permit = await self.acquire()
+        permit.kind = kind
         try:
             yield permit
         finally:
@@ -176,7 +188,7 @@ class AdaptiveLimiter:
     # ---- handing out
 
     def _permit(self) -> Permit:
-        return Permit(self._epoch, self._limit)
+        return Permit(self._epoch, self._limit, granted=self._clock())
 
     def _grant(self) -> None:
         while self._waiters and self._in_flight < self._limit:

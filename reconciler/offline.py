@@ -11,12 +11,13 @@ pre-commit hook runs the first on every commit) import neither the HTTP client n
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.config import STDIN_NAME, load_accounts, reader
+from reconciler.config import MAX_FILE_BYTES, STDIN_NAME, YAML_SUFFIXES, load_accounts, reader
 from reconciler.errors import AccountError, ConfigError, ConfigIssue, CredentialsError, Location
 from reconciler.models import ACCOUNT_SID, DesiredState, account_sid_problem, senders_file_json_schema
 
@@ -124,3 +125,49 @@ def _entries(data: Any, wanted: Collection[str]) -> dict[str, int]:
     senders = data.get("senders") if isinstance(data, dict) else None
     return {entry["sender_id"]: i for i, entry in enumerate(senders if isinstance(senders, list) else ())
             if isinstance(entry, dict) and isinstance(entry.get("sender_id"), str) and entry["sender_id"] in wanted}
+
+
+#: A top-level ``account:`` naming a SID as plainly as it can be written (quoted or not, a comment after it).
+_ACCOUNT_LINE = re.compile(rb"account:[ \t]*(['\"]?)(AC[0-9a-fA-F]{32})\1[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+
+
+def may_name(files: Sequence[str | Path], account_sid: str) -> bool:
+    """Whether the files may hold senders of ``account_sid``, the default account of a file that names none: False
+    only when every file plainly names other accounts (a top-level ``account: AC…`` line), as far as a glance at
+    its bytes tells; anything else (no such line, a name to interpolate, a path that is not a regular file or a
+    directory of them) may. Only a guess to save a read: the files are loaded as ever, whatever it says."""
+    glanced = False
+    for path in _glanced(files):
+        glanced = True
+        if not path.is_file():
+            return True
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES)
+        except OSError:
+            return True
+        named = _named(data)
+        if not named or account_sid.upper() in named:
+            return True
+    return not glanced
+
+
+def _named(data: bytes) -> set[str]:
+    """The SIDs of the top-level ``account:`` lines of a file's bytes (upper-cased); found with ``bytes.find``, which
+    goes through 9 MB in a millisecond, where a multi-line regular expression took 130."""
+    starts = [0] if data.startswith(b"account:") else []
+    at = data.find(b"\naccount:")
+    while at >= 0:
+        starts.append(at + 1)
+        at = data.find(b"\naccount:", at + 1)
+    return {m.group(2).decode().upper() for start in starts if (m := _ACCOUNT_LINE.match(data, start))}
+
+
+def _glanced(files: Sequence[str | Path]) -> Iterable[Path]:
+    """The files a load would read, as far as a glance can tell: a directory's ``*.yaml`` and ``*.yml``."""
+    for raw in files:
+        path = Path(raw)
+        if path.is_dir():
+            yield from (p for p in path.iterdir() if p.suffix in YAML_SUFFIXES and not p.name.startswith("."))
+        else:
+            yield path

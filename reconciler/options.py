@@ -120,9 +120,10 @@ api_options = _options(
                  help=f"Twilio REST API base URL, where keys are proven and subaccounts read (env TWILIO_API_BASE_URL) "
                       f"[default: {DEFAULT_API_BASE_URL}, in the region of --base-url; the --base-url itself on "
                       "loopback]."),
-    click.option("--account-concurrency", envvar="RECONCILER_ACCOUNT_CONCURRENCY", type=click.IntRange(1, 100), metavar="N",
-                 default=DEFAULT_ACCOUNT_CONCURRENCY, show_default=True,
-                 help="Accounts read and applied at once (env RECONCILER_ACCOUNT_CONCURRENCY)."),
+    click.option("--account-concurrency", envvar="RECONCILER_ACCOUNT_CONCURRENCY", type=click.IntRange(min=1), metavar="N",
+                 default=DEFAULT_ACCOUNT_CONCURRENCY,
+                 help="Accounts read and applied at once, at most (env RECONCILER_ACCOUNT_CONCURRENCY) [default: as "
+                      "many as the machine and the API keep up with, from 20; see docs/performance.md]."),
     click.option("--request-timeout", envvar="RECONCILER_REQUEST_TIMEOUT", type=Seconds(min=0.1),
                  default=DEFAULT_TIMEOUT, show_default=True,
                  help="Seconds before one request times out (env RECONCILER_REQUEST_TIMEOUT)."),

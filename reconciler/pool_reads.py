@@ -20,6 +20,8 @@ from reconciler.models import DesiredState, LivePools, LiveSender
 from reconciler.plan import Plan
 from reconciler.services import ServicePools
 
+__all__ = ["ServicePools", "placed", "read_account"]  # ServicePools for the session: one import for pools
+
 
 async def read_account(client: SendersClient, pools: MutableMapping[str, LivePools] | None, account: str,
                        senders: list[LiveSender] | None = None) -> list[LiveSender]:

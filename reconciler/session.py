@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from reconciler import __version__, runtime
+from reconciler import runtime
 from reconciler.accounts.environment import given_credentials, main_credentials, secret_of
-from reconciler.accounts.reach import Parent, Reached, Resolver, explained, gather_bounded
+from reconciler.accounts.fleet import Fleet
+from reconciler.accounts.reach import Parent, Reached, Resolver, explained
 from reconciler.accounts.record import AccountPlan, AccountReport
-from reconciler.accounts.run import ApplyFront, ApplyResult, PlanResult, Run, check_distinct, targets_per_account
+from reconciler.accounts.run import ApplyFront, ApplyResult, Planner, PlanResult, Run, check_distinct, sids_of
+from reconciler.accounts.window import gather_paced
 from reconciler.apply import ApplyReport, Outcome, Settled, apply_plan, wait_until_settled
 from reconciler.auth import api_url_beside, is_loopback, twilio_url
 from reconciler.client import (
@@ -40,7 +42,7 @@ from reconciler.client import (
     senders_from_pages,
 )
 from reconciler.config import DEFAULT_FILE as DEFAULT_FILE  # re-exported for the CLI
-from reconciler.defaults import DEFAULT_ACCOUNT_CONCURRENCY, STDIO
+from reconciler.defaults import STDIO
 from reconciler.errors import (
     AccountError,
     ApiError,
@@ -49,18 +51,16 @@ from reconciler.errors import (
     ReconcilerError,
     UnsafePlanError,
 )
-from reconciler.export import Skipped, export_account, to_yaml
+from reconciler.export import Skipped, export_file
 from reconciler.fs import atomic_write
 from reconciler.interrupts import Interrupts as Interrupts  # re-exported for the CLI
 from reconciler.models import ACCOUNT_SID, DesiredState, LivePools, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
-from reconciler.offline import protections
+from reconciler.offline import may_name, protections
 from reconciler.offline import validate_files as validate_files  # re-exported
-from reconciler.plan import build_plan
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
-from reconciler.pool_reads import placed, read_account
-from reconciler.services import ServicePools
+from reconciler.pool_reads import ServicePools, placed, read_account
 
 _T = TypeVar("_T")
 
@@ -80,8 +80,9 @@ class ApiSettings:
     #: The Accounts resource's origin (subaccount lookups); None: Twilio's beside ``base_url`` on Twilio's hosts,
     #: and none at all for a ``base_url`` off them.
     api_base_url: str | None = None
-    #: Accounts read or applied at once in a run that spans several.
-    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY
+    #: Accounts read or applied at once in a run that spans several, at most; None: as many as the window of
+    #: accounts in flight grows to (:mod:`reconciler.accounts.window`).
+    account_concurrency: int | None = None
     #: False: writes in flight stay at the concurrency asked for, whatever the API answers.
     adaptive: bool = True
     #: Each client appends its request statistics to this file, one JSON line, when it closes.
@@ -121,8 +122,7 @@ class Session:
         except CredentialsError as exc:
             named = env.get("TWILIO_ACCOUNT_SID") or None
             self.parent = Parent(None, exc, named if named and ACCOUNT_SID.match(named) else None)
-        self.resolver = Resolver(self.parent, api_base_url=self.api_base_url, retry=self.retry, environ=environ,
-                                 concurrency=self.account_concurrency)
+        self.resolver = Resolver(self.parent, api_base_url=self.api_base_url, retry=self.retry, environ=environ)
 
     @property
     def credentials(self) -> Credentials:
@@ -134,10 +134,18 @@ class Session:
         if self._refused is not None:
             raise self._refused
 
-    def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None) -> SendersClient:
+    def client(self, concurrency: int = DEFAULT_CONCURRENCY, credentials: Credentials | None = None,
+               fleet: Fleet | None = None) -> SendersClient:
+        """A client of the Senders API; ``fleet``: what it shares with the run's other accounts."""
         self.usable()
         return SendersClient(credentials or self.credentials, base_url=self.base_url, retry=self.retry,
-                             concurrency=concurrency, adaptive=self._adaptive, stats_file=self._stats_file)
+                             concurrency=concurrency, adaptive=self._adaptive, stats_file=self._stats_file,
+                             observer=fleet.window.answered if fleet else None,
+                             connections=fleet.connections if fleet else None)
+
+    def _fleet(self, connections: int = 1) -> contextlib.AbstractAsyncContextManager[Fleet]:
+        self.usable()
+        return Fleet.open(self.base_url, timeout=self.retry.timeout, connections=connections, cap=self.account_concurrency)
 
     def _run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         try:
@@ -165,12 +173,12 @@ class Session:
         """An account reached, its live senders read (its pools into ``pools``), with the proven credentials."""
         self.usable()
         sid = account or self.parent.require().account_sid
-        return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None, pools)))[0]
+        return self._run(self.resolver.each([sid], lambda who: self._list(who, account is not None, None, pools)))[0]
 
-    async def _list(self, who: Reached, several: bool, pools: dict[str, LivePools] | None = None,
+    async def _list(self, who: Reached, several: bool, fleet: Fleet | None = None, pools: dict[str, LivePools] | None = None,
                     senders: list[LiveSender] | None = None) -> list[LiveSender]:
         """A reached account's live senders (and pools: :func:`read_account`); a failure said for it among ``several``."""
-        async with self.client(credentials=who.credentials) as api:
+        async with self.client(credentials=who.credentials, fleet=fleet) as api:
             try:
                 return await read_account(api, pools, who.account.sid, senders)
             except ApiError as exc:
@@ -185,24 +193,16 @@ class Session:
         """
         wanted = tuple(accounts)
         with runtime.tuning().planning():
-            early = self._refused is None and self.parent.credentials is not None and (
-                not wanted or self.parent.sid in wanted)
+            early = self._refused is None and self.parent.credentials is not None and (  # read while loading
+                self.parent.sid in wanted if wanted else may_name(files, self.parent.sid or ""))
             states, pages = self._load_while_reading(files, early, wanted)
             self.usable()
-            pools: dict[str, LivePools] = {}
-            reached = self._run(self._reach(states, pages, pools))
-            check_distinct([(who.account, live) for who, live in reached])
-            target_list = tuple(targets)
-            per_account = targets_per_account(target_list, [(state, live) for state, (_, live) in
-                                                            zip(states, reached, strict=True)])
-            planned: list[AccountPlan] = []
-            for state, (who, live), local in zip(states, reached, per_account, strict=True):
-                if target_list and not local:
-                    continue
-                plan = build_plan(state, live, allow_delete=allow_delete, targets=local, pools=pools.get(who.account.sid))
-                planned.append(AccountPlan(who.account, placed(plan, state), state.safety, force, state.sources))
-            kept = {p.account.sid for p in planned}
-            return Run(tuple(planned), tuple(who for who, _ in reached if who.account.sid in kept))
+            accounts = [self._account_of(s) for s in states]
+            planner = Planner(states, accounts, allow_delete=allow_delete, targets=tuple(targets), force=force,
+                              place=placed)
+            del states  # each account's desired state is the planner's now, dropped once planned
+            reached = self._run(self._reach(accounts, pages, planner.plan, planner.pooled))
+            return planner.run(reached)
 
     def plan_run(self, files: Sequence[str | Path], *, allow_delete: bool = False, targets: Iterable[str] = (),
                  force: bool = False, accounts: Sequence[str] = (), out: str | Path | None = None) -> PlanResult:
@@ -220,20 +220,21 @@ class Session:
             return PlanResult(run, forced, saved=saved, document=document if out == STDIO else None)
         return PlanResult(run, forced, saved=saved)
 
-    async def _reach(self, states: Sequence[DesiredState], early: list[bytes] | None, pools: dict[str, LivePools],
-                     ) -> list[tuple[Reached, list[LiveSender]]]:
-        """Each state's account reached and its live senders read, side by side (its pools too, if its files name one)."""
-        several = len(states) > 1 or any(s.account != self.parent.sid for s in states)
-        pooled = {self._account_of(s) for s in states if s.declares_services}
+    async def _reach(self, accounts: Sequence[str], early: list[bytes] | None,
+                     plan: Callable[[Reached, list[LiveSender], LivePools | None], None], pooled: frozenset[str],
+                     ) -> list[Reached]:
+        """Each account reached (credentials, friendly name), its live senders (and the pools of one in ``pooled``)
+        read and handed to ``plan``, side by side; the parent's pages read early are decoded, then let go."""
+        several = len(accounts) > 1 or any(sid != self.parent.sid for sid in accounts)
+        async with self._fleet() as fleet:
+            async def read(who: Reached) -> None:
+                into, parsed = (dict[str, LivePools]() if who.account.sid in pooled else None), None
+                if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
+                    parsed = senders_from_pages(early)
+                    early.clear()
+                plan(who, await self._list(who, several, fleet, into, parsed), (into or {}).get(who.account.sid))
 
-        async def read(who: Reached) -> list[LiveSender]:
-            into = pools if who.account.sid in pooled else None
-            if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
-                parsed = senders_from_pages(early)
-                return parsed if into is None else await self._list(who, several, into, parsed)
-            return await self._list(who, several, into)
-
-        return await self.resolver.each([self._account_of(s) for s in states], read)
+            return [who for who, _ in await self.resolver.each(accounts, read, fleet.window)]
 
     def _account_of(self, state: DesiredState) -> str:
         """The SID of a state's account: the one its files name, else the parent's (an error when it is not known)."""
@@ -327,14 +328,15 @@ class Session:
         async def go() -> list[tuple[Reached, list[LiveSender]]]:
             several = len(saved.accounts) > 1
             try:
-                return await self.resolver.each([a.account.sid for a in saved.accounts], lambda who: self._list(
-                    who, several, pools if who.account.sid in pooled else None))
+                async with self._fleet() as fleet:
+                    return await self.resolver.each([a.account.sid for a in saved.accounts], lambda who: self._list(
+                        who, several, fleet, pools if who.account.sid in pooled else None), fleet.window)
             except AccountError as exc:
                 raise PlanFileError(f"{path}: the plan is for accounts these credentials do not reach: {exc}; "
                                     "nothing was changed") from None
 
         reached = self._run(go())
-        check_distinct([(who.account, live) for who, live in reached])
+        check_distinct([(who.account, sids_of(live)) for who, live in reached])
         for entry, (_, live) in zip(saved.accounts, reached, strict=True):
             check_fresh(saved, entry, live, pools.get(entry.account.sid))
             check_protected(saved, entry, partial(protections, entry.sources, entry.account.sid, self._environ_for_files()))
@@ -380,11 +382,11 @@ class Session:
         async def go() -> list[AccountReport]:
             stop, abort = requests.bind()
 
-            async def one(item: tuple[AccountPlan, Reached]) -> AccountReport:
+            async def one(item: tuple[AccountPlan, Reached], fleet: Fleet) -> AccountReport:
                 planned, who = item
                 if not planned.plan.allowed_actions:
                     return AccountReport(planned.account, ApplyReport())
-                async with self.client(concurrency, who.credentials) as client:
+                async with self.client(concurrency, who.credentials, fleet) as client:
                     try:
                         report = await apply_plan(planned.plan, client, concurrency=concurrency, stop=stop,
                                                   abort=abort, on_outcome=on_outcome, pools=ServicePools(client))
@@ -392,8 +394,9 @@ class Session:
                         raise explained(exc, who, run.several) from None
                 return AccountReport(planned.account, report)
 
-            return await gather_bounded(list(zip(run.accounts, run.reached, strict=True)), one,
-                                        self.account_concurrency)
+            async with self._fleet(concurrency) as fleet:
+                return await gather_paced(list(zip(run.accounts, run.reached, strict=True)), lambda item: one(item, fleet),
+                                          fleet.window)
 
         return self._run(go())
 
@@ -402,16 +405,17 @@ class Session:
         """Poll until the created and updated senders leave transient statuses, or ``timeout`` seconds pass."""
         by_account = {r.account.sid: r.report for r in reports}  # the names may differ: read again since the plan
 
-        async def one(who: Reached) -> Settled:
+        async def one(who: Reached, fleet: Fleet) -> Settled:
             report = by_account.get(who.account.sid)
             ids = [o.sender_id for o in report.outcomes if o.ok and o.action in ("create", "update")] if report else []
             if not ids:
                 return Settled({}, ())
-            async with self.client(credentials=who.credentials) as client:
+            async with self.client(credentials=who.credentials, fleet=fleet) as client:
                 return await wait_until_settled(client, ids, timeout=timeout, on_round=on_round)
 
         async def go() -> Settled:
-            parts = await gather_bounded(list(run.reached), one, self.account_concurrency)
+            async with self._fleet() as fleet:
+                parts = await gather_paced(list(run.reached), lambda who: one(who, fleet), fleet.window)
             statuses: dict[str, LiveSender | None] = {}
             timed_out: list[str] = []
             for part in parts:
@@ -455,12 +459,8 @@ class Session:
         missing = sorted(set(wanted) - {s.sender_id for s in live})
         if missing:
             raise ReconcilerError(f"--target matches no live sender: {', '.join(missing)}")
-        result = export_account(live, targets=wanted, pools=next(iter(pools.values()), None))
         where = f"account {account} at {self.base_url}" if account else self.base_url
-        header = (f"Exported by reconciler {__version__} from {where}: {len(result.senders)} senders.\n"
-                  "Every field below is managed; remove a field to stop managing it.")
-        text = to_yaml(result.senders, header=header, ignore=result.ignore, skipped=result.skipped, account=account,
-                       services=result.services)
+        text, result = export_file(live, targets=wanted, pools=next(iter(pools.values()), None), where=where, account=account)
         return Exported(text, len(result.senders), tuple(result.skipped))
 
 

@@ -260,6 +260,23 @@ def test_the_list_filters_and_pages(server):
     assert get(server, ACCOUNTS, PARENT, PageSize=2, Page=1).json()["accounts"] == pages[2]["accounts"] + pages[3]["accounts"]
 
 
+def test_a_page_of_a_thousand_is_served_from_each_account_s_kept_encoding_and_changes_with_it(server):
+    for n in range(997):
+        server.add_account(f"Customer {n}")
+    everyone = server.accounts()
+    first = get(server, ACCOUNTS, PARENT, PageSize=1000).json()
+    assert len(first["accounts"]) == 1000 and first["next_page_uri"] is not None
+    assert [a["sid"] for a in first["accounts"]] == [a.sid for a in everyone[:1000]]
+    assert first["accounts"][1::333] == [get(server, f"/2010-04-01/Accounts/{a.sid}.json", PARENT).json()
+                                         for a in everyone[1:1000:333]]
+    server.set_account_status(sub(server, 1).sid, "suspended")
+    again = get(server, ACCOUNTS, PARENT, PageSize=1000).json()
+    assert again["accounts"][1] == {**first["accounts"][1], "status": "suspended",
+                                    "date_updated": again["accounts"][1]["date_updated"]}
+    last = httpx.get(str(server.base_url) + again["next_page_uri"], auth=PARENT).json()
+    assert [a["sid"] for a in last["accounts"]] == [everyone[-1].sid] and last["next_page_uri"] is None
+
+
 @pytest.mark.parametrize("params", [{"PageSize": "0"}, {"PageSize": "1001"}, {"PageSize": "x"}, {"Page": "-1"},
                                     {"Status": "asleep"}, {"PageToken": "nonsense"}])
 def test_a_bad_list_query_is_400_20001(server, params):

@@ -268,3 +268,21 @@ def test_the_limiter_imports_nothing_of_ours_and_no_http_library() -> None:
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert not {"httpx", "httpcore", "aiohttp", "tenacity"} & loaded
     assert {m for m in loaded if m.startswith("reconciler.")} == {"reconciler.limiter"}
+
+
+def test_the_observer_hears_each_answer_its_kind_its_time_in_flight_and_whether_it_was_refused() -> None:
+    clock, heard = Clock(), []
+    limiter = AdaptiveLimiter(5, clock=clock, observer=lambda *answer: heard.append(answer))
+
+    async def go() -> None:
+        async with limiter.slot("GET") as first:
+            clock.now += 0.25
+            first.outcome = "ok"
+        async with limiter.slot("POST") as second:
+            clock.now += 1.5
+            second.outcome = "throttled"
+        async with limiter.slot("GET"):  # no answer (a timeout, a dropped connection): nothing heard
+            clock.now += 30
+
+    run(go())
+    assert heard == [("GET", 0.25, False), ("POST", 1.5, True)]

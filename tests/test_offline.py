@@ -13,6 +13,7 @@ from reconciler.offline import (
     JSON_SCHEMA_DIALECT,
     account_matrix,
     json_schema,
+    may_name,
     protections,
     sender_places,
     validate_files,
@@ -119,3 +120,25 @@ def test_sender_places_finds_each_senders_entry_across_the_files(tmp_path: Path)
     assert sender_places(sources, {A, B, C, D}) == {
         A: Location(str(one), 3, 16), B: Location(str(one), 5, 18), C: Location(str(two), 1, 23)}
     assert sender_places(sources, set()) == {} and sender_places([], {A}) == {}
+
+
+def test_a_glance_says_whether_files_may_hold_the_default_account_s_senders(tmp_path: Path) -> None:
+    parent, sub, other = "AC" + "a" * 32, "AC" + "b" * 32, "AC" + "c" * 32
+    customers = tmp_path / "customers"
+    customers.mkdir()
+    (customers / "b.yaml").write_text(f"account: {sub}\nsenders: []\n")
+    (customers / "c.yml").write_text(f"senders: []\naccount: '{other.lower().replace('ac', 'AC', 1)}'  # Customer C\n")
+    (customers / ".hidden.yaml").write_text("senders: []\n")  # not read by a load: not glanced at
+    (customers / "notes.txt").write_text("senders: []\n")
+    assert not may_name([customers], parent)
+    assert may_name([customers], other.upper())  # a SID in any case names the account
+    (customers / "d.yaml").write_text("senders: []\n")  # no account: the default one's
+    assert may_name([customers], parent)
+    (customers / "d.yaml").write_text("account: ${CUSTOMER_D}\nsenders: []\n")  # cannot be told without loading
+    assert may_name([customers], parent)
+    (customers / "d.yaml").write_text(f"senders:\n  - account: {sub}\naccount:\n  {sub}\n")  # not plainly
+    assert may_name([customers], parent)
+    (customers / "d.yaml").unlink()
+    assert not may_name([customers / "b.yaml", customers / "c.yml"], parent)
+    assert may_name([customers / "b.yaml", tmp_path / "missing.yaml"], parent)
+    assert may_name(["-"], parent) and may_name([], parent)

@@ -3,6 +3,8 @@
 v2 URLs carry no account SID: the credentials alone pick the account. A subaccount's senders need the
 subaccount's own credentials, which the parent reads from ``GET /2010-04-01/Accounts/{Sid}.json`` (its
 ``auth_token``): :func:`look_up` does that read, with the token kept out of every ``repr`` and message.
+A run that names more than :data:`ONE_BY_ONE` accounts reads them from the list instead,
+``GET /2010-04-01/Accounts.json?PageSize=1000`` (:class:`Lookups`): one request per 1,000 accounts.
 
 v2010 paths do name an account, and Twilio answers a path only for the credentials' own account (or, for
 a parent's, one of its subaccounts): :func:`reaches` asks whether credentials reach an account's path,
@@ -13,16 +15,30 @@ decided in :mod:`reconciler.accounts.reach`.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from reconciler.auth import Credentials
+from reconciler.auth import Credentials, same_origin, shown_url
 from reconciler.client import RetryPolicy, SendersClient
 from reconciler.errors import AccountError, ApiError, CredentialsError
 from reconciler.models import ACCOUNT_SID
 from reconciler.text import clip, escape_control
 
 ACCOUNTS_PATH = "/2010-04-01/Accounts"
+LIST_PATH = ACCOUNTS_PATH + ".json"
+#: Accounts a page of the list holds at most (Twilio's largest ``PageSize``).
+LIST_PAGE_SIZE = 1000
+#: Pages of the list read at most: a million accounts.
+MAX_LIST_PAGES = 1000
+#: Accounts a run reads one by one, each with ``GET /2010-04-01/Accounts/{Sid}.json``; past it, from the list.
+#: 12 is where the parent's client starts its limit (``limiter.INITIAL_LIMIT``): that many reads leave at once
+#: and are answered in one round trip, each small (about 1.3 KB), and each account's senders are read as soon
+#: as its own answer is in. A 13th would wait for a second round trip, while one page of the list answers
+#: up to 1,000 (about 1.3 MB) in one, and costs the parent's rate limit one request instead of N.
+ONE_BY_ONE = 12
 #: A list every kind of key may read (Standard keys may not read the Accounts resource itself), scoped to one account.
 PROBE_PATH = ACCOUNTS_PATH + "/{sid}/IncomingPhoneNumbers.json?PageSize=1"
 #: Answers that mean "not these credentials' account": refused (401, 403) or not found for them (404).
@@ -75,6 +91,11 @@ def _record(account_sid: str, body: Any) -> AccountRecord:
                          text("owner_account_sid"), text("auth_token"))
 
 
+def not_listed(account_sid: str, *, key: bool) -> AccountError:
+    """An account the list does not hold: what a 404 of its own read says."""
+    return account_error(account_sid, ApiError("not in the Accounts list", status=404), key=key)
+
+
 def account_error(account_sid: str, error: ApiError, *, key: bool) -> AccountError:
     """A failed read of an account, said for the account and for the kind of credentials that read it.
 
@@ -97,6 +118,121 @@ def account_error(account_sid: str, error: ApiError, *, key: bool) -> AccountErr
 def check_active(record: AccountRecord) -> None:
     if record.status not in (None, "active"):
         raise AccountError(f"account {record.sid}: its status is {escape_control(record.status)[:20]}, not active")
+
+
+async def listed(api: SendersClient, page_size: int = LIST_PAGE_SIZE) -> AsyncIterator[list[AccountRecord]]:
+    """The accounts the credentials of ``api`` may read (for a parent's: itself and its subaccounts), a page of
+    up to 1,000 at a time, following ``next_page_uri`` (relative to the API's host, as v2010 writes it).
+
+    :class:`ApiError` when a page cannot be read; :class:`AccountError` for a list that does not end (a page
+    seen twice, an empty page that links on, more than :data:`MAX_LIST_PAGES`) or a next page elsewhere.
+    """
+    uri: str | None = f"{LIST_PATH}?PageSize={page_size}"
+    seen: set[str] = set()
+    while uri is not None:
+        if uri in seen or len(seen) >= MAX_LIST_PAGES:
+            why = "the same page twice" if uri in seen else f"more than {MAX_LIST_PAGES} pages"
+            raise AccountError(f"the Accounts list goes on with {why} ({escape_control(shown_url(uri))[:200]}): "
+                               "refusing to read on")
+        seen.add(uri)
+        items, uri = _list_page(await api.get_json(uri), api.base_url)
+        yield [_record(item["sid"], item) for item in items]
+
+
+def _list_page(body: Any, base_url: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The accounts of a page of the list (objects with an account SID; Twilio sends nothing else), and the
+    next page's URI: None at the end."""
+    accounts = body.get("accounts") if isinstance(body, dict) else None
+    if not isinstance(accounts, list):
+        raise AccountError("the Accounts resource answered its list with something that is not a page of accounts")
+    items = [a for a in accounts if isinstance(a, dict) and isinstance(a.get("sid"), str) and ACCOUNT_SID.match(a["sid"])]
+    following = body.get("next_page_uri")
+    if following is None or following == "":
+        return items, None
+    if not isinstance(following, str) or not same_origin(following, base_url) or urlsplit(following).path != LIST_PATH:
+        shown = escape_control(shown_url(following))[:200] if isinstance(following, str) else "not a URI"
+        raise AccountError(f"the Accounts list's next_page_uri leads away from {LIST_PATH} on {base_url} ({shown}): "
+                           "refusing to send the credentials there")
+    if not accounts:
+        raise AccountError("the Accounts list answered an empty page that links to a next page")
+    return items, following
+
+
+class Lookups:
+    """The records of the accounts a run names, read with one set of credentials (the parent's): each with its
+    own read (:func:`look_up`) when they are :data:`ONE_BY_ONE` or fewer, else from the list (:func:`listed`),
+    read once for all of them and only as far as the page that holds the last one named.
+
+    Either way an account gets the same answer and the same refusal: a token the list gives is the one its
+    own read would give, an account the list does not hold is a 404, a refused list is each account's refusal
+    (:func:`account_error`). Only the records of the accounts named are kept.
+    """
+
+    def __init__(self, api: SendersClient, wanted: Iterable[str], *, key: bool, page_size: int = LIST_PAGE_SIZE):
+        self.api, self.key, self.page_size = api, key, page_size
+        self.wanted = frozenset(wanted)
+        self.paged = len(self.wanted) > ONE_BY_ONE
+        self._outcomes: dict[str, AccountRecord | AccountError] = {}
+        self._page: asyncio.Event | None = None  # set, and replaced, as each page's answers are handed out
+        self._reading: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Lookups:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reading is not None:  # a read no account waits for any more (one failed, or the run stops)
+            self._reading.cancel()
+            await asyncio.gather(self._reading, return_exceptions=True)
+
+    async def look_up(self, sid: str) -> AccountRecord:
+        """:func:`look_up`, or the same answer from the list."""
+        if not self.paged or sid not in self.wanted:
+            return await look_up(self.api, sid, key=self.key)
+        if self._page is None:
+            self._page = asyncio.Event()
+            self._reading = asyncio.get_running_loop().create_task(self._read())
+        while sid not in self._outcomes:
+            await self._page.wait()
+        outcome = self._outcomes[sid]
+        if isinstance(outcome, AccountError):
+            raise AccountError(str(outcome))  # a copy: each account raises its own
+        return outcome
+
+    async def record_or_none(self, sid: str) -> AccountRecord | None:
+        """The account's record (for its friendly name), or None when these credentials may not read it."""
+        try:
+            return await self.look_up(sid)
+        except AccountError:
+            return None
+
+    async def _read(self) -> None:
+        """The list's pages until every account named is found; each page's answers handed out as it comes."""
+        missing = set(self.wanted)
+        failed: dict[str, AccountError] = {}
+        try:
+            async for page in listed(self.api, self.page_size):
+                for record in page:
+                    if record.sid in missing:
+                        missing.discard(record.sid)
+                        self._outcomes[record.sid] = record
+                self._turn()
+                if not missing:
+                    return
+            failed = {sid: not_listed(sid, key=self.key) for sid in missing}
+        except ApiError as exc:
+            failed = {sid: account_error(sid, exc, key=self.key) for sid in missing}
+        except AccountError as exc:
+            failed = {sid: AccountError(f"account {sid}: {exc}") for sid in missing}
+        finally:  # whatever ended the read (cancelled, too), no account waits for it any more
+            self._outcomes.update({sid: failed.get(sid) or AccountError(f"account {sid}: the Accounts list was not "
+                                                                        "read to its end") for sid in missing})
+            self._turn()
+
+    def _turn(self) -> None:
+        """Wake every account waiting for its answer: the page's are in."""
+        page, self._page = self._page, asyncio.Event()
+        if page is not None:
+            page.set()
 
 
 async def reaches(api: SendersClient, account_sid: str) -> ApiError | None:

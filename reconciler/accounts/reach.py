@@ -13,26 +13,26 @@ account's v2010 resources and, for a subaccount, must not reach the parent's (a 
 subaccounts' too). A key that cannot be proven is refused, naming its variables, and nothing is read.
 
 Friendly names are read only in a run that names another account than the parent, so a run of one
-account makes no request beyond the proof and the Senders API. Accounts are resolved and read
-``concurrency`` at a time; a token read here lives in memory only, in a
-:class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
+account makes no request beyond the proof and the Senders API. Records are read one by one for a few
+accounts, from the list in pages for more (:class:`~reconciler.accounts.directory.Lookups`); accounts are
+resolved and read as many at a time as their :class:`~reconciler.accounts.window.Window` allows. A token
+read here lives in memory only, in a :class:`~reconciler.auth.Credentials`, whose ``repr`` hides it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from reconciler.accounts.directory import V2010, check_active, look_up, record_or_none
-from reconciler.accounts.environment import Given, account_credentials
+from reconciler.accounts.directory import V2010, Lookups, check_active
+from reconciler.accounts.environment import AccountVariables, Given
 from reconciler.accounts.record import AccountRef
+from reconciler.accounts.window import Window, gather_paced
 from reconciler.auth import Credentials
-from reconciler.client import RetryPolicy, SendersClient
+from reconciler.client import DEFAULT_CONCURRENCY, RetryPolicy
 from reconciler.errors import AccountError, ApiError, CredentialsError, ReconcilerError
 
-_T = TypeVar("_T")
 _U = TypeVar("_U")
 
 @dataclass(frozen=True)
@@ -71,38 +71,15 @@ class Parent:
         return self.given
 
 
-async def gather_bounded(items: Sequence[_T], work: Callable[[_T], Awaitable[_U]], limit: int) -> list[_U]:
-    """``work`` on every item, at most ``limit`` at once, results in order; the first failure is raised
-    once every item has finished (one account's failure does not cut the others short)."""
-    gate = asyncio.Semaphore(max(limit, 1))
-
-    async def one(item: _T) -> _U:
-        async with gate:
-            return await work(item)
-
-    results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        cancelled = [f for f in failures if isinstance(f, asyncio.CancelledError)]
-        raise cancelled[0] if cancelled else _combined(failures)
-    return [r for r in results if not isinstance(r, BaseException)]
-
-
-def _combined(failures: list[BaseException]) -> BaseException:
-    if len(failures) == 1 or not all(isinstance(f, ReconcilerError) for f in failures):
-        return failures[0]
-    return AccountError("; ".join(str(f) for f in failures))
-
-
 class Resolver:
     """Finds the credentials of each account a run names, and proves them (see the module's docstring)."""
 
     def __init__(self, parent: Parent, *, api_base_url: str | None, retry: RetryPolicy,
-                 environ: Mapping[str, str] | None, concurrency: int):
+                 environ: Mapping[str, str] | None, concurrency: int = DEFAULT_CONCURRENCY):
+        """``concurrency``: the v2010 requests of one set of credentials (the parent's lookups) at once, at most."""
         self.parent = parent
         self.v2010 = V2010(api_base_url, retry, concurrency)
-        self.environ = environ
-        self.concurrency = concurrency
+        self.own = AccountVariables(environ)  # each account's own credentials, read once
         #: (key, account) pairs proven in this run: a key is proven once, whatever the number of reads.
         self._proven: set[tuple[str, str]] = set()
         #: Subaccounts the parent's credentials were shown to reach, so to own.
@@ -157,27 +134,28 @@ class Resolver:
             self._owned.add(sid)
         return parent.account_sid
 
-    async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]],
+    async def each(self, sids: Sequence[str], work: Callable[[Reached], Awaitable[_U]], window: Window | int = 1,
                    ) -> list[tuple[Reached, _U]]:
-        """Each account reached and proven, then ``work`` done with it, ``concurrency`` accounts at a time: an
-        account's work starts as soon as its credentials are known, while others are still being looked up.
-        :class:`AccountError` names every account out of reach."""
+        """Each account reached and proven, then ``work`` done with it, as many accounts at a time as ``window``
+        allows: an account's work starts as soon as its credentials are known, while others are still being
+        looked up. :class:`AccountError` names every account out of reach."""
         others = [sid for sid in sids if sid != self.parent.sid]
         if not others:
-            return await gather_bounded(list(sids), lambda _: self._parent_then(work), self.concurrency)
-        needs_parent = len(others) < len(sids) or any(account_credentials(sid, self.environ) is None for sid in others)
+            return await gather_paced(list(sids), lambda _: self._parent_then(work), window)
+        needs_parent = len(others) < len(sids) or any(self.own.of(sid) is None for sid in others)
         if self.parent.given is None and not needs_parent:  # each account has its own credentials: no parent needed
-            return await gather_bounded(list(sids), lambda sid: self._own_then(sid, None, work), self.concurrency)
+            return await gather_paced(list(sids), lambda sid: self._own_then(sid, None, work), window)
         parent = self.parent.require()
         await self.prove(parent)
-        async with self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as directory:
+        async with (self.v2010.client(parent.credentials, "cannot read the Accounts resource for the subaccounts") as api,
+                    Lookups(api, sids, key=parent.is_key) as directory):
             async def one(sid: str) -> tuple[Reached, _U]:
                 if sid == self.parent.sid:
-                    record = await record_or_none(directory, sid, key=parent.is_key)
+                    record = await directory.record_or_none(sid)
                     return await _paired(self._parent(record.friendly_name if record else None), work)
                 return await self._own_then(sid, directory, work)
 
-            return await gather_bounded(list(sids), one, self.concurrency)
+            return await gather_paced(list(sids), one, window)
 
     def _parent(self, name: str | None = None) -> Reached:
         given = self.parent.require()
@@ -187,20 +165,20 @@ class Resolver:
         await self.prove(self.parent.require())
         return await _paired(self._parent(), work)
 
-    async def _own_then(self, sid: str, directory: SendersClient | None, work: Callable[[Reached], Awaitable[_U]],
+    async def _own_then(self, sid: str, directory: Lookups | None, work: Callable[[Reached], Awaitable[_U]],
                         ) -> tuple[Reached, _U]:
         return await _paired(await self._one(directory, sid), work)
 
-    async def _one(self, directory: SendersClient | None, sid: str) -> Reached:
-        own = account_credentials(sid, self.environ)
+    async def _one(self, directory: Lookups | None, sid: str) -> Reached:
+        own = self.own.of(sid)
         if own is not None:
             await self.prove(own)
-            record = await record_or_none(directory, sid, key=self.parent.require().is_key) if directory else None
+            record = await directory.record_or_none(sid) if directory else None
             return Reached(AccountRef(sid, record.friendly_name if record else None), own.credentials, own.variables)
         if directory is None:
             raise AccountError(f"account {sid}: no credentials for it")
         parent = self.parent.require()
-        record = await look_up(directory, sid, key=parent.is_key)
+        record = await directory.look_up(sid)
         check_active(record)
         if record.owner_account_sid not in (None, parent.account_sid):
             raise AccountError(f"account {sid}: it belongs to {record.owner_account_sid}, not to {parent.account_sid}")

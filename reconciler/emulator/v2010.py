@@ -2,15 +2,19 @@
 
     query = parse_accounts_query({"PageSize": "2", "Status": "active"})
     body = accounts_page(visible_accounts, query, accounts.dates)   # {"accounts": [...], "next_page_uri": ...}
+    text = accounts_page_json(visible_accounts, query, accounts.dates)  # the same, as the server sends it
 
 URIs are relative to the API's host, as v2010 writes them; dates are RFC 2822. Page tokens are the
-emulator's own (the index the page starts at), opaque to clients as Twilio's are.
+emulator's own (the index the page starts at), opaque to clients as Twilio's are. An account's JSON is
+encoded once and kept until the account or its dates change: a page of 1,000 accounts (2.2 MB) took 130 ms
+to render and encode, the client's whole plan of 1,000 subaccounts waiting for it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -18,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from reconciler.emulator.accounts import STATUSES, EmulatorAccount
+from reconciler.emulator.records import dumps
 from reconciler.emulator.validation import CODE_INVALID_PARAMETER, CODE_NOT_FOUND, ApiProblem, invalid
 
 ACCOUNTS_PATH = "/2010-04-01/Accounts.json"
@@ -136,6 +141,24 @@ def parse_accounts_query(query: Mapping[str, str]) -> AccountsQuery:
 
 def accounts_page(accounts: list[EmulatorAccount], query: AccountsQuery, dates: Dates) -> dict[str, Any]:
     """The list body: the page of the accounts that pass the filters, and v2010's paging fields."""
+    page, fields = _paged(accounts, query)
+    return {"accounts": [render_account(a, dates) for a in page], **fields}
+
+
+def accounts_page_json(accounts: list[EmulatorAccount], query: AccountsQuery, dates: Dates) -> str:
+    """:func:`accounts_page` as JSON text, each account's from its kept encoding."""
+    page, fields = _paged(accounts, query)
+    encoded = ",".join(_account_json(a, *dates(a.sid)) for a in page)
+    return '{"accounts":[' + encoded + "]," + dumps(fields)[1:]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _account_json(account: EmulatorAccount, created: float, updated: float) -> str:
+    return dumps(render_account(account, lambda _: (created, updated)))
+
+
+def _paged(accounts: list[EmulatorAccount], query: AccountsQuery) -> tuple[list[EmulatorAccount], dict[str, Any]]:
+    """The page of the accounts that pass the filters, and v2010's paging fields."""
     chosen = [
         a for a in accounts
         if (query.friendly_name is None or a.friendly_name == query.friendly_name)
@@ -155,8 +178,7 @@ def accounts_page(accounts: list[EmulatorAccount], query: AccountsQuery, dates: 
             params["PageToken"] = _token(first)
         return f"{ACCOUNTS_PATH}?{urlencode(params)}"
 
-    return {
-        "accounts": [render_account(a, dates) for a in page],
+    return page, {
         "end": start + len(page) - 1 if page else start,
         "first_page_uri": uri(0, None),
         "next_page_uri": uri(query.page + 1, start + size) if start + size < len(chosen) else None,

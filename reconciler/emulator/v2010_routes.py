@@ -13,7 +13,7 @@ from aiohttp import web
 from reconciler.emulator import v2010
 from reconciler.emulator.accounts import Accounts, EmulatorAccount, Principal
 from reconciler.emulator.validation import ApiProblem
-from reconciler.emulator.wire import json_response
+from reconciler.emulator.wire import JSON_HEADERS, json_response
 
 
 class AccountsApi:
@@ -37,7 +37,8 @@ class AccountsApi:
 
     async def list_accounts(self, request: web.Request) -> web.Response:
         visible = self._readable_accounts(request)
-        return json_response(v2010.accounts_page(visible, v2010.parse_accounts_query(request.query), self._accounts.dates))
+        text = v2010.accounts_page_json(visible, v2010.parse_accounts_query(request.query), self._accounts.dates)
+        return web.Response(text=text, headers=JSON_HEADERS)
 
     async def fetch_account(self, request: web.Request) -> web.Response:
         sid = request.match_info["Sid"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 
 import pytest
 
@@ -10,9 +11,9 @@ from reconciler.accounts.reach import Reached
 from reconciler.accounts.record import AccountPlan, AccountRef
 from reconciler.accounts.run import Planner, Run, check_distinct, sids_of
 from reconciler.errors import AccountError, UnsafePlanError
-from reconciler.models import DesiredState, LiveSender, Safety
+from reconciler.models import DesiredState, LivePools, LiveSender, Safety, Service
 from reconciler.offline import only
-from reconciler.plan import build_plan
+from reconciler.plan import Plan, build_plan
 from tests.factories import CREDS, A, B, C, desired, live, sid_of, state
 
 PARENT, SUB = "AC" + "a" * 32, "AC" + "1" * 32
@@ -108,3 +109,28 @@ def test_a_planned_account_keeps_its_plan_and_lets_its_senders_go(targets: tuple
         (0 if targets else 1, []), (0, ["name_required"])]
     with pytest.raises(AccountError, match="list the same sender"):
         planned((), (state(), [live(A)]), (state(), [live(A)]))
+
+
+def test_the_planner_knows_whose_pools_to_read_plans_them_and_places_their_problems() -> None:
+    sales = "MG" + "a" * 32
+    pools = LivePools.of([Service(sales, "Sales")], {})
+    states = [state(desired(A)), state(desired(B, messaging_service="Sales"), desired(C, messaging_service="Nope"))]
+    placed: list[str] = []
+
+    def place(plan: Plan, _state: DesiredState) -> Plan:
+        placed.extend(p.kind for p in plan.problems)
+        return replace(plan, problems=tuple(replace(p, where="here.yaml:3:24") for p in plan.problems))
+
+    planner = Planner(states, [PARENT, SUB], allow_delete=False, targets=(C, A), force=False, place=place)
+    assert planner.pooled == frozenset({SUB})  # only the subaccount's files name a service
+    planner.plan(Reached(AccountRef(SUB), CREDS), [live(B), live(C)], pools)
+    planner.plan(Reached(AccountRef(PARENT), CREDS), [live(A)])
+    run = planner.run([Reached(AccountRef(PARENT), CREDS), Reached(AccountRef(SUB), CREDS)])
+    sub = run.accounts[1].plan
+    assert [(p.sender_id, p.kind, p.where) for p in sub.problems] == [(C, "service_unknown", "here.yaml:3:24")]
+    assert placed == ["service_unknown"] and sub.targets == (C,)
+    again = Planner(states, [PARENT, SUB], allow_delete=False, targets=(B,), force=False)
+    again.plan(Reached(AccountRef(SUB), CREDS), [live(B)], pools)
+    again.plan(Reached(AccountRef(PARENT), CREDS), [live(A)])
+    [moved] = again.run([Reached(AccountRef(PARENT), CREDS), Reached(AccountRef(SUB), CREDS)]).accounts
+    assert [(a.action, a.body) for a in moved.plan.actions] == [("pool", {"remove": None, "add": sales})]

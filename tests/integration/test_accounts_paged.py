@@ -51,7 +51,7 @@ def test_many_subaccounts_cost_one_lookup_and_one_read_each_and_apply_into_their
     assert emulator.stats() == {"total": MANY + 1, LIST: 1, SENDERS: MANY}
     doc = json.loads(planned.stdout)
     assert [(a["sid"], a["friendly_name"]) for a in doc["accounts"]] == [(a.sid, a.friendly_name) for a in customers]
-    assert doc["summary"] == {"create": MANY, "update": 0, "delete": 0}
+    assert doc["summary"] == {"create": MANY, "update": 0, "delete": 0, "pool": 0}
 
     emulator.reset_stats()
     applied = run_cli("apply", "-f", d, "--auto-approve", env=env)

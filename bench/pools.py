@@ -10,8 +10,10 @@ without ``messaging_service`` (today's plan, which makes no v1 request) and one 
 every sender names its service (its SID in half the senders, its friendly name in the other half). The
 pools cost at least the network's floor for their pages, one after the other: the list of services
 (``ceil(services / 1000)`` pages), then the pools side by side (``ceil(largest pool / 1000)`` pages). The
-goal (issue "Messaging Service sender pools"): median(plan with pools) ≤ median(today's plan) + that floor,
-within ``TOLERANCE`` for the scheduler of a shared machine.
+goal (issue "Messaging Service sender pools"): median(plan with pools) ≤ median(today's plan) + that floor, at
+the concurrency the client starts at (requests / concurrency × latency, :data:`reconciler.limiter.INITIAL_LIMIT`
+requests in flight: 20 pools take two round trips). The parent's pools are read while the files load when a
+file names a service, as its senders are, so part of that floor is hidden under the load.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from reconciler.limiter import INITIAL_LIMIT  # noqa: E402
 
 SID, TOKEN = "AC" + "7e" * 16, "bench-pools-token"
 #: Seconds of slack over the goal: a loaded 2-core machine schedules a child process this late, now and then.
-TOLERANCE = 0.05
 PAGE = 1000
 
 
@@ -106,11 +107,11 @@ def measure(n: int, services: int, latency: float, rounds: int, tmp: Path) -> di
 
 
 def goal(result: dict[str, Any]) -> dict[str, Any]:
-    extra, floor = result["extra"], result["floor"]
+    extra, floor = result["extra"], result["floor_at_start_limit"]
     return {"goal": f"plan of {result['senders']} senders over {result['services']} services − today's plan "
-                    f"(floor: {result['floor'] / result['latency']:.0f} pages × {result['latency'] * 1000:.0f} ms)",
-            "measured": extra, "target": floor + TOLERANCE, "met": extra <= floor + TOLERANCE,
-            "shown": f"{extra * 1000:.0f} ms", "target_shown": f"{floor * 1000:.0f} ms + {TOLERANCE * 1000:.0f} ms",
+                    f"(floor: {floor / result['latency']:.0f} round trips × {result['latency'] * 1000:.0f} ms)",
+            "measured": extra, "target": floor, "met": extra <= floor,
+            "shown": f"{extra * 1000:.0f} ms", "target_shown": f"{floor * 1000:.0f} ms",
             "detail": f"with pools {result['wall']['with pools']:.2f} s, today's {result['wall']['today']:.2f} s; "
                       f"CPU {result['cpu']['with pools']:.2f} s against {result['cpu']['today']:.2f} s"}
 

@@ -163,6 +163,37 @@ def _named(data: bytes) -> set[str]:
     return {m.group(2).decode().upper() for start in starts if (m := _ACCOUNT_LINE.match(data, start))}
 
 
+def may_declare_services(files: Sequence[str | Path], account_sid: str) -> bool:
+    """Whether the files may name a Messaging Service for ``account_sid``, the default account of a file that names
+    none: a ``messaging_service:`` key, outside a comment, in a file that may hold that account's senders
+    (:func:`may_name`), or a file that cannot be glanced at. Then the account's pools are read while the files load.
+    Only a guess to save a wait: whether the pools are needed is decided once the files are loaded."""
+    for path in _glanced(files):
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES)
+        except OSError:
+            return True
+        if b"messaging_service" in data and _service_key(data) and (
+                not (named := _named(data)) or account_sid.upper() in named):
+            return True
+    return False
+
+
+#: A ``messaging_service`` key: at the start of a line (after the indent and a list's dash) or in a flow mapping.
+_SERVICE_KEY = re.compile(rb"(?:^[ \t-]*|[{,][ \t]*)messaging_service[ \t]*:")
+
+
+def _service_key(data: bytes) -> bool:
+    """Whether a line of the file has a ``messaging_service`` key before any comment (``#`` after a blank)."""
+    for line in data.splitlines():
+        if b"messaging_service" in line:
+            code = re.split(rb"(?:^|[ \t])#", line, maxsplit=1)[0]
+            if _SERVICE_KEY.search(code):
+                return True
+    return False
+
+
 def _glanced(files: Sequence[str | Path]) -> Iterable[Path]:
     """The files a load would read, as far as a glance can tell: a directory's ``*.yaml`` and ``*.yml``."""
     for raw in files:

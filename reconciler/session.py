@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -57,12 +56,15 @@ from reconciler.interrupts import Interrupts as Interrupts  # re-exported for th
 from reconciler.models import ACCOUNT_SID, DesiredState, LivePools, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
 from reconciler.offline import json_schema as json_schema  # re-exported
-from reconciler.offline import may_name, protections
+from reconciler.offline import may_declare_services, may_name, protections
 from reconciler.offline import validate_files as validate_files  # re-exported
+from reconciler.overlap import load_while_reading
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
 from reconciler.pool_reads import ServicePools, placed, read_account
 
 _T = TypeVar("_T")
+#: What is read while the files load: the parent's pages of senders, as bytes, and its pools (None: not read).
+Early = tuple[list[bytes], LivePools | None]
 
 __all__ = ["DEFAULT_FILE", "ApiSettings", "ApplyFront", "ApplyResult", "Exported", "Interrupts", "PlanResult", "Run",
            "Session", "json_schema", "read_saved_plan", "validate_files", "write_file"]
@@ -220,19 +222,23 @@ class Session:
             return PlanResult(run, forced, saved=saved, document=document if out == STDIO else None)
         return PlanResult(run, forced, saved=saved)
 
-    async def _reach(self, accounts: Sequence[str], early: list[bytes] | None,
+    async def _reach(self, accounts: Sequence[str], early: Early | None,
                      plan: Callable[[Reached, list[LiveSender], LivePools | None], None], pooled: frozenset[str],
                      ) -> list[Reached]:
         """Each account reached (credentials, friendly name), its live senders (and the pools of one in ``pooled``)
-        read and handed to ``plan``, side by side; the parent's pages read early are decoded, then let go."""
+        read and handed to ``plan``, side by side; the parent's pages read early are decoded, then let go (its pools
+        read early, if any, are used as they are; if their read failed, they are read again here)."""
         several = len(accounts) > 1 or any(sid != self.parent.sid for sid in accounts)
         async with self._fleet() as fleet:
             async def read(who: Reached) -> None:
-                into, parsed = (dict[str, LivePools]() if who.account.sid in pooled else None), None
-                if early is not None and who.account.sid == self.parent.sid and who.credentials is self.parent.credentials:
-                    parsed = senders_from_pages(early)
-                    early.clear()
-                plan(who, await self._list(who, several, fleet, into, parsed), (into or {}).get(who.account.sid))
+                into, parsed, sid = (dict[str, LivePools]() if who.account.sid in pooled else None), None, who.account.sid
+                if early is not None and sid == self.parent.sid and who.credentials is self.parent.credentials:
+                    parsed, pools = senders_from_pages(early[0]), early[1]
+                    early[0].clear()
+                    if into is not None and pools is not None:
+                        plan(who, parsed, pools)
+                        return
+                plan(who, await self._list(who, several, fleet, into, parsed), (into or {}).get(sid))
 
             return [who for who, _ in await self.resolver.each(accounts, read, fleet.window)]
 
@@ -241,60 +247,38 @@ class Session:
         return state.account or self.parent.require().account_sid
 
     def _load_while_reading(self, files: Sequence[str | Path], early: bool, accounts: Sequence[str] = (),
-                            ) -> tuple[list[DesiredState], list[bytes] | None]:
-        """Load the files while the parent's live senders are read: the read waits on the network, the load on the CPU.
+                            ) -> tuple[list[DesiredState], Early | None]:
+        """Load the files while the parent's live senders (and its pools, when the files may name a service) are read
+        (:func:`reconciler.overlap.load_while_reading`). A failed read is reported once the files are loaded, and only
+        when the files have senders in the parent's account (in a run of subaccounts only, it is not needed)."""
+        def load() -> list[DesiredState]:
+            return validate_files(files, self._environ_for_files(), accounts=accounts)
 
-        For 10,000 senders, loading takes about 1.5 s of CPU and reading ten pages about a second
-        of waiting. The pages stay bytes until the load is done, so the two peaks of memory do not
-        add up. A problem in the files is reported as if the read had not started: the read is
-        cancelled, not waited for. A failed read is reported once the files are loaded, and only when
-        the files have senders in the parent's account (in a run of subaccounts only, it is not needed).
-        """
         if not early:
-            return validate_files(files, self._environ_for_files(), accounts=accounts), None
-        outcome: dict[str, Any] = {}
-        started = threading.Event()
+            return load(), None
 
-        async def read_pages() -> list[bytes]:
-            outcome["loop"], outcome["task"] = asyncio.get_running_loop(), asyncio.current_task()
-            started.set()
+        async def read() -> Early:
             await self.resolver.prove(self.parent.require())  # identity before the first read
             async with self.client() as client:
-                return await client.read_pages()
+                wanted = may_declare_services(files, self.parent.sid or "")
+                pools = asyncio.ensure_future(ServicePools(client).read()) if wanted else None
+                try:
+                    pages = await client.read_pages()
+                except BaseException:  # the pools are moot without the senders
+                    if pools is not None:
+                        pools.cancel()
+                        await asyncio.gather(pools, return_exceptions=True)
+                    raise
+                if pools is not None:
+                    await asyncio.wait([pools])  # a failure here is not the run's: they are read again, and said then
+                return pages, None if pools is None or pools.cancelled() or pools.exception() else pools.result()
 
-        def read() -> None:
-            try:
-                outcome["pages"] = asyncio.run(read_pages())
-            except BaseException as exc:  # handed to the main thread below
-                outcome["error"] = exc
-            finally:
-                started.set()
-
-        # The reader needs the GIL briefly and often: the command line shortens the switch interval.
-        restore = runtime.tuning().reader_beside_loader()
-        reader = threading.Thread(target=read, name="reconciler-read")
-        try:
-            reader.start()
-            try:
-                states = validate_files(files, self._environ_for_files(), accounts=accounts)
-                reader.join()
-            except BaseException:  # a ConfigError, or Ctrl-C: stop the read rather than wait for its retries
-                started.wait()
-                loop, task = outcome.get("loop"), outcome.get("task")
-                if loop is not None and task is not None:
-                    with contextlib.suppress(RuntimeError):  # the read has finished and its loop is closed
-                        loop.call_soon_threadsafe(task.cancel)
-                reader.join()
-                raise
-        finally:
-            restore()
-        parent_needed = any(s.account in (None, self.parent.sid) for s in states)
-        if "error" in outcome:
-            if parent_needed:
-                raise self._explained(outcome["error"])
+        states, outcome = load_while_reading(load, read, runtime.tuning().reader_beside_loader)
+        if isinstance(outcome, BaseException):
+            if any(s.account in (None, self.parent.sid) for s in states):
+                raise self._explained(outcome)
             return states, None
-        pages: list[bytes] = outcome["pages"]
-        return states, pages
+        return states, outcome
 
     def _environ_for_files(self) -> Mapping[str, str]:
         """What the files see: ``${VAR}`` from the environment, and the parent's SID as the default account."""

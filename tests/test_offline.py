@@ -13,6 +13,7 @@ from reconciler.offline import (
     JSON_SCHEMA_DIALECT,
     account_matrix,
     json_schema,
+    may_declare_services,
     may_name,
     protections,
     sender_places,
@@ -142,3 +143,16 @@ def test_a_glance_says_whether_files_may_hold_the_default_account_s_senders(tmp_
     assert not may_name([customers / "b.yaml", customers / "c.yml"], parent)
     assert may_name([customers / "b.yaml", tmp_path / "missing.yaml"], parent)
     assert may_name(["-"], parent) and may_name([], parent)
+
+
+def test_a_glance_says_whether_files_may_name_a_service_for_the_default_account(tmp_path: Path) -> None:
+    parent, sub = "AC" + "a" * 32, "AC" + "b" * 32
+    one = tmp_path / "one.yaml"
+    one.write_text(f"# messaging_service: Sales (a comment)\nsenders:\n  - sender_id: '{A}'\n"
+                   "    profile: {about: 'messaging_service: in a value'}\n")
+    assert not may_declare_services([one], parent)
+    one.write_text(f"senders:\n  - {{sender_id: '{A}', messaging_service: Sales}}\n")
+    assert may_declare_services([one], parent)
+    one.write_text(f"account: {sub}\ndefaults:\n  messaging_service: Sales  # the subaccount's\nsenders: []\n")
+    assert not may_declare_services([one], parent) and may_declare_services([one], sub)
+    assert may_declare_services([tmp_path / "gone.yaml"], parent) and not may_declare_services([], parent)

@@ -129,6 +129,11 @@ def test_a_run_that_declares_no_service_makes_no_v1_request(emulator: EmulatorSe
         result = run_cli(*command, "-f", f, env=emulator_env)
         assert result.returncode in (0, 2), result.output
     assert emulator.stats()["total"] > 0 and v1_requests(emulator) == {}
+    # Named only in a comment and in a value: still no v1 request, not even while the file loads.
+    noted = write_yaml(tmp_path, f"# messaging_service: Sales, one day\nsenders:\n  - sender_id: '{A}'\n"
+                                 "    profile: {about: 'messaging_service: none'}\n", "noted.yaml")
+    assert run_cli("plan", "-f", noted, env=emulator_env).returncode == 0
+    assert v1_requests(emulator) == {}
     # The same file with one sender naming a service reads the services and their pools.
     named = write_yaml(tmp_path, f"senders:\n  - sender_id: '{A}'\n    messaging_service: Sales\n"
                                  f"  - sender_id: '{B}'\n", "named.yaml")

@@ -195,9 +195,7 @@ class Session:
         """
         wanted = tuple(accounts)
         with runtime.tuning().planning():
-            early = self._refused is None and self.parent.credentials is not None and (  # read while loading
-                self.parent.sid in wanted if wanted else may_name(files, self.parent.sid or ""))
-            states, pages = self._load_while_reading(files, early, wanted)
+            states, pages = self._load_while_reading(files, wanted)
             self.usable()
             accounts = [self._account_of(s) for s in states]
             planner = Planner(states, accounts, allow_delete=allow_delete, targets=tuple(targets), force=force,
@@ -246,15 +244,17 @@ class Session:
         """The SID of a state's account: the one its files name, else the parent's (an error when it is not known)."""
         return state.account or self.parent.require().account_sid
 
-    def _load_while_reading(self, files: Sequence[str | Path], early: bool, accounts: Sequence[str] = (),
+    def _load_while_reading(self, files: Sequence[str | Path], accounts: Sequence[str] = (),
                             ) -> tuple[list[DesiredState], Early | None]:
         """Load the files while the parent's live senders (and its pools, when the files may name a service) are read
-        (:func:`reconciler.overlap.load_while_reading`). A failed read is reported once the files are loaded, and only
-        when the files have senders in the parent's account (in a run of subaccounts only, it is not needed)."""
+        (:func:`reconciler.overlap.load_while_reading`), when the run may need them: ``accounts`` name the parent, or
+        name none and a glance at the files finds they may hold its senders. A failed read is reported once the files
+        are loaded, and only when the files have senders in the parent's account."""
         def load() -> list[DesiredState]:
             return validate_files(files, self._environ_for_files(), accounts=accounts)
 
-        if not early:
+        if self._refused is not None or self.parent.credentials is None or not (
+                self.parent.sid in accounts if accounts else may_name(files, self.parent.sid or "")):
             return load(), None
 
         async def read() -> Early:

@@ -352,19 +352,24 @@ def is_own_comment(comment: Mapping[str, Any], me: str, marker: str) -> bool:
     return str(comment.get("body") or "").startswith(marker)
 
 
-def sticky_comment(wf: Workflow, number: int, marker: str, body: str) -> str:
-    """Create, or edit in place, this action's one comment on the pull request that starts with ``marker``.
-
-    Only a comment the token's own identity wrote counts (:func:`is_own_comment`); one by anyone else is
-    left alone and a new one is posted. Returns the comment's URL; raises ActionError when it could not post.
-    """
+def signed_in(wf: Workflow) -> tuple[str, GitHubApi, Any]:
+    """The repository, the API with the step's token, and who that token is; ActionError when one is missing."""
     repo = wf.env.get("GITHUB_REPOSITORY", "")
     if not repo:
         raise ActionError("GITHUB_REPOSITORY is not set")
     api = GitHubApi(wf.env)
     if not api.token:
         raise ActionError("no GitHub token (input github-token)")
-    me = api.viewer()
+    return repo, api, api.viewer()
+
+
+def sticky_comment(wf: Workflow, number: int, marker: str, body: str) -> str:
+    """Create, or edit in place, this action's one comment on the pull request that starts with ``marker``.
+
+    Only a comment the token's own identity wrote counts (:func:`is_own_comment`); one by anyone else is
+    left alone and a new one is posted. Returns the comment's URL; raises ActionError when it could not post.
+    """
+    repo, api, me = signed_in(wf)
     own = next((c for c in api.pages(f"repos/{repo}/issues/{number}/comments?per_page=100")
                 if isinstance(c, Mapping) and is_own_comment(c, me, marker)), None)
     payload = {"body": fit_comment(body)}

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import httpx
 
-from reconciler.action.github import ActionError, GitHubApi, Workflow, fit_comment, is_own_comment, response_json
+from reconciler.action.github import ActionError, GitHubApi, Workflow, fit_comment, is_own_comment, response_json, signed_in
 from reconciler.text import clip, escape_control, md_code, md_text
 
 #: The label of every drift issue: the first place they are looked for, and a filter for people.
@@ -131,16 +131,10 @@ def _has_label(issue: Mapping[str, Any]) -> bool:
 
 def sync_drift_issues(wf: Workflow, doc: Mapping[str, Any], key: str, files: Sequence[str]) -> list[IssueOutcome]:
     """Open, update or close each account's drift issue as ``doc`` says; raises ActionError when GitHub refuses."""
-    repo = wf.env.get("GITHUB_REPOSITORY", "")
-    if not repo:
-        raise ActionError("GITHUB_REPOSITORY is not set")
     accounts = [a for a in doc.get("accounts") or [] if isinstance(a, Mapping) and isinstance(a.get("sid"), str)]
     if not accounts:
         raise ActionError("the drift report names no account")
-    api = GitHubApi(wf.env)
-    if not api.token:
-        raise ActionError("no GitHub token (input github-token)")
-    me = api.viewer()
+    repo, api, me = signed_in(wf)
     markers = {marker(key, a["sid"]): a for a in accounts}
     found = _found(api, f"repos/{repo}/issues?state=open&labels={LABEL}&per_page=100", me, markers)
     if missing := set(markers) - found.keys():

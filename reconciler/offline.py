@@ -166,9 +166,11 @@ def _named(data: bytes) -> set[str]:
 def may_declare_services(files: Sequence[str | Path], account_sid: str) -> bool:
     """Whether the files may name a Messaging Service for ``account_sid``, the default account of a file that names
     none: a ``messaging_service:`` key, outside a comment, in a file that may hold that account's senders
-    (:func:`may_name`), or a file that cannot be glanced at. Then the account's pools are read while the files load.
+    (:func:`may_name`), or a regular file that cannot be read. Then the account's pools are read while the files load.
     Only a guess to save a wait: whether the pools are needed is decided once the files are loaded."""
     for path in _glanced(files):
+        if not path.is_file():  # standard input, a FIFO, a device: never opened here (the load says what it is)
+            continue
         try:
             with path.open("rb") as fh:
                 data = fh.read(MAX_FILE_BYTES)

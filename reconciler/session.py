@@ -257,10 +257,11 @@ class Session:
                 self.parent.sid in accounts if accounts else may_name(files, self.parent.sid or "")):
             return load(), None
 
+        wanted = may_declare_services(files, self.parent.sid or "")  # here: a glance must not block the reader
+
         async def read() -> Early:
             await self.resolver.prove(self.parent.require())  # identity before the first read
             async with self.client() as client:
-                wanted = may_declare_services(files, self.parent.sid or "")
                 pools = asyncio.ensure_future(ServicePools(client).read()) if wanted else None
                 try:
                     pages = await client.read_pages()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -155,4 +156,7 @@ def test_a_glance_says_whether_files_may_name_a_service_for_the_default_account(
     assert may_declare_services([one], parent)
     one.write_text(f"account: {sub}\ndefaults:\n  messaging_service: Sales  # the subaccount's\nsenders: []\n")
     assert not may_declare_services([one], parent) and may_declare_services([one], sub)
-    assert may_declare_services([tmp_path / "gone.yaml"], parent) and not may_declare_services([], parent)
+    assert not may_declare_services([tmp_path / "gone.yaml"], parent) and not may_declare_services([], parent)
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    assert not may_declare_services([fifo, "-"], parent)  # not opened: a FIFO would block until written

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler import __version__
 from reconciler.config import MAX_FILE_BYTES, STDIN_NAME, YAML_SUFFIXES, load_accounts, reader
@@ -131,25 +131,52 @@ def _entries(data: Any, wanted: Collection[str]) -> dict[str, int]:
 _ACCOUNT_LINE = re.compile(rb"account:[ \t]*(['\"]?)(AC[0-9a-fA-F]{32})\1[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
 
 
-def may_name(files: Sequence[str | Path], account_sid: str) -> bool:
-    """Whether the files may hold senders of ``account_sid``, the default account of a file that names none: False
-    only when every file plainly names other accounts (a top-level ``account: AC…`` line), as far as a glance at
-    its bytes tells; anything else (no such line, a name to interpolate, a path that is not a regular file or a
-    directory of them) may. Only a guess to save a read: the files are loaded as ever, whatever it says."""
-    glanced = False
+class Glance(NamedTuple):
+    """What one read of the files' bytes tells about an account, before they are loaded (only a guess to save a
+    wait: the files are loaded as ever, whatever it says)."""
+
+    #: The files may hold its senders (:func:`may_name`).
+    holds: bool
+    #: They may name a Messaging Service for it (:func:`may_declare_services`).
+    services: bool
+
+
+def glance(files: Sequence[str | Path], account_sid: str) -> Glance:
+    """Both guesses about ``account_sid``, the default account of a file that names none, from one read of each file.
+
+    A file may hold its senders unless it plainly names another account (a top-level ``account: AC…`` line); a path
+    that is not a regular file (standard input, a FIFO) may, and is never opened here. It may name a service when
+    such a file has a ``messaging_service:`` key outside a comment. A regular file that cannot be read may do both.
+    """
+    holds = services = glanced = False
     for path in _glanced(files):
         glanced = True
         if not path.is_file():
-            return True
+            holds = True
+            continue
         try:
             with path.open("rb") as fh:
                 data = fh.read(MAX_FILE_BYTES)
         except OSError:
-            return True
+            return Glance(True, True)
         named = _named(data)
-        if not named or account_sid.upper() in named:
-            return True
-    return not glanced
+        mine = not named or account_sid.upper() in named
+        holds = holds or mine
+        services = services or (mine and b"messaging_service" in data and _service_key(data))
+    return Glance(holds or not glanced, services)
+
+
+def may_name(files: Sequence[str | Path], account_sid: str) -> bool:
+    """Whether the files may hold senders of ``account_sid``: False only when every file plainly names other accounts,
+    as far as :func:`glance` tells; anything else (no such line, a name to interpolate, a path that is not a regular
+    file or a directory of them) may."""
+    return glance(files, account_sid).holds
+
+
+def may_declare_services(files: Sequence[str | Path], account_sid: str) -> bool:
+    """Whether the files may name a Messaging Service for ``account_sid`` (:func:`glance`): then the account's pools
+    are read while the files load."""
+    return glance(files, account_sid).services
 
 
 def _named(data: bytes) -> set[str]:
@@ -161,25 +188,6 @@ def _named(data: bytes) -> set[str]:
         starts.append(at + 1)
         at = data.find(b"\naccount:", at + 1)
     return {m.group(2).decode().upper() for start in starts if (m := _ACCOUNT_LINE.match(data, start))}
-
-
-def may_declare_services(files: Sequence[str | Path], account_sid: str) -> bool:
-    """Whether the files may name a Messaging Service for ``account_sid``, the default account of a file that names
-    none: a ``messaging_service:`` key, outside a comment, in a file that may hold that account's senders
-    (:func:`may_name`), or a regular file that cannot be read. Then the account's pools are read while the files load.
-    Only a guess to save a wait: whether the pools are needed is decided once the files are loaded."""
-    for path in _glanced(files):
-        if not path.is_file():  # standard input, a FIFO, a device: never opened here (the load says what it is)
-            continue
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_FILE_BYTES)
-        except OSError:
-            return True
-        if b"messaging_service" in data and _service_key(data) and (
-                not (named := _named(data)) or account_sid.upper() in named):
-            return True
-    return False
 
 
 #: A ``messaging_service`` key: at the start of a line (after the indent and a list's dash) or in a flow mapping.

@@ -55,8 +55,8 @@ from reconciler.fs import atomic_write
 from reconciler.interrupts import Interrupts as Interrupts  # re-exported for the CLI
 from reconciler.models import ACCOUNT_SID, DesiredState, LivePools, LiveSender
 from reconciler.offline import JSON_SCHEMA_DIALECT as JSON_SCHEMA_DIALECT  # re-exported
+from reconciler.offline import glance, protections
 from reconciler.offline import json_schema as json_schema  # re-exported
-from reconciler.offline import may_declare_services, may_name, protections
 from reconciler.offline import validate_files as validate_files  # re-exported
 from reconciler.overlap import load_while_reading
 from reconciler.planfile import PLAN_KEY_ENV, check_fresh, check_protected, dump_plan, load_plan, signing_key
@@ -253,11 +253,12 @@ class Session:
         def load() -> list[DesiredState]:
             return validate_files(files, self._environ_for_files(), accounts=accounts)
 
-        if self._refused is not None or self.parent.credentials is None or not (
-                self.parent.sid in accounts if accounts else may_name(files, self.parent.sid or "")):
+        if self._refused is not None or self.parent.credentials is None:
             return load(), None
-
-        wanted = may_declare_services(files, self.parent.sid or "")  # here: a glance must not block the reader
+        seen = glance(files, self.parent.sid or "")  # here, before the reader starts: a glance must not block it
+        if not (self.parent.sid in accounts if accounts else seen.holds):
+            return load(), None
+        wanted = seen.services
 
         async def read() -> Early:
             await self.resolver.prove(self.parent.require())  # identity before the first read

@@ -13,6 +13,7 @@ from reconciler.models import DesiredState
 from reconciler.offline import (
     JSON_SCHEMA_DIALECT,
     account_matrix,
+    glance,
     json_schema,
     may_declare_services,
     may_name,
@@ -160,3 +161,12 @@ def test_a_glance_says_whether_files_may_name_a_service_for_the_default_account(
     fifo = tmp_path / "fifo.yaml"
     os.mkfifo(fifo)
     assert not may_declare_services([fifo, "-"], parent)  # not opened: a FIFO would block until written
+
+
+def test_one_glance_answers_both_questions_as_each_does_alone(tmp_path: Path) -> None:
+    parent, sub = "AC" + "a" * 32, "AC" + "b" * 32
+    (tmp_path / "main.yaml").write_text(f"senders:\n  - sender_id: '{A}'\n    messaging_service: Sales\n")
+    (tmp_path / "sub.yaml").write_text(f"account: {sub}\nsenders: []\n")
+    for files, sid in (([tmp_path], parent), ([tmp_path / "sub.yaml"], parent), ([tmp_path / "sub.yaml"], sub)):
+        assert glance(files, sid) == (may_name(files, sid), may_declare_services(files, sid))
+    assert glance([tmp_path], parent) == (True, True) and glance([tmp_path / "sub.yaml"], parent) == (False, False)
